@@ -133,3 +133,26 @@ class Room:
     def is_live(self) -> bool:
         """Tell whether the room still accepts turns or votes."""
         return self.state is not RoomState.FINISHED
+
+
+class SpeakerKind(enum.StrEnum):
+    PERSONA = "persona"
+    HUMAN = "human"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One entry in a room's transcript."""
+
+    seq: int
+    kind: SpeakerKind
+    speaker_id: str
+    speaker_name: str
+    content: str
+    role: str = ""
+
+    @property
+    def by_persona(self) -> bool:
+        """Tell whether a persona (not a person or the system) said this."""
+        return self.kind is SpeakerKind.PERSONA

@@ -1,0 +1,189 @@
+"""Database tables (SQLAlchemy 2 declarative); the same schema on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)  # "discord:<guild>"
+    platform: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoomRow(Base):
+    __tablename__ = "rooms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(20))
+    topic: Mapped[str] = mapped_column(Text)
+    cast: Mapped[list[Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    next_seq: Mapped[int] = mapped_column(Integer, default=1)
+    persona_turns: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_upto: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TurnRow(Base):
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("room_id", "seq", name="uq_turns_room_seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # persona | human | system
+    speaker_id: Mapped[str] = mapped_column(String(120))
+    speaker_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(40), default="")  # e.g. for, against, judge
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UsageRow(Base):
+    __tablename__ = "turn_usage"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    turn_id: Mapped[int | None] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"))
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(40), default="turn")
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustomPersonaRow(Base):
+    __tablename__ = "custom_personas"
+    __table_args__ = (UniqueConstraint("tenant_id", "persona_id", name="uq_persona_tenant_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    persona_id: Mapped[str] = mapped_column(String(40))
+    card: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PollRow(Base):
+    __tablename__ = "polls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # turn | outcome | compare
+    subject: Mapped[str] = mapped_column(String(120), default="")  # persona id, turn seq …
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)  # emoji -> label
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VoteRow(Base):
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("poll_id", "user_id", name="uq_vote_poll_user"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(120))
+    choice: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PlatformMessageRow(Base):
+    __tablename__ = "platform_messages"
+    __table_args__ = (
+        UniqueConstraint("platform", "message_id", name="uq_platform_message"),
+        Index("ix_platform_messages_room", "room_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str] = mapped_column(String(120))
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    turn_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    persona_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    poll_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DecisionRow(Base):
+    __tablename__ = "decision_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    arguments_summary: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[str] = mapped_column(String(40))
+    reasons: Mapped[str] = mapped_column(Text)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SavedConfigRow(Base):
+    __tablename__ = "saved_configs"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "name", name="uq_config_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # consortium
+    name: Mapped[str] = mapped_column(String(80))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ConsortiumRunRow(Base):
+    __tablename__ = "consortium_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), nullable=True)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RatingRow(Base):
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "subject", name="uq_rating"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # model | persona
+    subject: Mapped[str] = mapped_column(String(200))
+    rating: Mapped[float] = mapped_column(Float, default=1000.0)
+    wins: Mapped[int] = mapped_column(Integer, default=0)
+    losses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebhookRow(Base):
+    __tablename__ = "channel_webhooks"
+    __table_args__ = (UniqueConstraint("platform", "channel_id", name="uq_webhook_channel"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    channel_id: Mapped[str] = mapped_column(String(120))
+    webhook_id: Mapped[str] = mapped_column(String(120))
+    token: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedEventRow(Base):
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_processed_event"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,65 @@
+"""Platform bookkeeping: persisted webhooks and processed event ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.models import ProcessedEventRow, WebhookRow
+
+
+class WebhookStore:
+    """The webhook a bot owns per channel, kept across restarts."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, platform: str, channel_id: str) -> tuple[str, str] | None:
+        """Return (webhook id, token) for a channel, if one is stored."""
+        query = select(WebhookRow).where(
+            WebhookRow.platform == platform, WebhookRow.channel_id == channel_id
+        )
+        async with self.db.sessions() as session:
+            row = (await session.execute(query)).scalar_one_or_none()
+            return (row.webhook_id, row.token) if row else None
+
+    async def save(self, platform: str, channel_id: str, webhook_id: str, token: str) -> None:
+        """Store (or replace) a channel's webhook."""
+        await self.forget(platform, channel_id)
+        async with self.db.sessions.begin() as session:
+            session.add(WebhookRow(
+                platform=platform, channel_id=channel_id, webhook_id=webhook_id, token=token
+            ))
+
+    async def forget(self, platform: str, channel_id: str) -> None:
+        """Drop a channel's stored webhook (e.g. after Unknown Webhook)."""
+        async with self.db.sessions.begin() as session:
+            await session.execute(delete(WebhookRow).where(
+                WebhookRow.platform == platform, WebhookRow.channel_id == channel_id
+            ))
+
+
+class EventStore:
+    """Event ids already handled, so a redelivered event is processed once."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def first_time(self, platform: str, event_id: str) -> bool:
+        """Record an event id; tell whether it had not been seen before."""
+        try:
+            async with self.db.sessions.begin() as session:
+                session.add(ProcessedEventRow(platform=platform, event_id=event_id))
+        except IntegrityError:
+            return False
+        return True
+
+    async def prune(self, before: datetime) -> None:
+        """Forget event ids older than `before`."""
+        async with self.db.sessions.begin() as session:
+            await session.execute(
+                delete(ProcessedEventRow).where(ProcessedEventRow.created_at < before)
+            )

@@ -1,0 +1,124 @@
+"""Polls, votes, and which platform message belongs to which room, turn and poll."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.db import Database
+from storage.models import PlatformMessageRow, PollRow, VoteRow
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A vote bound to a message: options map an emoji to what it stands for."""
+
+    id: int
+    room_id: int
+    kind: str
+    subject: str
+    options: dict[str, str]
+    open: bool
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """What the core knows about one platform message it posted."""
+
+    platform: str
+    message_id: str
+    room_id: int
+    turn_seq: int | None
+    persona_id: str | None
+    poll_id: int | None
+
+
+class PollStore:
+    """Read and write polls, votes and platform message references."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, room_id: int, kind: str, subject: str, options: dict[str, str]) -> Poll:
+        """Open a poll."""
+        async with self.db.sessions.begin() as session:
+            row = PollRow(room_id=room_id, kind=kind, subject=subject, options=options, state="open")
+            session.add(row)
+            await session.flush()
+            return _poll(row)
+
+    async def get(self, poll_id: int) -> Poll | None:
+        """Return a poll by id."""
+        async with self.db.sessions() as session:
+            row = await session.get(PollRow, poll_id)
+            return _poll(row) if row else None
+
+    async def of_room(self, room_id: int, kind: str | None = None) -> list[Poll]:
+        """Return a room's polls, oldest first."""
+        query = select(PollRow).where(PollRow.room_id == room_id).order_by(PollRow.id)
+        if kind:
+            query = query.where(PollRow.kind == kind)
+        async with self.db.sessions() as session:
+            return [_poll(row) for row in (await session.execute(query)).scalars()]
+
+    async def close(self, poll_id: int) -> None:
+        """Stop accepting votes on a poll."""
+        async with self.db.sessions.begin() as session:
+            await session.execute(update(PollRow).where(PollRow.id == poll_id).values(state="closed"))
+
+    async def cast(self, poll_id: int, user_id: str, choice: str) -> None:
+        """Record a user's vote; a later vote replaces an earlier one."""
+        values = {"poll_id": poll_id, "user_id": user_id, "choice": choice}
+        async with self.db.sessions.begin() as session:
+            insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
+            statement = insert(VoteRow).values(**values)
+            statement = statement.on_conflict_do_update(
+                index_elements=["poll_id", "user_id"], set_={"choice": choice}
+            )
+            await session.execute(statement)
+
+    async def retract(self, poll_id: int, user_id: str, choice: str) -> None:
+        """Remove a user's vote if it is still for `choice`."""
+        async with self.db.sessions.begin() as session:
+            await session.execute(
+                delete(VoteRow).where(
+                    VoteRow.poll_id == poll_id, VoteRow.user_id == user_id, VoteRow.choice == choice
+                )
+            )
+
+    async def tally(self, poll_id: int) -> Counter[str]:
+        """Count the votes per choice."""
+        query = select(VoteRow.choice).where(VoteRow.poll_id == poll_id)
+        async with self.db.sessions() as session:
+            return Counter((await session.execute(query)).scalars())
+
+    async def remember_message(self, ref: MessageRef) -> None:
+        """Store which room, turn and poll a platform message belongs to."""
+        async with self.db.sessions.begin() as session:
+            session.add(PlatformMessageRow(**ref.__dict__))
+
+    async def message(self, platform: str, message_id: str) -> MessageRef | None:
+        """Look up a platform message we posted."""
+        query = select(PlatformMessageRow).where(
+            PlatformMessageRow.platform == platform, PlatformMessageRow.message_id == message_id
+        )
+        async with self.db.sessions() as session:
+            row = (await session.execute(query)).scalar_one_or_none()
+            return _ref(row) if row else None
+
+
+def _poll(row: PollRow) -> Poll:
+    return Poll(row.id, row.room_id, row.kind, row.subject, dict(row.options), row.state == "open")
+
+
+def _ref(row: PlatformMessageRow) -> MessageRef:
+    fields: dict[str, Any] = {
+        name: getattr(row, name)
+        for name in ("platform", "message_id", "room_id", "turn_seq", "persona_id", "poll_id")
+    }
+    return MessageRef(**fields)

@@ -1,0 +1,167 @@
+"""Rooms, their transcripts and per-turn usage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from bot.completion import Usage
+from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState, Selection, SpeakerKind, Turn
+from storage.db import Database
+from storage.models import RoomRow, Tenant, TurnRow, UsageRow
+
+
+class RoomStore:
+    """Read and write rooms, turns and usage."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self, key: RoomKey, mode: Mode, topic: str, cast: tuple[str, ...], settings: RoomSettings,
+        created_by: str = "",
+    ) -> Room:
+        """Create a room in the idle state."""
+        async with self.db.sessions.begin() as session:
+            await ensure_tenant(session, key.tenant_id, key.platform)
+            row = RoomRow(
+                key=str(key), tenant_id=key.tenant_id, mode=mode.value, topic=topic,
+                cast=list(cast), state=RoomState.IDLE.value, settings=_settings_json(settings),
+                created_by=created_by, next_seq=1, persona_turns=0, summary="", summary_upto=0,
+            )
+            session.add(row)
+            await session.flush()
+            return to_room(row)
+
+    async def get(self, room_id: int) -> Room | None:
+        """Return a room by id."""
+        async with self.db.sessions() as session:
+            row = await session.get(RoomRow, room_id)
+            return to_room(row) if row else None
+
+    async def current(self, key: RoomKey) -> Room | None:
+        """Return the newest room in a channel that has not finished."""
+        query = (
+            select(RoomRow)
+            .where(RoomRow.key == str(key), RoomRow.state != RoomState.FINISHED.value)
+            .order_by(RoomRow.id.desc())
+            .limit(1)
+        )
+        async with self.db.sessions() as session:
+            row = (await session.execute(query)).scalar_one_or_none()
+            return to_room(row) if row else None
+
+    async def latest(self, key: RoomKey) -> Room | None:
+        """Return the newest room in a channel, finished or not."""
+        query = select(RoomRow).where(RoomRow.key == str(key)).order_by(RoomRow.id.desc()).limit(1)
+        async with self.db.sessions() as session:
+            row = (await session.execute(query)).scalar_one_or_none()
+            return to_room(row) if row else None
+
+    async def live(self) -> list[Room]:
+        """Return every room that is running, paused or voting."""
+        states = [RoomState.RUNNING.value, RoomState.PAUSED.value, RoomState.VOTING.value]
+        async with self.db.sessions() as session:
+            rows = (await session.execute(select(RoomRow).where(RoomRow.state.in_(states)))).scalars()
+            return [to_room(row) for row in rows]
+
+    async def set_state(self, room_id: int, state: RoomState) -> None:
+        """Store a room's new state."""
+        await self._update(room_id, state=state.value)
+
+    async def set_summary(self, room_id: int, summary: str, upto: int) -> None:
+        """Store the rolling summary of turns up to `upto`."""
+        await self._update(room_id, summary=summary, summary_upto=upto)
+
+    async def _update(self, room_id: int, **values: Any) -> None:
+        async with self.db.sessions.begin() as session:
+            await session.execute(update(RoomRow).where(RoomRow.id == room_id).values(**values))
+
+    async def append(self, room: Room, turn: Turn, usage: Usage | None = None) -> Turn:
+        """Append a turn at the room's next sequence number; returns it with its seq."""
+        async with self.db.sessions.begin() as session:
+            row = await session.get(RoomRow, room.id, with_for_update=True)
+            assert row is not None, f"room {room.id} vanished"
+            stored = TurnRow(
+                room_id=room.id, seq=row.next_seq, kind=turn.kind.value, speaker_id=turn.speaker_id,
+                speaker_name=turn.speaker_name, role=turn.role, content=turn.content,
+            )
+            session.add(stored)
+            row.next_seq += 1
+            row.persona_turns += 1 if turn.by_persona else 0
+            await session.flush()
+            if usage is not None:
+                session.add(usage_row(room.id, stored.id, usage, "turn"))
+            return to_turn(stored)
+
+    async def record_usage(self, room_id: int, usage: Usage, purpose: str) -> None:
+        """Store the usage of a call that did not produce a turn (summaries, picks)."""
+        async with self.db.sessions.begin() as session:
+            session.add(usage_row(room_id, None, usage, purpose))
+
+    async def transcript(self, room_id: int, *, after: int = 0, last: int | None = None) -> list[Turn]:
+        """Return a room's turns in order (optionally only those after a seq, or the last N)."""
+        query = select(TurnRow).where(TurnRow.room_id == room_id, TurnRow.seq > after)
+        if last is not None:
+            query = query.order_by(TurnRow.seq.desc()).limit(last)
+            async with self.db.sessions() as session:
+                rows = list((await session.execute(query)).scalars())
+            return [to_turn(row) for row in reversed(rows)]
+        async with self.db.sessions() as session:
+            rows = list((await session.execute(query.order_by(TurnRow.seq))).scalars())
+        return [to_turn(row) for row in rows]
+
+    async def usage_totals(self, room_id: int) -> dict[str, Any]:
+        """Return tokens, known cost and call count of a room."""
+        query = select(
+            func.count(UsageRow.id), func.coalesce(func.sum(UsageRow.prompt_tokens), 0),
+            func.coalesce(func.sum(UsageRow.completion_tokens), 0), func.sum(UsageRow.cost_usd),
+        ).where(UsageRow.room_id == room_id)
+        async with self.db.sessions() as session:
+            calls, prompt, completion, cost = (await session.execute(query)).one()
+        return {"calls": calls, "prompt_tokens": prompt, "completion_tokens": completion,
+                "cost_usd": cost}
+
+
+async def ensure_tenant(session: Any, tenant_id: str, platform: str) -> None:
+    """Create the tenant row on first sight."""
+    if await session.get(Tenant, tenant_id) is None:
+        session.add(Tenant(id=tenant_id, platform=platform))
+        await session.flush()
+
+
+def usage_row(room_id: int, turn_id: int | None, usage: Usage, purpose: str) -> UsageRow:
+    """Build a usage row from a call's usage."""
+    return UsageRow(
+        room_id=room_id, turn_id=turn_id, purpose=purpose, model=usage.model,
+        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+        cost_usd=usage.cost_usd, latency_ms=usage.latency_ms,
+    )
+
+
+def _settings_json(settings: RoomSettings) -> dict[str, Any]:
+    data = asdict(settings)
+    data["selection"] = settings.selection.value
+    return data
+
+
+def to_room(row: RoomRow) -> Room:
+    """Convert a row to the domain room."""
+    raw = dict(row.settings)
+    raw["selection"] = Selection(raw.get("selection", Selection.NATURAL.value))
+    return Room(
+        id=row.id, key=RoomKey.parse(row.key), mode=Mode(row.mode), topic=row.topic,
+        cast=tuple(row.cast), state=RoomState(row.state), settings=RoomSettings(**raw),
+        next_seq=row.next_seq, persona_turns=row.persona_turns, summary=row.summary,
+        summary_upto=row.summary_upto,
+    )
+
+
+def to_turn(row: TurnRow) -> Turn:
+    """Convert a row to the domain turn."""
+    return Turn(
+        seq=row.seq, kind=SpeakerKind(row.kind), speaker_id=row.speaker_id,
+        speaker_name=row.speaker_name, content=row.content, role=row.role,
+    )

@@ -1,0 +1,40 @@
+"""All repositories behind one object built once in the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.catalog import CatalogStore
+from storage.db import Database
+from storage.platform_state import EventStore, WebhookStore
+from storage.polls import PollStore
+from storage.records import RecordStore
+from storage.rooms import RoomStore
+
+
+@dataclass(frozen=True)
+class Store:
+    """The repositories of one database."""
+
+    db: Database
+    rooms: RoomStore
+    polls: PollStore
+    catalog: CatalogStore
+    records: RecordStore
+    webhooks: WebhookStore
+    events: EventStore
+
+    @classmethod
+    def on(cls, db: Database) -> Store:
+        """Build every repository on one database."""
+        return cls(
+            db=db, rooms=RoomStore(db), polls=PollStore(db), catalog=CatalogStore(db),
+            records=RecordStore(db), webhooks=WebhookStore(db), events=EventStore(db),
+        )
+
+
+async def open_store(url: str) -> Store:
+    """Connect, apply migrations and return the repositories."""
+    db = Database(url)
+    await db.migrate()
+    return Store.on(db)
