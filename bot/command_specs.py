@@ -1,0 +1,197 @@
+"""The command set shared by every platform: names, parameters, help, and argument parsing."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MODES = ("chat", "debate", "consortium", "compare")
+SELECTIONS = ("natural", "round_robin", "random", "moderator")
+FORMATS = ("md", "json")
+
+
+class CommandError(ValueError):
+    """Arguments that cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One command parameter."""
+
+    name: str
+    kind: str = "str"  # str | int | float | choice | list
+    help: str = ""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command: what it does, its parameters, and whether it changes a room."""
+
+    name: str
+    help: str
+    params: tuple[Param, ...] = ()
+    manage: bool = False
+    positional: str | None = None  # the parameter that bare words fill
+
+    def param(self, name: str) -> Param | None:
+        """Return the parameter called `name`."""
+        return next((p for p in self.params if p.name == name), None)
+
+
+_PERSONA_FIELDS = (
+    Param("name", help="display name (1–80 characters)"),
+    Param("bio", help="one-line description"),
+    Param("prompt", help="system prompt; may use {topic}, {side}, {others}, {name}"),
+    Param("emoji", help="emoji shown beside the name"),
+    Param("avatar_url", help="https URL of the avatar image"),
+    Param("talkativeness", "float", "0–1: how often it speaks in natural mode", low=0, high=1),
+    Param("humour", "float", "0–1", low=0, high=1),
+    Param("formality", "float", "0–1", low=0, high=1),
+    Param("verbosity", "float", "0–1", low=0, high=1),
+    Param("model", help="litellm model name for this persona, e.g. ollama/llama3.1"),
+    Param("temperature", "float", "0–2", low=0, high=2),
+)
+
+_SPECS = (
+    CommandSpec("start", "Start a conversation in this channel.", (
+        Param("topic", help="what the personas talk about", required=True),
+        Param("mode", "choice", "chat, debate, consortium or compare", choices=MODES),
+        Param("personas", "list", "comma-separated persona ids or names"),
+        Param("turns", "int", "persona turns in chat mode (1–200)", low=1, high=200),
+        Param("rounds", "int", "argument rounds per side in debate mode (1–10)", low=1, high=10),
+        Param("pace", "float", "seconds between turns (0–600)", low=0, high=600),
+        Param("selection", "choice", "who speaks next in chat mode", choices=SELECTIONS),
+        Param("model", help="litellm model name for this room"),
+    ), manage=True, positional="topic"),
+    CommandSpec("stop", "Stop the conversation and post the results.", manage=True),
+    CommandSpec("pause", "Pause the conversation.", manage=True),
+    CommandSpec("resume", "Resume a paused conversation.", manage=True),
+    CommandSpec("next", "Skip the wait: the next persona speaks now.", manage=True),
+    CommandSpec("status", "Show what is happening in this channel."),
+    CommandSpec("results", "Show the votes and the outcome of the latest conversation."),
+    CommandSpec("export", "Export the latest transcript as a file.", (
+        Param("format", "choice", "md or json", choices=FORMATS),
+    ), positional="format"),
+    CommandSpec("persona list", "List the personas you can cast."),
+    CommandSpec("persona show", "Show one persona's card.", (
+        Param("id", help="persona id or name", required=True),
+    ), positional="id"),
+    CommandSpec("persona create", "Create a persona for this server or workspace.", (
+        Param("id", help="short id: lowercase letters, digits, - or _", required=True),
+        *_PERSONA_FIELDS,
+    ), manage=True, positional="id"),
+    CommandSpec("persona edit", "Change one of your personas.", (
+        Param("id", help="persona id", required=True), *_PERSONA_FIELDS,
+    ), manage=True, positional="id"),
+    CommandSpec("persona remove", "Remove one of your personas.", (
+        Param("id", help="persona id", required=True),
+    ), manage=True, positional="id"),
+    CommandSpec("help", "Show the commands."),
+)
+
+COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in _SPECS}
+GROUPS = ("persona", "consortium", "memory")
+
+
+def parse_text(text: str) -> tuple[str, dict[str, str]]:
+    """Parse `name [words…] [key=value | --key value …]` into a command name and arguments."""
+    try:
+        tokens = shlex.split(text.strip())
+    except ValueError as exc:
+        raise CommandError(f"could not read the command: {exc}") from None
+    if not tokens:
+        return "help", {}
+    name, tokens = _command_name(tokens)
+    spec = COMMANDS.get(name)
+    if spec is None:
+        raise CommandError(f"unknown command '{name}'. Try `help`.")
+    return name, _arguments(spec, tokens)
+
+
+def _command_name(tokens: list[str]) -> tuple[str, list[str]]:
+    first = tokens[0].lower()
+    if first in GROUPS:
+        if len(tokens) < 2:
+            return f"{first} list", []
+        return f"{first} {tokens[1].lower()}", tokens[2:]
+    return first, tokens[1:]
+
+
+def _arguments(spec: CommandSpec, tokens: list[str]) -> dict[str, str]:
+    args: dict[str, str] = {}
+    words: list[str] = []
+    it = iter(tokens)
+    for token in it:
+        if token.startswith("--") and "=" not in token:
+            args[token[2:]] = next(it, "")
+        elif "=" in token and spec.param(token.split("=", 1)[0].lstrip("-")):
+            key, value = token.split("=", 1)
+            args[key.lstrip("-")] = value
+        else:
+            words.append(token)
+    if words:
+        if spec.positional is None:
+            raise CommandError(f"`{spec.name}` takes no text; got '{' '.join(words)}'")
+        args.setdefault(spec.positional, " ".join(words))
+    return args
+
+
+def validate(spec: CommandSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check and convert arguments; raise CommandError naming the argument to fix."""
+    known = {p.name for p in spec.params}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        options = ", ".join(sorted(known)) or "none"
+        raise CommandError(f"`{spec.name}` has no option '{unknown[0]}' (options: {options})")
+    values = {p.name: _convert(spec, p, raw[p.name]) for p in spec.params
+              if raw.get(p.name) not in (None, "")}
+    missing = [p.name for p in spec.params if p.required and p.name not in values]
+    if missing:
+        raise CommandError(f"`{spec.name}` needs {missing[0]}: {spec.param(missing[0]).help}")  # type: ignore[union-attr]
+    return values
+
+
+def _convert(spec: CommandSpec, param: Param, value: Any) -> Any:
+    text = str(value).strip()
+    if param.kind == "choice":
+        if text.lower() not in param.choices:
+            raise CommandError(f"{param.name} must be one of {', '.join(param.choices)} (got '{text}')")
+        return text.lower()
+    if param.kind == "list":
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        if not items:
+            raise CommandError(f"{param.name} needs at least one entry")
+        return items
+    if param.kind in ("int", "float"):
+        return _number(param, text)
+    return text
+
+
+def _number(param: Param, text: str) -> float | int:
+    try:
+        number: float | int = int(text) if param.kind == "int" else float(text)
+    except ValueError:
+        kind = "a whole number" if param.kind == "int" else "a number"
+        raise CommandError(f"{param.name} must be {kind} (got '{text}')") from None
+    if (param.low is not None and number < param.low) or (
+        param.high is not None and number > param.high
+    ):
+        raise CommandError(f"{param.name} must be between {param.low:g} and {param.high:g} "
+                           f"(got {text})")
+    return number
+
+
+def help_text() -> str:
+    """Return a summary of every command."""
+    lines = ["Commands:"]
+    for spec in COMMANDS.values():
+        options = " ".join(f"{p.name}=…" for p in spec.params if p.name != spec.positional)
+        positional = f" <{spec.positional}>" if spec.positional else ""
+        lines.append(f"  {spec.name}{positional} {options}".rstrip() + f" — {spec.help}")
+    return "\n".join(lines)

@@ -1,0 +1,383 @@
+"""The orchestrator: runs rooms through their lifecycle, one paced step at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Sequence
+from typing import Protocol
+
+from personas.cards import Persona
+
+from bot.clock import Clock
+from bot.completion import LLM, LLMError, OFFLINE_LABEL, is_offline
+from bot.modes import SIDES, plan_chat, plan_debate
+from bot.pacing import TurnScheduler, due_at, next_delay
+from bot.platform import Notice, Platform, Posted, TurnPost
+from bot.prompts import Passage, Step, build_request, estimate_tokens, summary_request
+from bot.results import VOTE_UP, VOTE_DOWN, Results, collect_results
+from bot.rooms import Mode, Room, RoomKey, RoomState, SpeakerKind, Turn, check_transition
+from bot.speakers import mentioned
+from storage.polls import MessageRef
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+TURN_VOTES = {VOTE_UP: "up", VOTE_DOWN: "down"}
+
+
+class Recall(Protocol):
+    """What the orchestrator needs from memory."""
+
+    async def passages(self, tenant_id: str, query: str, persona_id: str) -> list[Passage]:
+        """Return passages worth citing in a persona's next turn."""
+        ...
+
+    async def remember(self, room: Room, turn: Turn) -> None:
+        """Keep a turn for later recall."""
+        ...
+
+
+class RoomError(Exception):
+    """A request about a room that cannot be carried out; the message is for the user."""
+
+
+class Orchestrator:
+    """Owns the rooms: starts them, runs their steps, and takes people's messages and votes."""
+
+    def __init__(
+        self, *, store: Store, cast_lookup: CastLookup, llm: LLM, scheduler: TurnScheduler,
+        clock: Clock, default_model: str, history_turns: int = 8, summary_budget: int = 1500,
+        memory: Recall | None = None,
+    ) -> None:
+        self.store = store
+        self.cast_lookup = cast_lookup
+        self.llm = llm
+        self.scheduler = scheduler
+        self.clock = clock
+        self.default_model = default_model
+        self.history_turns = history_turns
+        self.summary_budget = summary_budget
+        self.memory = memory
+        self.platforms: dict[str, Platform] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._requested: dict[int, str] = {}
+
+    def attach(self, platform: Platform) -> None:
+        """Register the adapter that renders rooms of its platform."""
+        self.platforms[platform.name] = platform
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def launch(self, room: Room) -> Room:
+        """Move a freshly created room to running, post its header and schedule turn one."""
+        room = await self._transition(room, RoomState.RUNNING)
+        await self._notice(room, header_notice(room, await self.cast(room), self.model_for(room)))
+        self.scheduler.schedule(room.id, room.next_seq, "turn", self.clock.now())
+        return room
+
+    async def pause(self, key: RoomKey) -> Room:
+        """Pause the channel's room; its next turn waits for resume."""
+        room = await self._live(key)
+        async with self._lock(room.id):
+            room = await self._transition(room, RoomState.PAUSED)
+            self.scheduler.cancel(room.id)
+        return room
+
+    async def resume(self, key: RoomKey) -> Room:
+        """Resume a paused room now."""
+        room = await self._live(key)
+        async with self._lock(room.id):
+            room = await self._transition(room, RoomState.RUNNING)
+            self.scheduler.schedule(room.id, room.next_seq, "turn", self.clock.now())
+        return room
+
+    async def next(self, key: RoomKey) -> Room:
+        """Skip the wait: run the next turn now (a paused room takes one step and stays paused)."""
+        room = await self._live(key)
+        if room.state is RoomState.RUNNING:
+            self.scheduler.schedule(room.id, room.next_seq, "turn", self.clock.now())
+            return room
+        if room.state is RoomState.PAUSED:
+            await self.run_step(room.id, room.next_seq, "turn", allow_paused=True)
+            return await self._reload(room)
+        raise RoomError(f"the room is {room.state.value}; there is no next turn")
+
+    async def stop(self, key: RoomKey) -> Room:
+        """Finish the channel's room now and post its results."""
+        room = await self._live(key)
+        async with self._lock(room.id):
+            self.scheduler.cancel(room.id)
+            await self._finish(room, reason="stopped")
+        return await self._reload(room)
+
+    async def recover(self) -> int:
+        """Reschedule live rooms that lost their pending step (e.g. a crash mid-turn)."""
+        count = 0
+        for room in await self.store.rooms.live():
+            if room.state is RoomState.PAUSED or self.scheduler.pending(room.id):
+                continue
+            action = "close_vote" if room.state is RoomState.VOTING else "turn"
+            self.scheduler.schedule(room.id, room.next_seq, action, self.clock.now())
+            count += 1
+        return count
+
+    # -- steps -----------------------------------------------------------------------------
+
+    async def run_step(self, room_id: int, seq: int, action: str, *, allow_paused: bool = False) -> None:
+        """Run a scheduled step once; a stale or repeated step (seq already used) is ignored."""
+        async with self._lock(room_id):
+            room = await self.store.rooms.get(room_id)
+            if room is None or room.next_seq != seq or not _may_step(room, action, allow_paused):
+                return
+            if action == "close_vote":
+                await self._finish(room, reason="voting closed")
+            else:
+                await self._turn(room)
+
+    async def _turn(self, room: Room) -> None:
+        cast = await self.cast(room)
+        window = await self.store.rooms.transcript(room.id, after=room.summary_upto)
+        step = self._plan(room, cast, window)
+        if step is None:
+            await self._open_vote(room)
+            return
+        await self._typing(room, step.persona)
+        room, recent = await self._summarise(room, window)
+        try:
+            text, usage, model = await self._speak(room, step, recent, cast)
+        except LLMError as exc:
+            await self._model_failed(room, step.persona, exc)
+            return
+        turn = await self.store.rooms.append(
+            room, Turn(0, SpeakerKind.PERSONA, step.persona.id, step.persona.name, text, step.role),
+            usage,
+        )
+        await self._post_turn(room, step.persona, turn, model)
+        await self._after_turn(room, step, turn)
+
+    def _plan(self, room: Room, cast: dict[str, Persona], window: Sequence[Turn]) -> Step | None:
+        if room.mode is Mode.DEBATE:
+            return plan_debate(room, cast)
+        rng = random.Random(f"{room.settings.seed}:{room.id}:{room.next_seq}")
+        requested = self._requested.pop(room.id, None)
+        return plan_chat(room, list(cast.values()), window, rng, requested)
+
+    async def _speak(
+        self, room: Room, step: Step, recent: Sequence[Turn], cast: dict[str, Persona]
+    ) -> tuple[str, object, str]:
+        model = step.persona.model or self.model_for(room)
+        others = [p.name for p in cast.values() if p.id != step.persona.id]
+        passages = await self._passages(room, step, recent)
+        request = build_request(room, step, recent, model=model, others=others, passages=passages)
+        completion = await self.llm.complete(request)
+        return completion.text.strip(), completion.usage, model
+
+    async def _passages(self, room: Room, step: Step, recent: Sequence[Turn]) -> list[Passage]:
+        if self.memory is None:
+            return []
+        query = " ".join([room.topic] + [turn.content for turn in recent[-2:]])
+        return await self.memory.passages(room.tenant_id, query, step.persona.id)
+
+    async def _summarise(self, room: Room, window: list[Turn]) -> tuple[Room, list[Turn]]:
+        older, recent = window[: -self.history_turns], window[-self.history_turns :]
+        if not older or estimate_tokens(older) <= self.summary_budget:
+            return room, recent
+        request = summary_request(room, older, model=self.model_for(room))
+        try:
+            completion = await self.llm.complete(request)
+        except LLMError as exc:
+            log.warning("summary for room %s failed: %s", room.id, exc)
+            return room, recent
+        await self.store.rooms.set_summary(room.id, completion.text.strip(), older[-1].seq)
+        await self.store.rooms.record_usage(room.id, completion.usage, "summary")
+        return await self._reload(room), recent
+
+    async def _post_turn(self, room: Room, persona: Persona, turn: Turn, model: str) -> None:
+        subject = f"{persona.id}#{turn.seq}"
+        poll = await self.store.polls.create(room.id, "turn", subject, dict(TURN_VOTES))
+        footer = OFFLINE_LABEL if is_offline(model) else ""
+        post = TurnPost(persona, turn.content, turn.seq, tuple(TURN_VOTES), footer)
+        posted = await self._deliver(room, post)
+        await self._remember_posted(room, posted, turn.seq, persona.id, poll.id)
+        if self.memory is not None:
+            await self.memory.remember(room, turn)
+
+    async def _after_turn(self, room: Room, step: Step, turn: Turn) -> None:
+        room = await self._reload(room)
+        if room.state is not RoomState.RUNNING:
+            return
+        delay = next_delay(room.settings, random.Random(f"pace:{room.id}:{turn.seq}"))
+        self.scheduler.schedule(room.id, room.next_seq, "turn", due_at(self.clock.now(), delay))
+
+    async def _model_failed(self, room: Room, persona: Persona, exc: LLMError) -> None:
+        log.warning("room %s: %s", room.id, exc)
+        text = (f"{persona.name} could not answer ({exc.reason}). The room is paused; "
+                "use `resume` to try again.")
+        if room.state is RoomState.RUNNING:
+            await self._transition(room, RoomState.PAUSED)
+        await self._notice(room, Notice(text, title="Model error"))
+
+    # -- voting and results ----------------------------------------------------------------
+
+    async def _open_vote(self, room: Room) -> None:
+        room = await self._transition(room, RoomState.VOTING)
+        window = room.settings.vote_window_s
+        if room.mode is Mode.DEBATE:
+            await self._outcome_poll(room, window)
+        else:
+            await self._notice(room, Notice(
+                f"That's the last turn. React {VOTE_UP} on your favourite lines; "
+                f"results in {window:.0f} s.", title="Vote for the best line",
+            ))
+        self.scheduler.schedule(room.id, room.next_seq, "close_vote", due_at(self.clock.now(), window))
+
+    async def _outcome_poll(self, room: Room, window: float) -> None:
+        options = {emoji: side for side, emoji in SIDES.items()}
+        poll = await self.store.polls.create(room.id, "outcome", "", options)
+        text = (f"Audience vote on “{room.topic}”: react {SIDES['for']} for the motion or "
+                f"{SIDES['against']} against. Voting closes in {window:.0f} s.")
+        posted = await self._notice(room, Notice(text, title="Your verdict", vote_emoji=tuple(options)))
+        await self._remember_posted(room, posted, None, None, poll.id)
+
+    async def _finish(self, room: Room, *, reason: str) -> None:
+        for poll in await self.store.polls.of_room(room.id):
+            await self.store.polls.close(poll.id)
+        room = await self._transition(room, RoomState.FINISHED)
+        results = await self.results(room)
+        if room.mode is Mode.DEBATE and results.decision is not None:
+            await self.store.records.save_decision(results.decision)
+        await self._notice(room, results.notice(reason))
+
+    async def results(self, room: Room) -> Results:
+        """Collect a room's tallies (and a debate's decision)."""
+        return await collect_results(self.store, room, await self.cast(room))
+
+    async def on_reaction(
+        self, platform: str, message_id: str, user_id: str, emoji: str, added: bool
+    ) -> bool:
+        """Count or withdraw a reaction vote; tell whether it was a vote on an open poll."""
+        ref = await self.store.polls.message(platform, message_id)
+        poll = await self.store.polls.get(ref.poll_id) if ref and ref.poll_id else None
+        if poll is None or not poll.open or emoji not in poll.options:
+            return False
+        if added:
+            await self.store.polls.cast(poll.id, user_id, emoji)
+        else:
+            await self.store.polls.retract(poll.id, user_id, emoji)
+        return True
+
+    # -- people in the room ----------------------------------------------------------------
+
+    async def on_human_message(self, key: RoomKey, user_id: str, user_name: str, text: str) -> bool:
+        """Add a person's message to the running room; a persona named in it answers next."""
+        room = await self.store.rooms.current(key)
+        if room is None or room.state not in (RoomState.RUNNING, RoomState.PAUSED) or not text.strip():
+            return False
+        async with self._lock(room.id):
+            turn = await self.store.rooms.append(room, Turn(0, SpeakerKind.HUMAN, user_id, user_name, text))
+            if self.memory is not None:
+                await self.memory.remember(room, turn)
+            named = mentioned(text, list((await self.cast(room)).values()))
+            if named and room.mode is Mode.CHAT:
+                self._requested[room.id] = named[0].id
+            self._reschedule_after_human(await self._reload(room), bool(named))
+        return True
+
+    def _reschedule_after_human(self, room: Room, soon: bool) -> None:
+        pending = self.scheduler.pending(room.id)
+        if room.state is not RoomState.RUNNING or pending is None:
+            return
+        at = self.clock.now() if soon else pending[2]
+        self.scheduler.schedule(room.id, room.next_seq, pending[1], at)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def model_for(self, room: Room) -> str:
+        """Return the model a room uses unless a persona names its own."""
+        return room.settings.model or self.default_model
+
+    async def cast(self, room: Room) -> dict[str, Persona]:
+        """Return the room's personas by id, in cast order."""
+        return await self.cast_lookup.resolve(room.tenant_id, room.cast)
+
+    async def _live(self, key: RoomKey) -> Room:
+        room = await self.store.rooms.current(key)
+        if room is None:
+            raise RoomError("there is no room running in this channel; start one with `start`")
+        return room
+
+    async def _reload(self, room: Room) -> Room:
+        fresh = await self.store.rooms.get(room.id)
+        assert fresh is not None
+        return fresh
+
+    async def _transition(self, room: Room, target: RoomState) -> Room:
+        check_transition(room.state, target)
+        await self.store.rooms.set_state(room.id, target)
+        return await self._reload(room)
+
+    def _lock(self, room_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(room_id, asyncio.Lock())
+
+    def _platform(self, room: Room) -> Platform | None:
+        return self.platforms.get(room.key.platform)
+
+    async def _typing(self, room: Room, persona: Persona) -> None:
+        platform = self._platform(room)
+        if platform is not None:
+            try:
+                await platform.typing(room, persona)
+            except Exception:  # typing is cosmetic; never let it cost a turn
+                log.warning("typing indicator failed in room %s", room.id, exc_info=True)
+
+    async def _deliver(self, room: Room, post: TurnPost) -> Posted:
+        platform = self._platform(room)
+        if platform is None:
+            return Posted(())
+        try:
+            return await platform.post_turn(room, post)
+        except Exception:
+            log.exception("posting turn %s of room %s failed", post.seq, room.id)
+            return Posted(())
+
+    async def _notice(self, room: Room, notice: Notice) -> Posted:
+        platform = self._platform(room)
+        if platform is None:
+            return Posted(())
+        try:
+            return await platform.post_notice(room, notice)
+        except Exception:
+            log.exception("posting a notice in room %s failed", room.id)
+            return Posted(())
+
+    async def _remember_posted(
+        self, room: Room, posted: Posted, seq: int | None, persona_id: str | None, poll_id: int | None
+    ) -> None:
+        for index, message_id in enumerate(posted.message_ids):
+            await self.store.polls.remember_message(MessageRef(
+                room.key.platform, message_id, room.id, seq, persona_id,
+                poll_id if index == 0 else None,
+            ))
+
+
+class CastLookup(Protocol):
+    """Resolves a room's cast ids to personas for its tenant."""
+
+    async def resolve(self, tenant_id: str, ids: Sequence[str]) -> dict[str, Persona]:
+        """Return the personas by id, in the given order."""
+        ...
+
+
+def _may_step(room: Room, action: str, allow_paused: bool) -> bool:
+    if action == "close_vote":
+        return room.state is RoomState.VOTING
+    return room.state is RoomState.RUNNING or (allow_paused and room.state is RoomState.PAUSED)
+
+
+def header_notice(room: Room, cast: dict[str, Persona], model: str) -> Notice:
+    """Describe a room as it starts: topic, mode, cast and model."""
+    names = ", ".join(f"{p.emoji} {p.name}" for p in cast.values())
+    label = f"{model} ({OFFLINE_LABEL})" if is_offline(model) else model
+    fields = (("Mode", room.mode.value), ("Cast", names), ("Model", label))
+    return Notice(f"“{room.topic}”", title=f"Chimera {room.mode.value}", fields=fields)
