@@ -1,0 +1,98 @@
+"""Thin helpers over a tenant's Chroma collection: open it, query it, page through it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.errors import NotFoundError
+
+from bot.memory.records import Kind, MetaValue, Record, tenant_key
+
+PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A passage found by either ranking, with its cosine similarity to the query."""
+
+    text: str
+    meta: dict[str, MetaValue]
+    score: float
+
+
+def collection_name(tenant: str) -> str:
+    """Return the Chroma collection that holds a tenant's memory."""
+    return f"chimera-{tenant_key(tenant)}"
+
+
+def open_collection(
+    client: ClientAPI, tenant: str, function: EmbeddingFunction[Documents], create: bool
+) -> Collection | None:
+    """Return a tenant's collection, creating it only when `create` (reads never create)."""
+    name = collection_name(tenant)
+    if create:
+        return client.get_or_create_collection(
+            name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"tenant": tenant},
+            embedding_function=function,  # type: ignore[arg-type]
+        )
+    try:
+        return client.get_collection(name, embedding_function=function)  # type: ignore[arg-type]
+    except NotFoundError:
+        return None
+
+
+def nearest(
+    collection: Collection, qvec: np.ndarray, n: int, where: dict[str, Any] | None
+) -> dict[str, Candidate]:
+    """Return the `n` passages nearest to a query vector that match `where`."""
+    result = collection.query(
+        query_embeddings=[qvec],
+        n_results=n,
+        where=where,
+        include=["documents", "metadatas", "distances"],
+    )
+    ids, texts = result["ids"][0], (result["documents"] or [[]])[0]
+    metas, dists = (result["metadatas"] or [[]])[0], (result["distances"] or [[]])[0]
+    rows = zip(ids, texts, metas, dists, strict=True)
+    return {i: Candidate(t, _meta(m), 1.0 - d) for i, t, m, d in rows}
+
+
+def fetch(collection: Collection, ids: list[str], qvec: np.ndarray) -> dict[str, Candidate]:
+    """Return passages by id, scored by cosine similarity to the query vector."""
+    if not ids:
+        return {}
+    got = collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+    embeddings: Any = got["embeddings"] if got["embeddings"] is not None else []
+    rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], embeddings, strict=True)
+    return {i: Candidate(t, _meta(m), float(np.dot(qvec, e))) for i, t, m, e in rows}
+
+
+def ids_where(collection: Collection, where: dict[str, Any]) -> list[str]:
+    """Return the ids of the passages matching a metadata filter."""
+    return list(collection.get(where=where, include=[])["ids"])
+
+
+def metadatas_where(collection: Collection, where: dict[str, Any]) -> list[dict[str, MetaValue]]:
+    """Return the metadata of the passages matching a metadata filter."""
+    got = collection.get(where=where, include=["metadatas"])
+    return [_meta(m) for m in got["metadatas"] or []]
+
+
+def all_records(collection: Collection) -> Iterator[list[Record]]:
+    """Yield every passage of a collection, a page at a time."""
+    for offset in range(0, collection.count(), PAGE):
+        got = collection.get(limit=PAGE, offset=offset, include=["documents", "metadatas"])
+        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+        yield [Record(i, t, Kind(str(m["kind"])), _meta(m)) for i, t, m in rows]
+
+
+def _meta(meta: Any) -> dict[str, MetaValue]:
+    return {k: v for k, v in dict(meta).items() if isinstance(v, str | int | float | bool)}

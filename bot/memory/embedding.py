@@ -1,0 +1,205 @@
+"""Sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, or a hosted model."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import onnxruntime as ort
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
+from chromadb.utils.embedding_functions import register_embedding_function
+from tokenizers import Tokenizer
+
+from bot.memory import model_files
+
+MAX_TOKENS = 256  # the model's max_seq_length
+DIMENSION = 384
+
+EmbedCallable = Callable[[list[str]], Awaitable[list[list[float]]]]
+
+
+@register_embedding_function
+class MiniLMEmbedding(EmbeddingFunction[Documents]):
+    """all-MiniLM-L6-v2 as int8 ONNX: WordPiece, mean pooling, L2 normalisation.
+
+    The files are verified against their pinned sha256 when the model first loads.
+    """
+
+    def __init__(
+        self,
+        model_path: str | None = None,
+        tokenizer_path: str | None = None,
+        threads: int = 0,
+        batch_size: int = 16,
+    ) -> None:
+        self.model_path = model_path
+        self.tokenizer_path = tokenizer_path
+        self.threads = threads
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._session: ort.InferenceSession | None = None
+        self._tokenizer: Tokenizer | None = None
+
+    @staticmethod
+    def name() -> str:
+        """Return the name this function is registered under in Chroma."""
+        return "chimera-minilm-l6-v2-int8"
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the settings Chroma persists with a collection."""
+        return {
+            "model_path": self.model_path,
+            "tokenizer_path": self.tokenizer_path,
+            "threads": self.threads,
+            "batch_size": self.batch_size,
+        }
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> MiniLMEmbedding:
+        """Rebuild the function from a persisted configuration."""
+        return MiniLMEmbedding(**config)
+
+    def default_space(self) -> Space:
+        """Return cosine: the vectors are unit length and trained for cosine."""
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        """Return the distance spaces that make sense for unit vectors."""
+        return ["cosine", "ip", "l2"]
+
+    def __call__(self, input: Documents) -> Embeddings:
+        """Embed texts, in length-sorted batches to keep padding small."""
+        return list(self.encode(list(input)))
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an (n, 384) float32 array of unit vectors for `texts`."""
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            out[idx] = self._encode_batch([texts[i] for i in idx])
+        return out
+
+    def load(self) -> None:
+        """Load and verify the tokenizer and the model, once."""
+        with self._lock:
+            if self._session is None:
+                self._tokenizer = _load_tokenizer(self.tokenizer_path)
+                self._session = _load_session(self.model_path, self.threads)
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        self.load()
+        assert self._tokenizer is not None and self._session is not None
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, feeds)[0]
+        return _mean_pool_normalise(hidden, mask)
+
+
+def _mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+def _load_tokenizer(path: str | None) -> Tokenizer:
+    file = Path(path) if path else model_files.default_tokenizer_path()
+    tokenizer = Tokenizer.from_file(str(model_files.verify(file, model_files.TOKENIZER_SHA256)))
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return tokenizer
+
+
+def _load_session(path: str | None, threads: int) -> ort.InferenceSession:
+    file = Path(path) if path else model_files.default_model_path()
+    model_files.verify(file, model_files.MODEL_SHA256)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
+
+
+@register_embedding_function
+class HostedEmbedding(EmbeddingFunction[Documents]):
+    """Marks a collection whose vectors come from a hosted model; MemoryStore computes them."""
+
+    def __init__(self, model: str, dimension: int = 0) -> None:
+        self.model = model
+        self.dimension = dimension
+
+    @staticmethod
+    def name() -> str:
+        """Return the name this function is registered under in Chroma."""
+        return "chimera-hosted"
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the settings Chroma persists with a collection."""
+        return {"model": self.model, "dimension": self.dimension}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> HostedEmbedding:
+        """Rebuild the function from a persisted configuration."""
+        return HostedEmbedding(**config)
+
+    def default_space(self) -> Space:
+        """Return cosine, the usual space for hosted text embeddings."""
+        return "cosine"
+
+    def __call__(self, input: Documents) -> Embeddings:
+        """Refuse: hosted vectors are async and are passed to Chroma by MemoryStore."""
+        raise RuntimeError(f"embeddings of {self.model!r} are computed by MemoryStore")
+
+
+class Embedder(Protocol):
+    """What MemoryStore needs to turn text into vectors."""
+
+    def function(self) -> EmbeddingFunction[Documents]:
+        """Return the Chroma embedding function recorded with each collection."""
+        ...
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an (n, d) array of unit vectors, computed off the event loop."""
+        ...
+
+
+class LocalEmbedder:
+    """Embeds with MiniLM in a worker thread so the event loop stays free."""
+
+    def __init__(self, model: MiniLMEmbedding | None = None) -> None:
+        self.model = model or MiniLMEmbedding()
+
+    def function(self) -> EmbeddingFunction[Documents]:
+        """Return the MiniLM embedding function."""
+        return self.model
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return unit vectors for `texts`."""
+        return await asyncio.to_thread(self.model.encode, list(texts))
+
+
+class HostedEmbedder:
+    """Embeds through an injected async callable (e.g. the LLM gateway's embedding call)."""
+
+    def __init__(self, model: str, embed: EmbedCallable) -> None:
+        self._function = HostedEmbedding(model)
+        self._embed = embed
+
+    def function(self) -> EmbeddingFunction[Documents]:
+        """Return the marker function naming the hosted model."""
+        return self._function
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return the hosted model's vectors, L2-normalised."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vectors = np.asarray(await self._embed(list(texts)), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.clip(norms, 1e-12, None)

@@ -1,0 +1,60 @@
+"""Which passages a search may return, as a Chroma `where` and as an SQL condition."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.memory.records import ALL_KINDS, Kind
+
+_ROOM_KINDS = (Kind.TURN.value, Kind.SUMMARY.value)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A search filter within one tenant.
+
+    `persona_id` limits persona positions to that persona's own; `room_id` limits turns
+    and summaries to that room. Neither affects the other kinds.
+    """
+
+    kinds: frozenset[Kind] = ALL_KINDS
+    persona_id: str | None = None
+    room_id: str | None = None
+
+    @classmethod
+    def of(
+        cls, kinds: Iterable[Kind | str] | None, persona_id: str | None, room_id: str | None
+    ) -> Scope:
+        """Build a scope from search arguments."""
+        chosen = ALL_KINDS if kinds is None else frozenset(Kind(k) for k in kinds)
+        return cls(chosen, persona_id, room_id)
+
+    def where(self) -> dict[str, Any] | None:
+        """Return the Chroma metadata filter, or None when everything matches."""
+        parts: list[dict[str, Any]] = []
+        if self.kinds != ALL_KINDS:
+            parts.append({"kind": {"$in": sorted(k.value for k in self.kinds)}})
+        if self.persona_id is not None:
+            parts.append({"$or": [{"kind": {"$ne": "position"}}, {"persona": self.persona_id}]})
+        if self.room_id is not None:
+            parts.append({"$or": [{"kind": {"$nin": list(_ROOM_KINDS)}}, {"room": self.room_id}]})
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
+    def sql(self, alias: str) -> tuple[str, list[str]]:
+        """Return an SQL condition over the lexical rows table and its parameters."""
+        clauses, params = [], []
+        if self.kinds != ALL_KINDS:
+            kinds = sorted(k.value for k in self.kinds)
+            clauses.append(f"{alias}.kind IN ({', '.join('?' * len(kinds))})")
+            params += kinds
+        if self.persona_id is not None:
+            clauses.append(f"({alias}.kind != 'position' OR {alias}.persona = ?)")
+            params.append(self.persona_id)
+        if self.room_id is not None:
+            clauses.append(f"({alias}.kind NOT IN ('turn', 'summary') OR {alias}.room = ?)")
+            params.append(self.room_id)
+        return " AND ".join(clauses) or "1", params

@@ -1,0 +1,61 @@
+"""The memory interface the orchestrator and commands depend on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from bot.memory.records import DocumentInfo, Hit, Kind, MemoryStats
+from bot.memory.store import Progress, SearchMode
+
+
+class Memory(Protocol):
+    """Per-tenant memory: every call names the tenant and sees only that tenant's data."""
+
+    async def remember_turn(
+        self, tenant: str, room_id: str, speaker: str, seq: int, text: str
+    ) -> str: ...
+
+    async def remember_position(
+        self, tenant: str, persona_id: str, topic: str, text: str
+    ) -> str: ...
+
+    async def remember_summary(
+        self, tenant: str, room_id: str, text: str, through_seq: int | None = None
+    ) -> str: ...
+
+    async def ingest(
+        self,
+        tenant: str,
+        name: str,
+        data: str | bytes,
+        kind: str | None = None,
+        *,
+        source: str | None = None,
+        progress: Progress | None = None,
+    ) -> DocumentInfo: ...
+
+    async def search(
+        self,
+        tenant: str,
+        query: str,
+        k: int = 5,
+        *,
+        kinds: Iterable[Kind | str] | None = None,
+        persona_id: str | None = None,
+        room_id: str | None = None,
+        min_score: float = 0.0,
+        mode: SearchMode = "hybrid",
+    ) -> list[Hit]: ...
+
+    async def documents(self, tenant: str) -> list[DocumentInfo]: ...
+
+    async def stats(self, tenant: str) -> MemoryStats: ...
+
+    async def forget_document(self, tenant: str, doc_id: str) -> int: ...
+
+    async def forget_room(self, tenant: str, room_id: str) -> int: ...
+
+    async def forget_tenant(self, tenant: str) -> int: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,109 @@
+"""What the memory holds and returns: kinds, hits, documents and statistics."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+MetaValue = str | int | float | bool
+
+
+class Kind(enum.StrEnum):
+    TURN = "turn"  # a persona's turn or a person's message in a room
+    POSITION = "position"  # a stance a persona took on a topic
+    SUMMARY = "summary"  # a summary of a room's older turns
+    DOCUMENT = "document"  # a chunk of an ingested document
+
+
+ALL_KINDS: frozenset[Kind] = frozenset(Kind)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One text to remember, with its id and metadata (the write unit)."""
+
+    id: str
+    text: str
+    kind: Kind
+    meta: Mapping[str, MetaValue] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, MetaValue]:
+        """Return the metadata as stored, with the kind included."""
+        return {**self.meta, "kind": self.kind.value}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage.
+
+    `score` is the cosine similarity to the query (what `min_score` thresholds); hits are
+    ordered by `fused`, the reciprocal-rank fusion of the vector and lexical rankings.
+    """
+
+    id: str
+    text: str
+    source: str
+    score: float
+    kind: Kind
+    meta: Mapping[str, MetaValue]
+    fused: float = 0.0
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """An ingested document."""
+
+    doc_id: str
+    name: str
+    format: str
+    chunks: int
+    source: str
+
+
+@dataclass(frozen=True)
+class MemoryStats:
+    """How much one tenant's memory holds."""
+
+    tenant: str
+    by_kind: Mapping[Kind, int]
+    documents: int
+    lexical_rows: int
+
+    @property
+    def total(self) -> int:
+        """Return the number of stored passages of all kinds."""
+        return sum(self.by_kind.values())
+
+
+def tenant_key(tenant: str) -> str:
+    """Return the storage key of a tenant: a fixed-length hex digest, safe in any name."""
+    if not tenant or not tenant.strip():
+        raise ValueError("a tenant id is required")
+    return hashlib.sha256(tenant.encode()).hexdigest()[:32]
+
+
+def digest(*parts: str | bytes) -> str:
+    """Return a short stable id for some content."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def source_of(kind: Kind, meta: Mapping[str, MetaValue]) -> str:
+    """Return a human-readable citation for a stored passage."""
+    if kind is Kind.DOCUMENT:
+        part = f"part {int(meta['chunk']) + 1}/{meta['chunks']}"
+        return (
+            f"{meta['name']}, p. {meta['page']}, {part}"
+            if "page" in meta
+            else f"{meta['name']}, {part}"
+        )
+    if kind is Kind.TURN:
+        return f"{meta['speaker']} in {meta['room']} (#{meta['seq']})"
+    if kind is Kind.POSITION:
+        return f"{meta['persona']}'s position on {meta['topic']}"
+    return f"summary of {meta['room']}"

@@ -1,0 +1,327 @@
+"""MemoryStore: per-tenant Chroma collections plus a BM25 index, searched together.
+
+Isolation: each tenant gets its own Chroma collection (and its own FTS5 tables), named by
+a hash of the tenant id. A query runs inside one tenant's collection, so it cannot return
+another tenant's passages whatever filter a caller passes (or forgets); forgetting a tenant
+drops its collection; and the vector index and BM25 term statistics of one tenant are not
+shaped by another's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+
+from bot.memory import chroma
+from bot.memory import documents as docs
+from bot.memory.chunking import CHUNK_WORDS, OVERLAP_WORDS, chunk_sentences, split_sentences
+from bot.memory.embedding import Embedder, LocalEmbedder
+from bot.memory.filters import Scope
+from bot.memory.fusion import reciprocal_rank_fusion
+from bot.memory.lexical import LexicalIndex, LexicalRow
+from bot.memory.records import (
+    DocumentInfo,
+    Hit,
+    Kind,
+    MemoryStats,
+    MetaValue,
+    Record,
+    digest,
+    source_of,
+    tenant_key,
+)
+
+Progress = Callable[[int, int], Awaitable[None] | None]
+SearchMode = Literal["hybrid", "vector", "lexical"]
+
+PROMPT_MIN_SCORE = 0.3  # cosine below this is rarely on topic for MiniLM
+
+
+class MemoryStore:
+    """Remember turns, positions, summaries and documents per tenant; search them."""
+
+    def __init__(
+        self,
+        client: ClientAPI,
+        lexical: LexicalIndex,
+        embedder: Embedder | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        chunk_words: int = CHUNK_WORDS,
+        overlap_words: int = OVERLAP_WORDS,
+        batch_size: int = 32,
+    ) -> None:
+        self._client = client
+        self._lexical = lexical
+        self._embedder = embedder or LocalEmbedder()
+        self._clock = clock
+        self._chunking = (chunk_words, overlap_words)
+        self._batch_size = batch_size
+        self._collections: dict[str, Collection] = {}
+        self._lock = threading.Lock()
+
+    # -- writing ----------------------------------------------------------------------
+
+    async def remember_turn(
+        self, tenant: str, room_id: str, speaker: str, seq: int, text: str
+    ) -> str:
+        """Remember a persona's turn or a person's message; return its id."""
+        meta: dict[str, MetaValue] = {"room": room_id, "speaker": speaker, "seq": seq}
+        return await self._remember(tenant, Record(f"turn:{room_id}:{seq}", text, Kind.TURN, meta))
+
+    async def remember_position(self, tenant: str, persona_id: str, topic: str, text: str) -> str:
+        """Remember a stance a persona took on a topic; return its id."""
+        record_id = f"position:{persona_id}:{digest(topic, text)}"
+        meta: dict[str, MetaValue] = {"persona": persona_id, "topic": topic}
+        return await self._remember(tenant, Record(record_id, text, Kind.POSITION, meta))
+
+    async def remember_summary(
+        self, tenant: str, room_id: str, text: str, through_seq: int | None = None
+    ) -> str:
+        """Remember a summary of a room's older turns; return its id."""
+        meta: dict[str, MetaValue] = {"room": room_id}
+        if through_seq is not None:
+            meta["through_seq"] = through_seq
+        record = Record(f"summary:{room_id}:{digest(text)}", text, Kind.SUMMARY, meta)
+        return await self._remember(tenant, record)
+
+    async def ingest(
+        self,
+        tenant: str,
+        name: str,
+        data: str | bytes,
+        kind: str | None = None,
+        *,
+        source: str | None = None,
+        progress: Progress | None = None,
+    ) -> DocumentInfo:
+        """Extract, chunk, embed and store a document (text, markdown, html or pdf)."""
+        fmt = kind or docs.guess_format(name, data)
+        chunks = await asyncio.to_thread(self._chunk, data, fmt)
+        if not chunks:
+            raise docs.DocumentError(f"no text found in {name}")
+        raw = data.encode() if isinstance(data, str) else data
+        info = DocumentInfo(f"doc-{digest(name, raw)}", name, fmt, len(chunks), source or name)
+        records = [self._chunk_record(info, c.index, c.text, c.page) for c in chunks]
+        await _report(progress, 0, len(records))
+        for start in range(0, len(records), self._batch_size):
+            batch = records[start : start + self._batch_size]
+            await self._store(tenant, batch)
+            await _report(progress, start + len(batch), len(records))
+        return info
+
+    # -- reading ----------------------------------------------------------------------
+
+    async def search(
+        self,
+        tenant: str,
+        query: str,
+        k: int = 5,
+        *,
+        kinds: Iterable[Kind | str] | None = None,
+        persona_id: str | None = None,
+        room_id: str | None = None,
+        min_score: float = 0.0,
+        mode: SearchMode = "hybrid",
+    ) -> list[Hit]:
+        """Return up to k passages of this tenant relevant to `query`, best first.
+
+        `min_score` is the least cosine similarity a hit may have (PROMPT_MIN_SCORE suits
+        prompts); `mode` picks hybrid, vector-only or lexical-only ranking.
+        """
+        if not query.strip() or k <= 0:
+            return []
+        scope = Scope.of(kinds, persona_id, room_id)
+        vector = await self._embedder.embed([query])
+        hits = await asyncio.to_thread(self._search, tenant, query, vector[0], k, scope, mode)
+        return [h for h in hits if h.score >= min_score][:k]
+
+    async def documents(self, tenant: str) -> list[DocumentInfo]:
+        """Return the tenant's ingested documents, by name."""
+        return await asyncio.to_thread(self._documents, tenant)
+
+    async def stats(self, tenant: str) -> MemoryStats:
+        """Return how much the tenant's memory holds."""
+        return await asyncio.to_thread(self._stats, tenant)
+
+    # -- forgetting -------------------------------------------------------------------
+
+    async def forget_document(self, tenant: str, doc_id: str) -> int:
+        """Delete a document's chunks; return how many passages were removed."""
+        return await asyncio.to_thread(self._forget, tenant, {"doc_id": doc_id}, "doc", doc_id)
+
+    async def forget_room(self, tenant: str, room_id: str) -> int:
+        """Delete a room's turns and summaries; return how many passages were removed."""
+        return await asyncio.to_thread(self._forget, tenant, {"room": room_id}, "room", room_id)
+
+    async def forget_tenant(self, tenant: str) -> int:
+        """Delete everything the tenant's memory holds; return how many passages it had."""
+        return await asyncio.to_thread(self._forget_tenant, tenant)
+
+    async def close(self) -> None:
+        """Release the lexical index (Chroma clients need no closing)."""
+        await asyncio.to_thread(self._lexical.close)
+
+    # -- internals (run in worker threads) ---------------------------------------------
+
+    async def _remember(self, tenant: str, record: Record) -> str:
+        if not record.text.strip():
+            raise ValueError("cannot remember empty text")
+        await self._store(tenant, [record])
+        return record.id
+
+    async def _store(self, tenant: str, records: Sequence[Record]) -> None:
+        tenant_key(tenant)  # reject a missing tenant before any work
+        created = self._clock()
+        stamped = [Record(r.id, r.text, r.kind, {**r.meta, "created": created}) for r in records]
+        vectors = await self._embedder.embed([r.text for r in stamped])
+        await asyncio.to_thread(self._write, tenant, stamped, vectors)
+
+    def _write(self, tenant: str, records: Sequence[Record], vectors: np.ndarray) -> None:
+        collection = self._collection(tenant, create=True)
+        assert collection is not None
+        with self._lexical.transaction():  # a failed Chroma write rolls the lexical rows back
+            self._lexical.upsert(tenant, [_lexical_row(r) for r in records])
+            collection.upsert(
+                ids=[r.id for r in records],
+                embeddings=list(vectors),
+                documents=[r.text for r in records],
+                metadatas=[r.metadata() for r in records],
+            )
+
+    def _chunk(self, data: str | bytes, fmt: str) -> list[Any]:
+        pages = docs.extract_pages(data, fmt)
+        sentences = split_sentences(pages, numbered=fmt == "pdf")
+        return chunk_sentences(sentences, *self._chunking)
+
+    def _chunk_record(self, info: DocumentInfo, index: int, text: str, page: int | None) -> Record:
+        meta: dict[str, MetaValue] = {
+            "doc_id": info.doc_id,
+            "name": info.name,
+            "format": info.format,
+            "source": info.source,
+            "chunk": index,
+            "chunks": info.chunks,
+        }
+        if page is not None:
+            meta["page"] = page
+        return Record(f"{info.doc_id}:{index}", text, Kind.DOCUMENT, meta)
+
+    def _search(
+        self, tenant: str, query: str, qvec: np.ndarray, k: int, scope: Scope, mode: SearchMode
+    ) -> list[Hit]:
+        collection = self._collection(tenant, create=False)
+        if collection is None:
+            return []
+        depth = max(4 * k, 20)
+        found = chroma.nearest(collection, qvec, depth, scope.where()) if mode != "lexical" else {}
+        lexical = self._lexical.search(tenant, query, depth, scope) if mode != "vector" else []
+        found |= chroma.fetch(collection, [i for i in lexical if i not in found], qvec)
+        by_vector = sorted(found, key=lambda i: -found[i].score) if mode != "lexical" else []
+        fused = reciprocal_rank_fusion([r for r in (by_vector, lexical) if r])
+        order = sorted(fused, key=lambda i: (-fused[i], -found[i].score))
+        return [_hit(i, found[i], fused[i]) for i in order]
+
+    def _documents(self, tenant: str) -> list[DocumentInfo]:
+        collection = self._collection(tenant, create=False)
+        if collection is None:
+            return []
+        where = {"$and": [{"kind": Kind.DOCUMENT.value}, {"chunk": 0}]}
+        infos = [_document_info(m) for m in chroma.metadatas_where(collection, where)]
+        return sorted(infos, key=lambda d: (d.name, d.doc_id))
+
+    def _stats(self, tenant: str) -> MemoryStats:
+        collection = self._collection(tenant, create=False)
+        counts = {kind: self._count(collection, kind) for kind in Kind}
+        documents = len(self._documents(tenant))
+        return MemoryStats(tenant, counts, documents, self._lexical.count(tenant))
+
+    @staticmethod
+    def _count(collection: Collection | None, kind: Kind) -> int:
+        return len(chroma.ids_where(collection, {"kind": kind.value})) if collection else 0
+
+    def _forget(
+        self, tenant: str, where: dict[str, str], field: Literal["doc", "room"], value: str
+    ) -> int:
+        collection = self._collection(tenant, create=False)
+        if collection is None:
+            return 0
+        ids = chroma.ids_where(collection, where)
+        with self._lexical.transaction():
+            self._lexical.delete_by(tenant, field, value)
+            if ids:
+                collection.delete(ids=ids)
+        return len(ids)
+
+    def _forget_tenant(self, tenant: str) -> int:
+        collection = self._collection(tenant, create=False)
+        count = collection.count() if collection is not None else 0
+        with self._lock:
+            self._collections.pop(tenant, None)
+            if collection is not None:
+                self._client.delete_collection(collection.name)
+        self._lexical.drop(tenant)
+        return count
+
+    def _collection(self, tenant: str, create: bool) -> Collection | None:
+        """Return the tenant's collection (the only way any query reaches Chroma)."""
+        with self._lock:
+            if tenant in self._collections:
+                return self._collections[tenant]
+            collection = self._open_collection(tenant, create)
+            if collection is not None:
+                self._collections[tenant] = collection
+        if collection is not None and not self._lexical.exists(tenant):
+            self._rebuild_lexical(tenant, collection)
+        return collection
+
+    def _open_collection(self, tenant: str, create: bool) -> Collection | None:
+        return chroma.open_collection(self._client, tenant, self._embedder.function(), create)
+
+    def _rebuild_lexical(self, tenant: str, collection: Collection) -> None:
+        """Re-index a tenant's passages when its lexical index is missing (new disk, lost file)."""
+        with self._lexical.transaction():
+            self._lexical.create(tenant)
+            for page in chroma.all_records(collection):
+                self._lexical.upsert(tenant, [_lexical_row(r) for r in page])
+
+
+def _lexical_row(record: Record) -> LexicalRow:
+    meta = record.meta
+    return LexicalRow(
+        id=record.id,
+        text=record.text,
+        kind=record.kind.value,
+        persona=str(meta.get("persona", "")),
+        room=str(meta.get("room", "")),
+        doc=str(meta.get("doc_id", "")),
+    )
+
+
+def _hit(record_id: str, found: chroma.Candidate, fused: float) -> Hit:
+    kind = Kind(str(found.meta["kind"]))
+    return Hit(
+        record_id, found.text, source_of(kind, found.meta), found.score, kind, found.meta, fused
+    )
+
+
+def _document_info(m: Mapping[str, MetaValue]) -> DocumentInfo:
+    return DocumentInfo(
+        str(m["doc_id"]), str(m["name"]), str(m["format"]), int(m["chunks"]), str(m["source"])
+    )
+
+
+async def _report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is None:
+        return
+    result = progress(done, total)
+    if inspect.isawaitable(result):
+        await result
