@@ -204,6 +204,7 @@ class FakeDiscord:
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = 0
         self._unpublished: list[dict[str, Any]] = []
+        self._events: list[tuple[str, dict[str, Any]]] = []
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.token = "fake-token"
@@ -391,6 +392,9 @@ class FakeDiscord:
         for message in pending:
             if message.get("guild_id") and not message["flags"] & 64:
                 await self.dispatch("MESSAGE_CREATE", message)
+        events, self._events = self._events, []
+        for event, data in events:
+            await self.dispatch(event, data)
 
     async def wait_connected(self, *, within: float = 5.0) -> None:
         """Wait until a client has identified."""
@@ -576,11 +580,16 @@ class FakeDiscord:
     async def _reaction(
         self, event: str, message_id: str, user: dict[str, Any], emoji: str, *, add: bool
     ) -> None:
-        message = self.messages[message_id]
+        data = self._reaction_data(self.messages[message_id], user, emoji, add=add)
+        await self.dispatch(event, data)
+
+    def _reaction_data(
+        self, message: dict[str, Any], user: dict[str, Any], emoji: str, *, add: bool
+    ) -> dict[str, Any]:
         data: dict[str, Any] = {
             "user_id": user["id"],
             "channel_id": message["channel_id"],
-            "message_id": message_id,
+            "message_id": message["id"],
             "guild_id": message.get("guild_id"),
             "emoji": {"id": None, "name": emoji},
             "burst": False,
@@ -591,7 +600,7 @@ class FakeDiscord:
             data["member"] = guild.members.get(user["id"]) or member_payload(user)
             data["message_author_id"] = message["author"]["id"]
             data["burst_colors"] = []
-        await self.dispatch(event, data)
+        return data
 
     # ----------------------------------------------------------------- internals: REST
 
@@ -938,6 +947,10 @@ class FakeDiscord:
             return api_error(404, 10008, "Unknown Message")
         emoji = request.match_info["emoji"]
         message.setdefault("own_reactions", []).append(emoji)
+        # Discord tells the bot about its own reactions too; the adapter must ignore them.
+        self._events.append(
+            ("MESSAGE_REACTION_ADD", self._reaction_data(message, self.bot_user, emoji, add=True))
+        )
         return web.Response(status=204)
 
     async def _typing(self, request: web.Request) -> web.Response:

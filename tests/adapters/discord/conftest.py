@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import discord
 import pytest
 import yarl
 
+from adapters.discord import DiscordAdapter
+from bot.app import Services, build_services
+from bot.clock import FakeClock
+from bot.completion import ChatRequest, Completion, Usage
+from bot.config import Settings
+from bot.offline_model import compose
+from bot.pacing import ManualScheduler
 from tests.fakes.discord_server import MANAGE_CHANNELS, FakeDiscord, Guild
 
 
@@ -56,3 +66,70 @@ def point_discord_at(fake: FakeDiscord) -> None:
     """Point discord.py's REST base and gateway at the fake."""
     discord.http.Route.BASE = fake.api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
+
+
+class ScriptedLLM:
+    """A model for tests: scripted lines first, then the offline demo writer (no litellm)."""
+
+    def __init__(self) -> None:
+        self.script: list[str] = []
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        """Return the next scripted line, or what the offline model would write."""
+        if self.script and request.hints.get("task") != "summary":
+            text = self.script.pop(0)
+        else:
+            messages = [m.as_dict() for m in request.messages]
+            text = compose(request.hints, messages, request.seed)
+        return Completion(text, Usage(request.model, 1, 1, None, 0.0))
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[str | Completion]:
+        """Yield the whole completion at once."""
+        yield await self.complete(request)
+
+
+@dataclass
+class Bot:
+    """Chimera's core with the Discord adapter connected to the fake."""
+
+    services: Services
+    adapter: DiscordAdapter
+    scheduler: ManualScheduler
+    clock: FakeClock
+    llm: ScriptedLLM
+
+    async def step(self, count: int = 1) -> None:
+        """Run `count` due steps (turns, vote closing) on the fake clock."""
+        for _ in range(count):
+            self.clock.advance(1)
+            await self.scheduler.run_due(self.clock.now())
+
+
+@contextlib.asynccontextmanager
+async def chimera(world: World, data_dir: Path) -> AsyncIterator[Bot]:
+    """Build the core on `data_dir`, connect the Discord adapter to the fake, and clean up."""
+    settings = Settings(
+        data_dir=data_dir,
+        discord_token=world.fake.token,
+        discord_api_base=world.fake.base_url,
+        discord_gateway_url=world.fake.gateway_url,
+        default_pace_s=0,
+        default_jitter_s=0,
+        vote_window_s=5,
+    )
+    scheduler, clock, llm = ManualScheduler(), FakeClock(), ScriptedLLM()
+    async with build_services(settings, clock=clock, llm=llm, scheduler=scheduler) as services:
+        adapter = DiscordAdapter(services, ready_timeout=0.05)
+        await adapter.start()
+        try:
+            await asyncio.wait_for(adapter.wait_ready(), 5)
+            yield Bot(services, adapter, scheduler, clock, llm)
+        finally:
+            await adapter.close()
+
+
+@pytest.fixture
+async def bot(world: World, tmp_path: Path) -> AsyncIterator[Bot]:
+    """Chimera running against the fake with a fresh database."""
+    async with chimera(world, tmp_path) as running:
+        yield running

@@ -1,0 +1,126 @@
+"""The core's Platform on Discord: typing, persona turns through webhooks, bot notices."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import discord
+
+from adapters.discord.render import (
+    needs_embed,
+    no_mentions,
+    notice_embed,
+    sanitize_username,
+    text_chunks,
+    to_files,
+    turn_chunks,
+)
+from adapters.discord.webhooks import Outgoing, Webhooks, WebhookUnavailable
+from bot.platform import Notice, Posted, TurnPost
+from bot.rooms import Room, RoomKey
+from personas.cards import Persona
+
+log = logging.getLogger(__name__)
+
+
+class DiscordPlatform:
+    """Shows a room on Discord: each persona speaks through the channel's webhook."""
+
+    name = "discord"
+
+    def __init__(self, client: discord.Client, webhooks: Webhooks) -> None:
+        self.client = client
+        self.webhooks = webhooks
+        self._warned: set[int] = set()
+
+    async def typing(self, room: Room, persona: Persona) -> None:
+        """Show the bot typing in the room's channel or thread while a persona composes."""
+        await self._target(room.key).typing()
+
+    async def post_turn(self, room: Room, post: TurnPost) -> Posted:
+        """Post a turn under the persona's name and avatar, split to fit, votes seeded."""
+        try:
+            ids = await self._as_persona(room.key, post)
+        except WebhookUnavailable as exc:
+            await self._warn_once(room.key, str(exc))
+            ids = await self._as_bot(room.key, post)
+        await self._seed(room.key, ids[0], post.vote_emoji)
+        return Posted(tuple(str(i) for i in ids))
+
+    async def post_notice(self, room: Room, notice: Notice) -> Posted:
+        """Post a notice in the bot's own name; titled or fielded notices become an embed."""
+        ids = await self.say(room.key, notice.text, notice)
+        await self._seed(room.key, ids[0], notice.vote_emoji)
+        return Posted(tuple(str(i) for i in ids))
+
+    async def say(self, key: RoomKey, text: str, notice: Notice | None = None) -> list[int]:
+        """Post text (or a notice) as the bot; return the message ids."""
+        target = self._target(key)
+        if notice is not None and needs_embed(notice.title, notice.fields):
+            files = to_files(notice.attachments)
+            message = await target.send(
+                embed=notice_embed(notice), files=files, allowed_mentions=no_mentions()
+            )
+            return [message.id]
+        attachments = notice.attachments if notice else ()
+        return await self._send_chunks(target, text_chunks(text), to_files(attachments))
+
+    async def _as_persona(self, key: RoomKey, post: TurnPost) -> list[int]:
+        chunks = turn_chunks(post)
+        ids: list[int] = []
+        for index, chunk in enumerate(chunks):
+            outgoing = self._outgoing(key, post, chunk, last=index == len(chunks) - 1)
+            message = await self.webhooks.send(int(key.channel), outgoing)
+            ids.append(message.id)
+        self._warned.discard(int(key.channel))
+        return ids
+
+    @staticmethod
+    def _outgoing(key: RoomKey, post: TurnPost, chunk: str, *, last: bool) -> Outgoing:
+        return Outgoing(
+            content=chunk,
+            username=sanitize_username(post.persona.name),
+            avatar_url=post.persona.avatar_url or None,
+            thread_id=int(key.thread) if key.thread else None,
+            attachments=post.attachments if last else (),
+        )
+
+    async def _as_bot(self, key: RoomKey, post: TurnPost) -> list[int]:
+        # Without a webhook the room keeps going in the bot's own name, the speaker in bold.
+        persona = post.persona
+        labelled = f"**{persona.emoji} {persona.name}**\n{post.text}"
+        relabelled = TurnPost(persona, labelled, post.seq, post.vote_emoji, post.footer)
+        chunks = turn_chunks(relabelled)
+        return await self._send_chunks(self._target(key), chunks, to_files(post.attachments))
+
+    async def _send_chunks(
+        self, target: discord.PartialMessageable, chunks: Sequence[str], files: list[discord.File]
+    ) -> list[int]:
+        ids: list[int] = []
+        for index, chunk in enumerate(chunks):
+            extra = files if index == len(chunks) - 1 else []
+            message = await target.send(chunk, files=extra, allowed_mentions=no_mentions())
+            ids.append(message.id)
+        return ids
+
+    async def _warn_once(self, key: RoomKey, text: str) -> None:
+        channel_id = int(key.channel)
+        if channel_id in self._warned:
+            return
+        self._warned.add(channel_id)
+        log.warning("no webhook in channel %s: %s", channel_id, text)
+        await self.say(key, text + "\nUntil then the personas speak in my name.")
+
+    async def _seed(self, key: RoomKey, message_id: int, emoji: Sequence[str]) -> None:
+        message = self._target(key).get_partial_message(message_id)
+        for each in emoji:
+            try:
+                await message.add_reaction(each)
+            except discord.HTTPException as exc:  # votes still count if people add them
+                log.warning("could not seed %s on %s: %s", each, message_id, exc)
+                return
+
+    def _target(self, key: RoomKey) -> discord.PartialMessageable:
+        target_id = int(key.thread or key.channel)
+        return self.client.get_partial_messageable(target_id, guild_id=int(key.tenant))
