@@ -18,7 +18,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -359,6 +359,19 @@ class FakeDiscord:
                 raise AssertionError(f"timed out waiting for {what}")
             await asyncio.sleep(0.01)
 
+    async def wait_for_async(
+        self, predicate: Callable[[], Awaitable[Any]], *, within: float = 5.0, what: str = ""
+    ) -> Any:
+        """Poll an async predicate until it is truthy; return its value or fail."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            value = await predicate()
+            if value:
+                return value
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out waiting for {what or 'condition'}")
+            await asyncio.sleep(0.01)
+
     async def wait_calls(
         self, route: str, count: int = 1, *, within: float = 5.0
     ) -> list[Recorded]:
@@ -640,6 +653,12 @@ class FakeDiscord:
                 "edit_webhook_message",
             ),
             (
+                "DELETE",
+                "/webhooks/{id}/{token}/messages/{message}",
+                self._delete_webhook_message,
+                "delete_webhook_message",
+            ),
+            (
                 "GET",
                 "/webhooks/{id}/{token}/messages/{message}",
                 self._get_webhook_message,
@@ -905,6 +924,13 @@ class FakeDiscord:
         if message is None:
             return api_error(404, 10008, "Unknown Message")
         return _json(message)
+
+    async def _delete_webhook_message(self, request: web.Request) -> web.Response:
+        message = self._resolve_webhook_message(request)
+        if message is None:
+            return api_error(404, 10008, "Unknown Message")
+        message["deleted"] = True
+        return web.Response(status=204)
 
     def _resolve_webhook_message(self, request: web.Request) -> dict[str, Any] | None:
         message_id = request.match_info["message"]

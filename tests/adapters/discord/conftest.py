@@ -133,3 +133,20 @@ async def bot(world: World, tmp_path: Path) -> AsyncIterator[Bot]:
     """Chimera running against the fake with a fresh database."""
     async with chimera(world, tmp_path) as running:
         yield running
+
+
+async def start_room(
+    world: World, channel: dict[str, Any] | None = None, **options: Any
+) -> list[Any]:
+    """Run `/chimera start` as the moderator and wait for the deferral and follow-up."""
+    options.setdefault("topic", "Is a hot dog a sandwich?")
+    options.setdefault("personas", "philosopher,comedian,scientist")
+    options.setdefault("turns", 3)
+    interaction = await world.fake.slash(
+        "chimera start",
+        guild=world.guild,
+        channel=channel or world.channel,
+        user=world.moderator,
+        **options,
+    )
+    return await world.fake.wait_reply(interaction, 2)

@@ -1,0 +1,71 @@
+"""People in the room: their messages join the conversation and their reactions are votes."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bot.rooms import RoomKey, SpeakerKind
+from tests.adapters.discord.conftest import Bot, World, start_room
+
+
+async def tally_of(bot: Bot, message_id: str) -> Counter[str]:
+    """Return the vote tally of the poll a message carries."""
+    polls = bot.services.store.polls
+    ref = await polls.message("discord", message_id)
+    assert ref is not None and ref.poll_id is not None
+    return await polls.tally(ref.poll_id)
+
+
+async def test_reaction_add_and_remove_change_the_tally(world: World, bot: Bot) -> None:
+    await start_room(world, turns=3)
+    await bot.step()
+    message_id = _turn_message_ids(world)[0]
+    await world.fake.react(message_id, world.member, "👍")
+    await world.fake.react(message_id, world.moderator, "👍")
+    await world.fake.wait_for_async(lambda: _count(bot, message_id, "👍", 2), what="two votes")
+    await world.fake.unreact(message_id, world.member, "👍")
+    await world.fake.wait_for_async(lambda: _count(bot, message_id, "👍", 1), what="one vote")
+
+
+async def test_the_bots_own_seeded_reactions_are_not_votes(world: World, bot: Bot) -> None:
+    await start_room(world, turns=3)
+    await bot.step()
+    message_id = _turn_message_ids(world)[0]
+    await world.fake.react(message_id, world.member, "👎")
+    await world.fake.wait_for_async(lambda: _count(bot, message_id, "👎", 1), what="a vote")
+    assert (await tally_of(bot, message_id)) == Counter({"👎": 1})
+
+
+async def test_a_persons_message_joins_the_room_and_webhook_posts_do_not(
+    world: World, bot: Bot
+) -> None:
+    await start_room(world, turns=3, personas="comedian,scientist,philosopher")
+    await bot.step()
+    first = world.fake.webhook_posts()[0].body["username"]
+    wanted = "The Scientist" if first != "The Scientist" else "The Comedian"
+    text = f"What about tacos, {wanted.removeprefix('The ')}?"
+    await world.fake.say(world.channel, world.member, text)
+    key = RoomKey("discord", world.guild.id, world.channel["id"])
+
+    async def humans() -> list[str]:
+        room = await bot.services.store.rooms.current(key)
+        assert room is not None
+        turns = await bot.services.store.rooms.transcript(room.id)
+        return [t.content for t in turns if t.kind is SpeakerKind.HUMAN]
+
+    found = await world.fake.wait_for_async(humans, what="the person's turn")
+    assert found == [text]  # the personas' own webhook posts were not taken as people
+    await bot.step()
+    assert world.fake.webhook_posts()[-1].body["username"] == wanted  # named, so answers next
+
+
+async def _count(bot: Bot, message_id: str, emoji: str, wanted: int) -> bool:
+    return (await tally_of(bot, message_id))[emoji] == wanted
+
+
+def _turn_message_ids(world: World) -> list[str]:
+    return [
+        m["id"]
+        for m in world.fake.messages.values()
+        if m.get("webhook_id") and m["webhook_id"] != world.fake.app_id
+    ]

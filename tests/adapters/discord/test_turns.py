@@ -1,0 +1,137 @@
+"""Persona turns end to end: one reused webhook, identities, threads, limits and recovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.adapters.discord.conftest import Bot, World, chimera, start_room
+
+
+async def test_one_webhook_is_created_and_reused_across_turns(world: World, bot: Bot) -> None:
+    world.fake.add_foreign_webhook(world.channel, "Someone else's hook")
+    await start_room(world, turns=3)
+    await bot.step(3)
+    posts = world.fake.webhook_posts()
+    assert len(posts) == 3
+    assert len(world.fake.successes("create_webhook")) == 1
+    assert len(world.fake.calls("list_webhooks")) == 1
+    ours = world.fake.successes("create_webhook")[0]
+    assert {p.params["id"] for p in posts} == {_created_id(world, ours)}
+
+
+async def test_each_persona_posts_under_its_own_name_and_avatar(world: World, bot: Bot) -> None:
+    await start_room(
+        world, turns=3, personas="philosopher,comedian,scientist", selection="round_robin"
+    )
+    await bot.step(3)
+    posts = world.fake.webhook_posts()
+    names = [p.body["username"] for p in posts]
+    avatars = [p.body["avatar_url"] for p in posts]
+    assert len(set(names)) == 3 and len(set(avatars)) == 3
+    assert "The Philosopher" in names
+    assert all(a.startswith("https://") for a in avatars)
+
+
+async def test_turns_show_typing_and_seed_the_vote_emoji(world: World, bot: Bot) -> None:
+    await start_room(world, turns=1)
+    await bot.step()
+    assert world.fake.successes("typing")[0].params["channel"] == world.channel["id"]
+    post_id = _message_ids(world)[0]
+    seeded = [r.params["emoji"] for r in world.fake.successes("add_reaction")]
+    assert r_for(world, post_id) and seeded[-2:] == ["👍", "👎"]
+
+
+async def test_a_room_in_a_thread_posts_into_the_thread(world: World, bot: Bot) -> None:
+    await start_room(world, channel=world.thread, turns=1)
+    await bot.step()
+    (post,) = world.fake.webhook_posts()
+    assert post.query["thread_id"] == world.thread["id"]
+    hook = world.fake.webhooks[post.params["id"]]
+    assert hook["channel_id"] == world.channel["id"]  # webhooks live on the parent channel
+
+
+async def test_a_rate_limited_webhook_execute_is_retried(world: World, bot: Bot) -> None:
+    await start_room(world, turns=1)
+    world.fake.fail_rate_limited("execute_webhook", retry_after=0.05)
+    await bot.step()
+    statuses = [
+        r.status for r in world.fake.calls("execute_webhook") if r.params["id"] != world.fake.app_id
+    ]
+    assert statuses == [429, 200]
+    assert len(world.fake.webhook_posts()) == 1
+
+
+async def test_unknown_webhook_is_forgotten_recreated_and_retried_once(
+    world: World, bot: Bot
+) -> None:
+    await start_room(world, turns=2)
+    await bot.step()
+    first = world.fake.webhook_posts()[0].params["id"]
+    world.fake.delete_webhook(first)  # a server admin removed it
+    await bot.step()
+    statuses = [
+        r.status for r in world.fake.calls("execute_webhook") if r.params["id"] != world.fake.app_id
+    ]
+    assert statuses == [200, 404, 200]
+    second = world.fake.webhook_posts()[-1].params["id"]
+    assert second != first and len(world.fake.successes("create_webhook")) == 2
+    stored = await bot.services.store.webhooks.get("discord", world.channel["id"])
+    assert stored is not None and stored[0] == second
+
+
+async def test_model_output_never_pings_anyone(world: World, bot: Bot) -> None:
+    await start_room(world, turns=1)
+    role_id = world.guild.roles[1]["id"]
+    text = f"Wake up @everyone and @here, especially <@&{role_id}> and <@{world.member['id']}>!"
+    bot.llm.script.append(text)
+    await bot.step()
+    (post,) = world.fake.webhook_posts()
+    assert post.body["content"].startswith(text)
+    assert post.body["allowed_mentions"] == {"parse": []}
+    for request in world.fake.successes("create_message"):
+        assert request.body["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_long_turn_is_split_under_the_limit(world: World, bot: Bot) -> None:
+    await start_room(world, turns=1)
+    paragraph = "A sentence of about fifty characters in all, more. " * 30
+    bot.llm.script.append("\n\n".join([paragraph.strip()] * 3))  # ~4500 characters
+    await bot.step()
+    posts = world.fake.webhook_posts()
+    assert len(posts) == 3
+    contents = [p.body["content"] for p in posts]
+    assert all(0 < len(c) <= 2000 for c in contents)
+    assert {p.body["username"] for p in posts} == {posts[0].body["username"]}
+    joined = " ".join(c.split("\n-# ")[0] for c in contents)
+    assert joined.count("fifty characters") == 90
+
+
+async def test_a_restart_reuses_the_stored_webhook(world: World, tmp_path: Path) -> None:
+    async with chimera(world, tmp_path) as bot:
+        await start_room(world, turns=4)
+        await bot.step()
+    assert len(world.fake.successes("create_webhook")) == 1
+    before = len(world.fake.requests)
+    async with chimera(world, tmp_path) as bot:
+        await bot.step()
+        await world.fake.wait_for(lambda: len(world.fake.webhook_posts()) == 2, what="second turn")
+    after = world.fake.requests[before:]
+    assert not [r for r in after if r.route in ("create_webhook", "list_webhooks")]
+    first, second = world.fake.webhook_posts()
+    assert first.params["id"] == second.params["id"]
+
+
+def _created_id(world: World, request: object) -> str:
+    return next(iter(h["id"] for h in world.fake.webhooks.values() if h["application_id"]))
+
+
+def _message_ids(world: World) -> list[str]:
+    return [
+        m["id"]
+        for m in world.fake.messages.values()
+        if m.get("webhook_id") and m["webhook_id"] != world.fake.app_id
+    ]
+
+
+def r_for(world: World, message_id: str) -> bool:
+    return any(r.params["message"] == message_id for r in world.fake.successes("add_reaction"))
