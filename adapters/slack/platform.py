@@ -1,0 +1,228 @@
+"""The core's Platform on Slack: persona posts in a thread under a header with controls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.emoji import slack_name
+from adapters.slack.identity import message_id, persona_identity
+from adapters.slack.pacing import ChannelPacer
+from adapters.slack.render import Message, header_message, notice_message, turn_messages
+from bot.platform import Attachment, Notice, Posted, TurnPost, split_text
+from bot.rooms import Room, RoomState
+from personas.cards import Persona
+
+log = logging.getLogger(__name__)
+
+NAME = "slack"
+RoomLoader = Callable[[int], Awaitable[Room | None]]
+Describe = Callable[[Room], Awaitable[Notice]]
+
+
+@dataclass
+class Header:
+    """The message a room's posts thread under, and the state its buttons show."""
+
+    channel: str
+    ts: str
+    notice: Notice
+    state: RoomState
+
+
+class SlackPlatform:
+    """Posts turns as personas (`chat.postMessage` with username and icon) and notices as blocks."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        pacer: ChannelPacer,
+        *,
+        load_room: RoomLoader,
+        describe: Describe,
+        thread_mode: bool = True,
+    ) -> None:
+        self._client = client
+        self._pacer = pacer
+        self._load_room = load_room
+        self._describe = describe
+        self._thread_mode = thread_mode
+        self._headers: dict[int, Header] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def typing(self, room: Room, persona: Persona) -> None:
+        """Do nothing: Slack's Web API has no typing indicator for bot posts."""
+
+    async def post_turn(self, room: Room, post: TurnPost) -> Posted:
+        """Post a persona's turn under its name and icon, split and paced."""
+        header = await self._header(room, opening=None)
+        thread = self._thread_ts(room, header)
+        ids = await self._post(room.key.channel, thread, turn_messages(post), post.persona)
+        await self._decorate(room, ids, post.vote_emoji, post.attachments, thread)
+        return Posted(tuple(message_id(room.key.channel, ts) for ts in ids))
+
+    async def post_notice(self, room: Room, notice: Notice) -> Posted:
+        """Post a notice as blocks; a fresh room's first notice becomes its header."""
+        header = await self._header(room, opening=notice)
+        thread = self._thread_ts(room, header)
+        if header.notice is notice:  # it just became the header
+            ids = [header.ts]
+        else:
+            ids = await self._post(room.key.channel, thread, [notice_message(notice)], None)
+        await self._decorate(room, ids, notice.vote_emoji, notice.attachments, thread)
+        return Posted(tuple(message_id(room.key.channel, ts) for ts in ids))
+
+    def is_room_thread(self, channel: str, thread_ts: str) -> bool:
+        """Tell whether a thread is one of our rooms' threads."""
+        return any(h.channel == channel and h.ts == thread_ts for h in self._headers.values())
+
+    def header_of(self, room_id: int) -> Header | None:
+        """Return a room's header, if this process posted one."""
+        return self._headers.get(room_id)
+
+    # -- header ----------------------------------------------------------------------------
+
+    async def _header(self, room: Room, opening: Notice | None) -> Header:
+        async with self._lock(room.id):
+            header = self._headers.get(room.id)
+            if header is None:
+                header = await self._open(room, opening)
+                self._headers[room.id] = header
+            return header
+
+    async def _open(self, room: Room, opening: Notice | None) -> Header:
+        # A fresh room's opening notice is its header; a room met mid-way (after a restart)
+        # gets a header rebuilt from its description, so its posts still share a thread.
+        fresh = room.next_seq == 1 and room.persona_turns == 0
+        notice = opening if opening is not None and fresh else await self._describe(room)
+        thread = room.key.thread
+        (ts,) = await self._post(room.key.channel, thread, [header_message(notice, room)], None)
+        return Header(room.key.channel, ts, notice, room.state)
+
+    async def refresh(self, room_id: int) -> None:
+        """Re-render a room's header buttons if its state changed since they were drawn."""
+        room = await self._load_room(room_id)
+        header = self._headers.get(room_id)
+        if room is None or header is None:
+            return
+        async with self._lock(room_id):
+            if header.state is room.state:
+                return
+            header.state = room.state
+            await self._update(header, header_message(header.notice, room))
+
+    async def _update(self, header: Header, message: Message) -> None:
+        try:
+            await self._client.chat_update(
+                channel=header.channel, ts=header.ts, **message.as_kwargs()
+            )
+        except SlackApiError as exc:
+            log.warning("updating header %s failed: %s", header.ts, exc.response.get("error"))
+
+    def _thread_ts(self, room: Room, header: Header) -> str | None:
+        if room.key.thread:
+            return room.key.thread
+        return header.ts if self._thread_mode else None
+
+    def _lock(self, room_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(room_id, asyncio.Lock())
+
+    # -- posting ---------------------------------------------------------------------------
+
+    async def _post(
+        self,
+        channel: str,
+        thread: str | None,
+        messages: Sequence[Message],
+        persona: Persona | None,
+    ) -> list[str]:
+        identity = persona_identity(persona) if persona else {}
+        async with self._pacer.channel(channel):
+            return [
+                ts
+                for message in messages
+                for ts in await self._post_one(channel, thread, message, identity)
+            ]
+
+    async def _post_one(
+        self, channel: str, thread: str | None, message: Message, identity: dict[str, Any]
+    ) -> list[str]:
+        await self._pacer.slot(channel)
+        try:
+            response = await self._client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread,
+                unfurl_links=False,
+                unfurl_media=False,
+                **identity,
+                **message.as_kwargs(),
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") not in ("msg_too_long", "invalid_blocks"):
+                raise
+            return await self._post_plain(channel, thread, message.text, identity)
+        return [str(response["ts"])]
+
+    async def _post_plain(
+        self, channel: str, thread: str | None, text: str, identity: dict[str, Any]
+    ) -> list[str]:
+        # Slack refused the rich form: fall back to plain text in smaller pieces.
+        log.warning("Slack refused a message in %s; re-sending it as plain text", channel)
+        limit = max(len(text) // 2, 500)
+        stamps = []
+        for chunk in split_text(text, limit):
+            await self._pacer.slot(channel)
+            response = await self._client.chat_postMessage(
+                channel=channel, thread_ts=thread, text=chunk, **identity
+            )
+            stamps.append(str(response["ts"]))
+        return stamps
+
+    async def _decorate(
+        self,
+        room: Room,
+        stamps: Sequence[str],
+        emoji: Sequence[str],
+        attachments: Sequence[Attachment],
+        thread: str | None,
+    ) -> None:
+        await self._seed_votes(room.key.channel, stamps[0], emoji)
+        await self._attach(room.key.channel, thread, attachments)
+        await self.refresh(room.id)
+
+    async def _seed_votes(self, channel: str, ts: str, emoji: Sequence[str]) -> None:
+        for char in emoji:
+            name = slack_name(char)
+            if name is None:
+                log.warning("no Slack name for vote emoji %r; not seeded", char)
+                continue
+            try:
+                await self._client.reactions_add(channel=channel, timestamp=ts, name=name)
+            except SlackApiError as exc:
+                if exc.response.get("error") != "already_reacted":
+                    log.warning("seeding :%s: failed: %s", name, exc.response.get("error"))
+
+    async def _attach(
+        self, channel: str, thread: str | None, attachments: Sequence[Attachment]
+    ) -> None:
+        for attachment in attachments:
+            try:
+                await self._client.files_upload_v2(
+                    channel=channel,
+                    thread_ts=thread,
+                    file=attachment.data,
+                    filename=attachment.filename,
+                    title=attachment.filename,
+                )
+            except SlackApiError as exc:
+                log.warning(
+                    "uploading %s failed: %s", attachment.filename, exc.response.get("error")
+                )

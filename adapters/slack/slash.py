@@ -1,0 +1,80 @@
+"""`/chimera`: parse the text, ack within Slack's 3 seconds, run the command as an owned task."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from adapters.slack.replies import Responder, render_reply
+from adapters.slack.users import UserDirectory
+from bot.command_specs import COMMANDS, CommandError, help_text
+from bot.commands import CommandHandler, Reply
+from bot.rooms import RoomKey
+from bot.tasks import TaskOwner
+
+log = logging.getLogger(__name__)
+
+NAME = "/chimera"
+Ack = Callable[..., Awaitable[None]]
+AfterControl = Callable[[RoomKey], Awaitable[None]]
+FAILED = Reply("Something went wrong running that command; it has been logged.", error=True)
+
+
+def room_key(team_id: str, channel_id: str) -> RoomKey:
+    """Return the key of the room bound to a Slack channel."""
+    return RoomKey("slack", team_id, channel_id)
+
+
+def usage_error(exc: CommandError) -> Reply:
+    """Return the reply to a command that could not be parsed."""
+    return Reply(f"{exc} See `{NAME} help`.", error=True)
+
+
+class SlashCommand:
+    """The `/chimera` listener: acks at once, then does the work in the background."""
+
+    def __init__(
+        self,
+        commands: CommandHandler,
+        users: UserDirectory,
+        responder: Responder,
+        tasks: TaskOwner,
+        after_control: AfterControl,
+    ) -> None:
+        self._commands = commands
+        self._users = users
+        self._responder = responder
+        self._tasks = tasks
+        self._after_control = after_control
+
+    async def __call__(self, ack: Ack, command: dict[str, Any]) -> None:
+        """Ack the command (with the answer when it is instant) and start the work."""
+        text = str(command.get("text") or "")
+        try:
+            name, args = self._commands.parse_text(text)
+        except CommandError as exc:
+            await ack(**_ack_body(usage_error(exc)))
+            return
+        if name == "help":
+            await ack(**_ack_body(Reply(help_text(), title="Chimera")))
+            return
+        await ack(response_type="ephemeral", text=f"⏳ `{NAME} {text.strip()}`")
+        self._tasks.spawn(f"slack {NAME} {name}", self._work(command, name, args))
+
+    async def _work(self, command: dict[str, Any], name: str, args: dict[str, str]) -> None:
+        key = room_key(str(command.get("team_id")), str(command.get("channel_id")))
+        user = str(command.get("user_id"))
+        caller = await self._users.caller(user, str(command.get("user_name") or ""))
+        try:
+            reply = await self._commands.run(key, caller, name, args)
+        except Exception:
+            log.exception("%s %s failed in %s", NAME, name, key)
+            reply = FAILED
+        await self._responder.to_command(command.get("response_url"), key.channel, user, reply)
+        if COMMANDS[name].manage and not reply.error:
+            await self._after_control(key)
+
+
+def _ack_body(reply: Reply) -> dict[str, Any]:
+    return {"response_type": "ephemeral", **render_reply(reply).as_kwargs()}
