@@ -22,7 +22,7 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A run of words from a document, and the page it starts on (PDFs only)."""
+    """A run of words from a document, and the page its new text starts on (PDFs only)."""
 
     index: int
     text: str
@@ -46,18 +46,18 @@ def chunk_sentences(
     """Pack sentences into chunks of at most `size` words, each repeating the last `overlap`."""
     if not 0 <= overlap < size:
         raise ValueError("need 0 <= overlap < size")
-    groups: list[list[Sentence]] = []
+    groups: list[tuple[list[Sentence], int]] = []  # sentences, how many were carried over
     current: list[Sentence] = []
-    fresh = False  # does `current` hold anything beyond the carried-over overlap?
+    carried = 0
     for sentence in _limit(sentences, size - overlap):
-        if fresh and _count(current) + len(sentence.words) > size:
-            groups.append(current)
+        if len(current) > carried and _count(current) + len(sentence.words) > size:
+            groups.append((current, carried))
             current = _tail(current, overlap)
+            carried = len(current)
         current.append(sentence)
-        fresh = True
-    if fresh:
-        groups.append(current)
-    return [_as_chunk(i, group) for i, group in enumerate(groups)]
+    if len(current) > carried:
+        groups.append((current, carried))
+    return [_as_chunk(i, group, carried) for i, (group, carried) in enumerate(groups)]
 
 
 def chunk_text(text: str, size: int = CHUNK_WORDS, overlap: int = OVERLAP_WORDS) -> list[Chunk]:
@@ -91,6 +91,7 @@ def _count(group: Sequence[Sentence]) -> int:
     return sum(len(s.words) for s in group)
 
 
-def _as_chunk(index: int, group: list[Sentence]) -> Chunk:
+def _as_chunk(index: int, group: list[Sentence], carried: int) -> Chunk:
+    """Join a chunk's words; its page is where its new (not repeated) text starts."""
     text = " ".join(" ".join(s.words) for s in group)
-    return Chunk(index, text, group[0].page)
+    return Chunk(index, text, group[carried].page)

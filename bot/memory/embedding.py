@@ -26,14 +26,15 @@ EmbedCallable = Callable[[list[str]], Awaitable[list[list[float]]]]
 class MiniLMEmbedding(EmbeddingFunction[Documents]):
     """all-MiniLM-L6-v2 as int8 ONNX: WordPiece, mean pooling, L2 normalisation.
 
-    The files are verified against their pinned sha256 when the model first loads.
+    The files are verified against their pinned sha256 when the model first loads. One
+    inference thread by default leaves a core to the event loop and to Chroma.
     """
 
     def __init__(
         self,
         model_path: str | None = None,
         tokenizer_path: str | None = None,
-        threads: int = 0,
+        threads: int = 1,
         batch_size: int = 16,
     ) -> None:
         self.model_path = model_path

@@ -11,82 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
 from bot.memory.filters import Scope
 from bot.memory.records import tenant_key
 
 MAX_QUERY_TERMS = 32
-_STOPWORDS = frozenset(
-    {
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "so",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "us",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "about",
-        "should",
-        "shall",
-    }
-)
+# NLTK's English list (as shipped by bm25s) plus question words common in chat.
+_STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {"could", "would", "shall", "may", "might", "us"}
 _SCHEMA = (
     """CREATE TABLE {t}_rows (
         rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, text TEXT NOT NULL,
@@ -173,19 +105,21 @@ class LexicalIndex:
             with self.transaction():
                 self._db.execute(f"DELETE FROM {t}_rows WHERE {_FIELDS[field]} = ?", (value,))
 
-    def search(self, tenant: str, query: str, limit: int, scope: Scope | None = None) -> list[str]:
-        """Return the ids of the best BM25 matches for the query's terms, best first."""
+    def search(
+        self, tenant: str, query: str, limit: int, scope: Scope | None = None
+    ) -> list[tuple[str, float]]:
+        """Return (id, BM25 score) of the best matches for the query's terms, best first."""
         t = self._tables(tenant, create=False)
         match = match_expression(query)
         if t is None or not match:
             return []
         condition, params = (scope or Scope()).sql("r")
         sql = (
-            f"SELECT r.id FROM {t}_fts JOIN {t}_rows r ON r.rowid = {t}_fts.rowid "
+            f"SELECT r.id, -bm25({t}_fts) FROM {t}_fts JOIN {t}_rows r ON r.rowid = {t}_fts.rowid "
             f"WHERE {t}_fts MATCH ? AND {condition} ORDER BY bm25({t}_fts) LIMIT ?"
         )
         with self._lock:
-            return [row[0] for row in self._db.execute(sql, [match, *params, limit])]
+            return [(i, float(s)) for i, s in self._db.execute(sql, [match, *params, limit])]
 
     def count(self, tenant: str) -> int:
         """Return how many rows a tenant has."""

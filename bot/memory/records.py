@@ -39,7 +39,7 @@ class Hit:
     """One retrieved passage.
 
     `score` is the cosine similarity to the query (what `min_score` thresholds); hits are
-    ordered by `fused`, the reciprocal-rank fusion of the vector and lexical rankings.
+    ordered by `fused`, the combination of that cosine with the passage's BM25 score.
     """
 
     id: str

@@ -25,7 +25,7 @@ from bot.memory import documents as docs
 from bot.memory.chunking import CHUNK_WORDS, OVERLAP_WORDS, chunk_sentences, split_sentences
 from bot.memory.embedding import Embedder, LocalEmbedder
 from bot.memory.filters import Scope
-from bot.memory.fusion import reciprocal_rank_fusion
+from bot.memory.fusion import ALPHA, convex_fusion
 from bot.memory.lexical import LexicalIndex, LexicalRow
 from bot.memory.records import (
     DocumentInfo,
@@ -58,6 +58,7 @@ class MemoryStore:
         chunk_words: int = CHUNK_WORDS,
         overlap_words: int = OVERLAP_WORDS,
         batch_size: int = 32,
+        alpha: float = ALPHA,
     ) -> None:
         self._client = client
         self._lexical = lexical
@@ -67,6 +68,7 @@ class MemoryStore:
         self._batch_size = batch_size
         self._collections: dict[str, Collection] = {}
         self._lock = threading.Lock()
+        self._alpha = alpha
 
     # -- writing ----------------------------------------------------------------------
 
@@ -223,12 +225,19 @@ class MemoryStore:
             return []
         depth = max(4 * k, 20)
         found = chroma.nearest(collection, qvec, depth, scope.where()) if mode != "lexical" else {}
-        lexical = self._lexical.search(tenant, query, depth, scope) if mode != "vector" else []
+        lexical = (
+            dict(self._lexical.search(tenant, query, depth, scope)) if mode != "vector" else {}
+        )
         found |= chroma.fetch(collection, [i for i in lexical if i not in found], qvec)
-        by_vector = sorted(found, key=lambda i: -found[i].score) if mode != "lexical" else []
-        fused = reciprocal_rank_fusion([r for r in (by_vector, lexical) if r])
+        cosine = {i: c.score for i, c in found.items()} if mode != "lexical" else {}
+        fused = self._fuse(cosine, lexical)
         order = sorted(fused, key=lambda i: (-fused[i], -found[i].score))
         return [_hit(i, found[i], fused[i]) for i in order]
+
+    def _fuse(self, cosine: dict[str, float], bm25: dict[str, float]) -> dict[str, float]:
+        if not cosine:  # lexical-only mode: rank by BM25, keep the cosines for thresholds
+            return convex_fusion(dict.fromkeys(bm25, 0.0), bm25, alpha=0.0)
+        return convex_fusion(cosine, bm25, self._alpha)
 
     def _documents(self, tenant: str) -> list[DocumentInfo]:
         collection = self._collection(tenant, create=False)

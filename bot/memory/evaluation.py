@@ -1,0 +1,135 @@
+"""Measure retrieval quality: recall@k of a query → passage set across tenants."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.memory.interface import Memory
+from bot.memory.records import Hit, Kind
+from bot.memory.store import SearchMode
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage of the set: stored as a document, a turn or a position."""
+
+    tenant: str
+    key: str
+    text: str
+    kind: Kind = Kind.DOCUMENT
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question asked in one tenant and the key of the passage that answers it (or None)."""
+
+    tenant: str
+    text: str
+    expect: str | None
+
+
+@dataclass(frozen=True)
+class RecallSet:
+    passages: tuple[Passage, ...]
+    queries: tuple[Query, ...]
+
+
+@dataclass(frozen=True)
+class RecallReport:
+    """recall@1 and recall@5 over the answerable queries, and what leaked or was missed."""
+
+    mode: str
+    recall_at_1: float
+    recall_at_5: float
+    foreign_hits: int  # hits from another tenant: must be 0
+    misses: tuple[str, ...]
+    answer_score_median: float  # cosine of the right passage, when found
+    unanswerable_top_score_max: float  # best cosine seen for questions the tenant cannot answer
+
+
+def load_recall_set(path: Path) -> RecallSet:
+    """Read a recall set from YAML."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    passages = tuple(_passage(t, p) for t, items in raw["tenants"].items() for p in items)
+    queries = tuple(Query(q["tenant"], q["q"], q.get("expect")) for q in raw["queries"])
+    return RecallSet(passages, queries)
+
+
+async def store_passages(memory: Memory, passages: Sequence[Passage]) -> dict[str, str]:
+    """Store every passage in its tenant; return record id → passage key for non-documents."""
+    keys = {}
+    for p in passages:
+        if p.kind is Kind.DOCUMENT:
+            await memory.ingest(p.tenant, p.key, p.text, "text")
+            continue
+        record_id = await _remember(memory, p)
+        keys[record_id] = p.key
+    return keys
+
+
+async def evaluate(
+    memory: Memory, recall_set: RecallSet, keys: Mapping[str, str], mode: SearchMode
+) -> RecallReport:
+    """Run every query in `mode` and score recall@1 and recall@5."""
+    owned = {p.key: p.tenant for p in recall_set.passages}
+    ranks, foreign, misses, answer_scores, stray = [], 0, [], [], [0.0]
+    for q in recall_set.queries:
+        hits = await memory.search(q.tenant, q.text, k=5, mode=mode)
+        found = [_key(h, keys) for h in hits]
+        foreign += sum(owned.get(f) != q.tenant for f in found)
+        if q.expect is None:
+            stray += [h.score for h in hits[:1]]
+            continue
+        rank = found.index(q.expect) + 1 if q.expect in found else 0
+        ranks.append(rank)
+        answer_scores += [hits[rank - 1].score] if rank else []
+        misses += [] if rank == 1 else [f"{q.text!r} → {found[:3]} (wanted {q.expect})"]
+    return _report(mode, ranks, foreign, misses, answer_scores, stray)
+
+
+def _report(
+    mode: str,
+    ranks: list[int],
+    foreign: int,
+    misses: list[str],
+    answer_scores: list[float],
+    stray: list[float],
+) -> RecallReport:
+    n = max(len(ranks), 1)
+    return RecallReport(
+        mode=mode,
+        recall_at_1=sum(r == 1 for r in ranks) / n,
+        recall_at_5=sum(1 <= r <= 5 for r in ranks) / n,
+        foreign_hits=foreign,
+        misses=tuple(misses),
+        answer_score_median=statistics.median(answer_scores) if answer_scores else 0.0,
+        unanswerable_top_score_max=max(stray),
+    )
+
+
+def _passage(tenant: str, item: Mapping[str, Any]) -> Passage:
+    kind = Kind(item.get("kind", Kind.DOCUMENT.value))
+    fields = {k: v for k, v in item.items() if k not in {"key", "text", "kind"}}
+    return Passage(tenant, item["key"], item["text"], kind, fields)
+
+
+async def _remember(memory: Memory, p: Passage) -> str:
+    f = p.fields
+    if p.kind is Kind.TURN:
+        return await memory.remember_turn(p.tenant, f["room"], f["speaker"], f["seq"], p.text)
+    if p.kind is Kind.POSITION:
+        return await memory.remember_position(p.tenant, f["persona"], f["topic"], p.text)
+    return await memory.remember_summary(p.tenant, f["room"], p.text)
+
+
+def _key(hit: Hit, keys: Mapping[str, str]) -> str:
+    if hit.kind is Kind.DOCUMENT:
+        return str(hit.meta["name"])
+    return keys.get(hit.id, hit.id)

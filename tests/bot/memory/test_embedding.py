@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from chromadb.utils.embedding_functions import config_to_embedding_function
+
+from bot.memory import HostedEmbedder, HostedEmbedding, MiniLMEmbedding, ModelFileError
+from bot.memory.model_files import (
+    MODEL_SHA256,
+    TOKENIZER_SHA256,
+    default_model_path,
+    default_tokenizer_path,
+    sha256_of,
+)
+
+
+def test_vectors_are_unit_length_and_semantic(model: MiniLMEmbedding) -> None:
+    a, b, c = model.encode(
+        [
+            "A man is eating food.",
+            "A man is eating a piece of bread.",
+            "The girl is carrying a baby.",
+        ]
+    )
+    assert a.shape == (384,)
+    assert np.linalg.norm(a) == pytest.approx(1.0, abs=1e-5)
+    assert float(a @ b) > 0.7 > 0.1 > float(a @ c)
+
+
+def test_batching_does_not_change_vectors(model: MiniLMEmbedding) -> None:
+    texts = ["short", "a somewhat longer sentence about databases and migrations", "mid length"]
+    together = model.encode(texts)
+    alone = np.vstack([model.encode([t]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-4)
+
+
+def test_shipped_files_match_pinned_checksums() -> None:
+    assert sha256_of(default_model_path()) == MODEL_SHA256
+    assert sha256_of(default_tokenizer_path()) == TOKENIZER_SHA256
+
+
+def test_tampered_model_is_refused_with_both_hashes(tmp_path: Path) -> None:
+    copy = tmp_path / "model.onnx"
+    shutil.copyfile(default_model_path(), copy)
+    with copy.open("r+b") as f:
+        f.seek(1000)
+        byte = f.read(1)
+        f.seek(1000)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(ModelFileError) as error:
+        MiniLMEmbedding(model_path=str(copy))(["hello"])
+    message = str(error.value)
+    assert str(copy) in message and MODEL_SHA256 in message
+    assert sha256_of(copy) in message
+
+
+def test_tampered_tokenizer_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "tokenizer.json"
+    copy.write_text(default_tokenizer_path().read_text().replace("[UNK]", "[UNKNOWN]"))
+    with pytest.raises(ModelFileError, match=r"tokenizer\.json"):
+        MiniLMEmbedding(tokenizer_path=str(copy)).load()
+
+
+def test_missing_model_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="not found"):
+        MiniLMEmbedding(model_path=str(tmp_path / "absent.onnx")).load()
+
+
+def test_functions_rebuild_from_their_chroma_config() -> None:
+    model = MiniLMEmbedding(threads=1, batch_size=8)
+    rebuilt = config_to_embedding_function({"name": model.name(), "config": model.get_config()})
+    assert isinstance(rebuilt, MiniLMEmbedding) and rebuilt.batch_size == 8
+    hosted = HostedEmbedding("openai/text-embedding-3-small", 1536)
+    again = config_to_embedding_function({"name": hosted.name(), "config": hosted.get_config()})
+    assert isinstance(again, HostedEmbedding) and again.model == hosted.model
+
+
+async def test_hosted_embedder_awaits_the_injected_call_and_normalises() -> None:
+    calls: list[list[str]] = []
+
+    async def embed(texts: list[str]) -> list[list[float]]:
+        calls.append(texts)
+        return [[3.0, 4.0] for _ in texts]
+
+    vectors = await HostedEmbedder("openai/x", embed).embed(["a", "b"])
+    assert calls == [["a", "b"]]
+    assert np.allclose(vectors, [[0.6, 0.8], [0.6, 0.8]])
+    with pytest.raises(RuntimeError, match="computed by MemoryStore"):
+        HostedEmbedding("openai/x")(["a"])
