@@ -225,6 +225,7 @@ class Chimera:
 
     async def step(self, count: int = 1) -> None:
         """Run `count` rounds of due steps (turns, vote closing) on the core's fake clock."""
+        await self.settle()
         for _ in range(count):
             self.clock.advance(1)
             await self.scheduler.run_due(self.clock.now())
@@ -241,7 +242,13 @@ class Chimera:
         def find() -> Message | None:
             return next((m for m in self.slack.messages if _has_controls(m)), None)
 
-        return await self.slack.wait_for(find, what="the room header")
+        header = await self.slack.wait_for(find, what="the room header")
+        await self.settle()
+        return header
+
+    async def settle(self) -> None:
+        """Wait for the adapter's background work (commands, button presses) to finish."""
+        await self.adapter.tasks.drain(timeout=5)
 
     def posts(self, method: str = "chat.postMessage") -> list[Call]:
         """Return the recorded calls of a method."""

@@ -1,0 +1,117 @@
+"""Reactions as votes, people joining in, and exactly-once handling of redelivered events."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bot.rooms import SpeakerKind
+from tests.adapters.slack.conftest import Chimera
+from tests.fakes.slack_api import Message
+
+
+async def started(chimera: Chimera, command: str, turns: int = 1) -> tuple[Message, list[Message]]:
+    """Start a room, run `turns` steps, return the header and the persona posts."""
+    await chimera.sender.command(command)
+    header = await chimera.header()
+    await chimera.step(turns)
+    posts = [m for m in chimera.slack.thread(header.channel, header.ts) if m.username]
+    return header, posts
+
+
+async def tally_of(chimera: Chimera, message: Message) -> Counter[str]:
+    """Return the tally of the poll attached to a posted message."""
+    store = chimera.services.store
+    ref = await store.polls.message("slack", f"{message.channel}:{message.ts}")
+    assert ref is not None and ref.poll_id is not None
+    return await store.polls.tally(ref.poll_id)
+
+
+async def test_reaction_add_and_remove_change_the_tally(chimera: Chimera) -> None:
+    _, (turn,) = await started(chimera, "start Votes turns=1 pace=30")
+    sender = chimera.sender
+    assert (await sender.event(sender.reaction("+1", turn, "UMEMBER"))).status == 200
+    await sender.event(sender.reaction("+1::skin-tone-3", turn, "UADMIN"))
+    assert await tally_of(chimera, turn) == Counter({"👍": 2})
+    await sender.event(sender.reaction("+1", turn, "UMEMBER", added=False))
+    assert await tally_of(chimera, turn) == Counter({"👍": 1})
+
+
+async def test_one_vote_per_person_last_reaction_wins(chimera: Chimera) -> None:
+    _, (turn,) = await started(chimera, "start One vote each turns=1 pace=30")
+    sender = chimera.sender
+    await sender.event(sender.reaction("+1", turn, "UMEMBER"))
+    await sender.event(sender.reaction("-1", turn, "UMEMBER"))
+    assert await tally_of(chimera, turn) == Counter({"👎": 1})
+
+
+async def test_our_own_seeded_reactions_are_not_votes(chimera: Chimera) -> None:
+    _, (turn,) = await started(chimera, "start Seeds turns=1 pace=30")
+    await chimera.sender.event(chimera.sender.reaction("+1", turn, "UBOT"))
+    assert await tally_of(chimera, turn) == Counter()
+
+
+async def test_a_retried_event_is_not_counted_twice(chimera: Chimera) -> None:
+    _, (turn,) = await started(chimera, "start Retries turns=1 pace=30")
+    sender = chimera.sender
+    added = sender.reaction("+1", turn, "UMEMBER")
+    await sender.event(added, event_id="EvVOTE1")
+    await sender.event(sender.reaction("+1", turn, "UMEMBER", added=False), event_id="EvVOTE2")
+    # Slack redelivers the first event (it thought we timed out): it must not bring the vote back.
+    retry = await sender.event(added, event_id="EvVOTE1", retry=1)
+    assert retry.status == 200
+    assert await tally_of(chimera, turn) == Counter()
+
+
+async def test_a_first_delivery_marked_retry_zero_is_handled(chimera: Chimera) -> None:
+    _, (turn,) = await started(chimera, "start Retry zero turns=1 pace=30")
+    await chimera.sender.event(chimera.sender.reaction("+1", turn, "UMEMBER"), retry=0)
+    assert await tally_of(chimera, turn) == Counter({"👍": 1})
+
+
+async def test_a_person_joins_the_conversation_in_the_thread(chimera: Chimera) -> None:
+    header, _ = await started(chimera, "start Join in turns=3 pace=30")
+    sender = chimera.sender
+    text = "What about <@UBOT|chimera> &amp; replicas?"
+    event = sender.message(text, "UMEMBER", thread_ts=header.ts)
+    await sender.event(event, event_id="EvMSG1")
+    await sender.event(event, event_id="EvMSG1", retry=2)  # redelivered: not a second message
+    await sender.event(sender.message("side chat", "UMEMBER", thread_ts="1.000001"))
+    await sender.event({**sender.message("a bot", "UMEMBER"), "bot_id": "BOTHER"})
+    turns = await chimera.services.store.rooms.transcript((await chimera.room()).id)
+    human = [t for t in turns if t.kind is SpeakerKind.HUMAN]
+    assert [(t.speaker_name, t.content) for t in human] == [
+        ("Mo", "What about @chimera & replicas?")
+    ]
+
+
+async def test_debate_outcome_vote_and_decision_record(chimera: Chimera) -> None:
+    header, posts = await started(
+        chimera, "start Should we adopt Postgres? mode=debate rounds=1", 7
+    )
+    assert len({p.username for p in posts}) >= 3
+    verdict = next(
+        m
+        for m in chimera.slack.thread(header.channel, header.ts)
+        if "Your verdict" in str(m.blocks)
+    )
+    seeded = {
+        c.params["name"]
+        for c in chimera.posts("reactions.add")
+        if c.params["timestamp"] == verdict.ts
+    }
+    assert seeded == {"+1", "-1"}
+    sender = chimera.sender
+    await sender.event(sender.reaction("+1", verdict, "UMEMBER"))
+    await sender.event(sender.reaction("+1", verdict, "UADMIN"))
+    await sender.event(sender.reaction("-1", verdict, "UOWNER"))
+    assert await tally_of(chimera, verdict) == Counter({"👍": 2, "👎": 1})
+    await chimera.sender.command("stop")
+    await chimera.settle()
+    results = chimera.slack.thread(header.channel, header.ts)[-1]
+    text = str(results.blocks)
+    assert "Results" in text and "outcome" in text
+    assert results.blocks[0]["type"] == "header"
+    assert any(b.get("fields") for b in results.blocks)
+    decision = await chimera.services.store.records.decision((await chimera.room()).id)
+    assert decision is not None and decision.question == "Should we adopt Postgres?"
+    assert decision.audience == {"for": 2, "against": 1}
