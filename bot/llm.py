@@ -146,24 +146,25 @@ class LiteLLMGateway:
 
     async def complete(self, request: ChatRequest) -> Completion:
         """Return the whole completion, after the Router's retries and fallbacks."""
-        call = self._prepare(request)
+        model, timeout_s = request.model or self.default_model, self._timeout(request)
         start = self._clock()
         try:
+            call = self._prepare(request)
             response = await self._ensure_router().acompletion(**call)
         except Exception as exc:
-            raise _llm_error(request.model or self.default_model, exc, call["timeout"]) from exc
+            raise LLMError(model, _reason(exc, timeout_s)) from exc
         text = response.choices[0].message.content or ""
-        model = _used_model(response, request.model or self.default_model)
-        usage = self._usage(model, call["messages"], response.usage, text, start)
-        return Completion(text, usage)
+        used = _used_model(response, model)
+        return Completion(text, self._usage(used, call["messages"], response.usage, text, start))
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[str | Completion]:
         """Yield text deltas as they arrive, then one final Completion with the usage."""
-        call = self._prepare(request)
+        model, timeout_s = request.model or self.default_model, self._timeout(request)
         start = self._clock()
         parts: list[str] = []
         reported = None
         try:
+            call = self._prepare(request)
             response = await self._ensure_router().acompletion(**call, stream=True)
             async for chunk in response:
                 reported = getattr(chunk, "usage", None) or reported
@@ -171,10 +172,13 @@ class LiteLLMGateway:
                     parts.append(delta)
                     yield delta
         except Exception as exc:
-            raise _llm_error(request.model or self.default_model, exc, call["timeout"]) from exc
+            raise LLMError(model, _reason(exc, timeout_s)) from exc
         text = "".join(parts)
-        model = _used_model(response, request.model or self.default_model)
-        yield Completion(text, self._usage(model, call["messages"], reported, text, start))
+        used = _used_model(response, model)
+        yield Completion(text, self._usage(used, call["messages"], reported, text, start))
+
+    def _timeout(self, request: ChatRequest) -> float:
+        return request.timeout_s or self._timeout_s
 
     def _prepare(self, request: ChatRequest) -> dict[str, Any]:
         """Make sure the model has a deployment and build the Router call's arguments."""
@@ -183,7 +187,7 @@ class LiteLLMGateway:
         call: dict[str, Any] = {
             "model": group,
             "messages": [m.as_dict() for m in request.messages],
-            "timeout": request.timeout_s or self._timeout_s,
+            "timeout": self._timeout(request),
             "metadata": {HINTS_KEY: dict(request.hints)},
             # Ask for a final usage chunk when streaming; dropped where unsupported.
             "stream_options": {"include_usage": True},
@@ -288,25 +292,33 @@ def _has_price(litellm: Any, model: str) -> bool:
     return entry.get("input_cost_per_token") is not None
 
 
-def _llm_error(model: str, exc: Exception, timeout_s: float) -> LLMError:
-    """Turn a litellm exception into an LLMError with a readable reason."""
-    return LLMError(model, _reason(exc, timeout_s))
+# litellm reports these as a 500 or a 400; their message says what actually went wrong.
+_MESSAGE_REASONS = (
+    ("Connection error", "could not connect to the model server"),
+    ("Missing credentials", "no API key configured"),
+    ("LLM Provider NOT provided", "unknown provider; use a litellm name like openai/gpt-4o-mini"),
+)
+_STATUS_REASONS = {
+    401: "authentication failed (401)",
+    403: "permission denied (403)",
+    404: "model not found (404)",
+    429: "rate limited (429)",
+}
 
 
 def _reason(exc: Exception, timeout_s: float) -> str:
-    name = type(exc).__name__
+    """Say in a few words why a litellm call failed."""
     status = getattr(exc, "status_code", None)
-    if name == "Timeout" or status == 408:
+    if type(exc).__name__ == "Timeout" or status == 408:
         return f"timed out after {timeout_s:g}s"
-    if name == "RateLimitError" or status == 429:
-        return "rate limited (429)"
-    if name == "AuthenticationError" or status == 401:
-        return "authentication failed (401)"
-    if name == "NotFoundError" or status == 404:
-        return "model not found (404)"
+    text = str(exc)
+    for needle, reason in _MESSAGE_REASONS:
+        if needle in text:
+            return reason
+    if status in _STATUS_REASONS:
+        return _STATUS_REASONS[status]
     if isinstance(status, int) and status >= 500:
         return f"server error {status}"
-    if name == "APIConnectionError":
-        return "could not connect to the model server"
-    message = str(getattr(exc, "message", "") or exc).splitlines()[0][:200]
-    return f"{name}: {message}" if status is None else f"error {status}: {message}"
+    message = str(getattr(exc, "message", "") or text).strip().splitlines()
+    detail = message[0][:200] if message else type(exc).__name__
+    return f"error {status}: {detail}" if status else detail

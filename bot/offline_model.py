@@ -30,8 +30,10 @@ Hints (every key optional):
     refinement_areas  what the previous synthesis asked members to refine
 
 Card phrase keys (`phrases` in the card; stock phrases fill any that are missing):
-    openers, claims, agree, disagree, jokes, questions, closers, and frames (a moderator's
-    framing of the motion)
+    openers, claims, agree, disagree, jokes, questions, closers
+Role phrase keys: frames (a moderator's framing of the motion) and verdicts (a judge's
+"Verdict: …" lines; one leaning the winner's way, "in favour"/"proceed" or "against", is
+quoted under the parseable first line).
 Phrases may use the placeholders {topic}, {speaker} (the previous speaker), {side} and {name};
 a question topic ("Should we migrate to Postgres?") fills {topic} as "migrating to Postgres".
 """
@@ -46,7 +48,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-PHRASE_KEYS = ("openers", "claims", "agree", "disagree", "jokes", "questions", "closers", "frames")
+PHRASE_KEYS = ("openers", "claims", "agree", "disagree", "jokes", "questions", "closers")
+ROLE_PHRASE_KEYS = ("frames", "verdicts")
 
 _FORMAL: dict[str, tuple[str, ...]] = {
     "openers": ("Let me put it plainly.", "Consider this.", "Allow me a brief observation."),
@@ -87,6 +90,8 @@ _ECHO_DISAGREE = (
     "“{word}”? That is where the argument slips.",
     "“{word}” carries too much weight there.",
 )
+
+_CITE_LEADS = ("As noted before", "For the record", "Recall", "The notes say")
 
 _SIDE_CLAIMS = {
     "for": ("The case for {topic} is stronger than it looks.", "Saying yes is the braver call."),
@@ -277,7 +282,8 @@ def _citations(ctx: _Context) -> list[str]:
     cited = []
     for index, hit in enumerate(hits[:limit], start=1):
         number = hit.get("n", index)
-        cited.append(f"As noted before: “{_snippet(str(hit.get('text') or ''))}” [{number}].")
+        lead = ctx.rng.choice(_CITE_LEADS)
+        cited.append(f"{lead}: “{_snippet(str(hit.get('text') or ''))}” [{number}].")
     return cited
 
 
@@ -385,6 +391,7 @@ def _verdict(ctx: _Context) -> str:
     return "\n".join(
         [
             f"Verdict: {winner}",
+            *_verdict_line(ctx, winner),
             f"{ctx.pick('openers')} The case {winner} the motion “{ctx.topic}” carries it.",
             "Reasons:",
             f"1. {_best_line(turns, winner, weights, 'made the sharper argument')}",
@@ -393,6 +400,25 @@ def _verdict(ctx: _Context) -> str:
             ctx.pick("closers"),
         ]
     )
+
+
+def _verdict_line(ctx: _Context, winner: str) -> list[str]:
+    own = (ctx.card.get("phrases") or {}).get("verdicts") or []
+    leaning = [str(p) for p in own if _leans(str(p)) == winner]
+    if not leaning:
+        return []
+    # The first line already says "Verdict: …"; a second one would read as a contradiction.
+    line = ctx.fill(ctx.rng.choice(leaning)).removeprefix("Verdict:").strip()
+    return [_upper_first(line)]
+
+
+def _leans(phrase: str) -> str:
+    lowered = phrase.lower()
+    if "against" in lowered or "critic carried" in lowered:
+        return "against"
+    if any(w in lowered for w in ("in favour", "in favor", "proceed", "advocate carried")):
+        return "for"
+    return ""
 
 
 def _sided_turns(ctx: _Context) -> list[dict[str, str]]:
@@ -443,11 +469,16 @@ def _pick_speaker(ctx: _Context) -> str:
     if not candidates:
         return ctx.name
     previous = str(ctx.last.get("speaker") or "")
-    text = str(ctx.last.get("text") or "").lower()
-    named = [c for c in candidates if c != previous and c.lower() in text]
+    text = str(ctx.last.get("text") or "")
+    named = [c for c in candidates if c != previous and _names_in(c, text)]
     if named:
         return named[0]
     return ctx.rng.choice([c for c in candidates if c != previous] or candidates)
+
+
+def _names_in(name: str, text: str) -> bool:
+    # Whole words only: "Bo" is not named by "about".
+    return re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) is not None
 
 
 # ---- consortium --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -203,6 +204,18 @@ async def test_exhausted_retries_raise_llm_error(
 
     assert caught.value.reason == reason
     assert len(openai_server.requests) == 3
+
+
+async def test_unreachable_server_and_unknown_provider_are_explained() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    llm = LiteLLMGateway(default_model=FAKE, num_retries=0, api_keys={FAKE: "sk-test"})
+
+    with pytest.raises(LLMError, match="could not connect to the model server"):
+        await llm.complete(ask(api_base=closed))
+    with pytest.raises(LLMError, match="unknown provider"):
+        await llm.complete(ask("no-such-provider/model"))
 
 
 async def test_stream_error_raises_llm_error(openai_server: FakeOpenAI) -> None:
