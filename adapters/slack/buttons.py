@@ -61,8 +61,8 @@ class ControlButtons:
         key = pressed_key(body, action)
         user = body.get("user") or {}
         user_id = str(user.get("id"))
-        caller = await self._users.caller(user_id, str(user.get("name") or ""))
         try:
+            caller = await self._users.caller(user_id, str(user.get("name") or ""))
             reply = await self._commands.run(key, caller, command, {})
         except Exception:
             log.exception("button %s failed in %s", command, key)

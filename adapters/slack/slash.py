@@ -65,8 +65,8 @@ class SlashCommand:
     async def _work(self, command: dict[str, Any], name: str, args: dict[str, str]) -> None:
         key = room_key(str(command.get("team_id")), str(command.get("channel_id")))
         user = str(command.get("user_id"))
-        caller = await self._users.caller(user, str(command.get("user_name") or ""))
         try:
+            caller = await self._users.caller(user, str(command.get("user_name") or ""))
             reply = await self._commands.run(key, caller, name, args)
         except Exception:
             log.exception("%s %s failed in %s", NAME, name, key)

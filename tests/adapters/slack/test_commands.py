@@ -108,3 +108,21 @@ async def test_export_uploads_the_transcript(chimera: Chimera) -> None:
     )
     assert upload[0]["filename"].endswith(".md") and b"Export me" in upload[0]["data"]
     assert upload[0]["channel"] == "C0CHAT"
+
+
+async def test_url_verification_challenge_is_answered(chimera: Chimera) -> None:
+    body = json.dumps({"token": "legacy", "type": "url_verification", "challenge": "c-123"})
+    reply = await chimera.sender.post(body, "application/json")
+    assert reply.status == 200 and "c-123" in reply.body
+
+
+async def test_mentions_and_unrelated_events_are_acked(chimera: Chimera) -> None:
+    mention = {"type": "app_mention", "user": "UMEMBER", "text": "<@UBOT> hi", "channel": "C1"}
+    assert (await chimera.sender.event(mention)).status == 200
+    edit = {"type": "message", "subtype": "message_changed", "channel": "C1", "message": {}}
+    assert (await chimera.sender.event(edit)).status == 200
+
+
+async def test_healthz_is_served_beside_slack_events(chimera: Chimera) -> None:
+    async with chimera.sender.http.get(f"{chimera.web.url}/healthz") as resp:
+        assert resp.status == 200
