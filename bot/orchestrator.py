@@ -225,7 +225,7 @@ class Orchestrator:
         window = room.settings.vote_window_s
         if room.mode is Mode.DEBATE:
             await self._outcome_poll(room, window)
-        else:
+        elif window > 0:
             await self._notice(room, Notice(
                 f"That's the last turn. React {VOTE_UP} on your favourite lines; "
                 f"results in {window:.0f} s.", title="Vote for the best line",

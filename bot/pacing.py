@@ -31,6 +31,8 @@ def due_at(now: datetime, delay_s: float) -> datetime:
 class TurnScheduler(Protocol):
     """Runs a room's next step at a given time; one pending step per room."""
 
+    handler: StepHandler | None
+
     def schedule(self, room_id: int, seq: int, action: str, at: datetime) -> None:
         """Replace the room's pending step with this one."""
         ...

@@ -33,13 +33,17 @@ class PersistentScheduler:
     """Runs each room's next step at its due time; steps survive a restart."""
 
     def __init__(
-        self, url: str, handler: StepHandler, *, name: str = "chimera", grace_s: int = 300
+        self, url: str, handler: StepHandler | None = None, *, name: str = "chimera",
+        grace_s: int = 300,
     ) -> None:
         self.name = name
         self.handler = handler
         self._aps = AsyncIOScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=url, tablename="chimera_jobs")},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace_s},
+            # A step schedules its successor under the same job id while it is still running,
+            # so two instances must be allowed; the orchestrator's per-room lock and sequence
+            # check make sure a step still runs only once.
+            job_defaults={"coalesce": True, "max_instances": 2, "misfire_grace_time": grace_s},
             timezone="UTC",
         )
 
@@ -67,6 +71,7 @@ class PersistentScheduler:
 
     async def start(self) -> None:
         """Register the handler and start; steps missed while down run once if within grace."""
+        assert self.handler is not None, "set the scheduler's handler before starting it"
         _handlers[self.name] = self.handler
         self._aps.start()
 

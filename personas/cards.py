@@ -79,7 +79,7 @@ class Persona:
     temperature: float | None = None
     roles: tuple[str, ...] = ()
     colour: str = "white"
-    phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     builtin: bool = True
 
     def system_prompt(self, *, topic: str, side: str = "", others: str = "") -> str:

@@ -1,0 +1,67 @@
+"""The console room: a terminal rendering of a room, for the offline demo and the CLI."""
+
+from __future__ import annotations
+
+import itertools
+
+from personas.cards import Persona
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from bot.platform import Notice, Posted, TurnPost
+from bot.rooms import Room
+
+PLATFORM = "console"
+
+
+def turn_message_id(seq: int) -> str:
+    """Return the console message id of a turn (what `+N` votes refer to)."""
+    return f"turn-{seq}"
+
+
+class ConsolePlatform:
+    """Prints turns in each persona's colour, with a typing line before each."""
+
+    name = PLATFORM
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(highlight=False)
+        self._notice_ids = itertools.count(1)
+        self.last_poll_message: str | None = None
+
+    async def typing(self, room: Room, persona: Persona) -> None:
+        """Show that a persona is composing."""
+        self.console.print(Text(f"  {persona.emoji} {persona.name} is typing…", style="dim italic"))
+
+    async def post_turn(self, room: Room, post: TurnPost) -> Posted:
+        """Print a persona's turn under its name and colour."""
+        persona = post.persona
+        header = Text(f"#{post.seq} {persona.emoji} {persona.name}", style=f"bold {persona.colour}")
+        if post.footer:
+            header.append(f"  [{post.footer}]", style="dim")
+        self.console.print(header)
+        self.console.print(Text(post.text, style=persona.colour), soft_wrap=True)
+        self.console.print()
+        return Posted((turn_message_id(post.seq),))
+
+    async def post_notice(self, room: Room, notice: Notice) -> Posted:
+        """Print a bot message as a panel (with a table of its fields)."""
+        body: Text | Table = Text(notice.text)
+        if notice.fields:
+            body = _table(notice)
+        self.console.print(Panel(body, title=notice.title or "Chimera", expand=False))
+        message_id = f"notice-{next(self._notice_ids)}"
+        if notice.vote_emoji:
+            self.last_poll_message = message_id
+        return Posted((message_id,))
+
+
+def _table(notice: Notice) -> Table:
+    table = Table(show_header=False, box=None, title=notice.text, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in notice.fields:
+        table.add_row(label, value)
+    return table

@@ -1,0 +1,136 @@
+"""The `chimera` command line. Heavy modules are imported inside commands so --help is fast."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+DEFAULT_TOPIC = "Is a hot dog a sandwich?"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="chimera", description="Multi-persona AI conversations for Discord, Slack and the terminal."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run a paced conversation in the terminal")
+    demo.add_argument("topic", nargs="?", default=DEFAULT_TOPIC)
+    demo.add_argument("--mode", choices=("chat", "debate"), default="chat")
+    demo.add_argument("--personas", help="comma-separated persona ids, e.g. poet,skeptic,comedian")
+    demo.add_argument("--turns", type=int, help="persona turns (chat) / total turns (debate)")
+    demo.add_argument("--pace", type=float, help="seconds between turns (default from settings)")
+    demo.add_argument("--no-input", action="store_true", help="run unattended (scripts and CI)")
+    export = sub.add_parser("export", help="print a stored transcript")
+    export.add_argument("room", type=int, help="room id (shown at the end of a demo)")
+    export.add_argument("--format", choices=("md", "json"), default="md")
+    export.add_argument("-o", "--output", help="write to a file instead of stdout")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=("upgrade",))
+    persona = sub.add_parser("persona", help="list, show, create, edit or remove personas")
+    persona.add_argument("words", nargs=argparse.REMAINDER,
+                         help='e.g. list | show poet | create pirate name="The Pirate" bio="…"')
+    sub.add_parser("serve", help="run the Discord and/or Slack adapters")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line."""
+    args = build_parser().parse_args(argv)
+    from bot.config import ConfigError, load_settings
+    from bot.logs import setup_logging
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level)
+    handler = {"demo": _demo, "export": _export, "db": _db, "persona": _persona,
+               "serve": _serve}[args.command]
+    try:
+        return asyncio.run(handler(settings, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _demo(settings: Any, args: argparse.Namespace) -> int:
+    from adapters.console.demo import ConsoleDemo, DemoOptions
+    from adapters.console.room import ConsolePlatform
+    from bot.app import build_services
+
+    window = 0.0 if args.no_input else min(settings.vote_window_s, 20.0)
+    settings = settings.model_copy(update={"vote_window_s": window})
+    options = DemoOptions(args.topic, args.mode, args.personas, args.turns, args.pace,
+                          interactive=not args.no_input)
+    async with build_services(settings) as services:
+        platform = ConsolePlatform()
+        services.orchestrator.attach(platform)
+        room = await ConsoleDemo(services, platform).run(options)
+        if room is None:
+            return 1
+        platform.console.print(
+            f"Transcript stored as room {room.id} ({room.persona_turns} persona turns). "
+            f"Export it with: chimera export {room.id} --format md"
+        )
+    return 0
+
+
+async def _export(settings: Any, args: argparse.Namespace) -> int:
+    from bot.app import build_services
+
+    async with build_services(settings) as services:
+        room = await services.store.rooms.get(args.room)
+        if room is None:
+            print(f"no room {args.room}", file=sys.stderr)
+            return 1
+        text = await services.commands.export(room, args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+async def _db(settings: Any, args: argparse.Namespace) -> int:
+    from storage.db import Database
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_url)
+    await db.migrate()
+    await db.close()
+    print(f"database is up to date ({settings.db_url})")
+    return 0
+
+
+async def _persona(settings: Any, args: argparse.Namespace) -> int:
+    import getpass
+    import shlex
+
+    from bot.app import build_services
+    from bot.commands import Caller
+    from bot.rooms import RoomKey
+
+    user = getpass.getuser() or "you"
+    key = RoomKey("console", user, "terminal")
+    async with build_services(settings) as services:
+        text = "persona " + " ".join(shlex.quote(word) for word in (args.words or ["list"]))
+        reply = await services.commands.run_text(key, Caller(user, user, True), text)
+    print(reply.text)
+    for label, value in reply.fields:
+        print(f"  {label}: {value}")
+    return 1 if reply.error else 0
+
+
+async def _serve(settings: Any, args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    return await serve(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
