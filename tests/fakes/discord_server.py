@@ -53,6 +53,7 @@ class Recorded:
     files: list[tuple[str, bytes]] = field(default_factory=list)
     status: int = 0
     params: dict[str, str] = field(default_factory=dict)  # the route's path parameters
+    response: Any = None  # the JSON the fake answered with
 
 
 @dataclass
@@ -383,9 +384,13 @@ class FakeDiscord:
         )
         return self.successes(route)
 
+    def webhook_attempts(self) -> list[Recorded]:
+        """Return every webhook execution (persona turns), failed ones included."""
+        return [r for r in self.calls("execute_webhook") if r.params["id"] != self.app_id]
+
     def webhook_posts(self) -> list[Recorded]:
         """Return successful webhook executions (persona turns), not interaction follow-ups."""
-        return [r for r in self.successes("execute_webhook") if r.params["id"] != self.app_id]
+        return [r for r in self.webhook_attempts() if 200 <= r.status < 300]
 
     def followups(self) -> list[Recorded]:
         """Return successful interaction follow-up messages."""
@@ -714,6 +719,8 @@ class FakeDiscord:
         request[FILES] = files
         response = self._injected(route_name) or await handler(request)
         record.status = response.status
+        if isinstance(response, web.Response) and response.content_type == "application/json":
+            record.response = json.loads(response.body)  # type: ignore[arg-type]
         self.requests.append(record)
         await self._publish()
         return response

@@ -20,6 +20,7 @@ from bot.completion import ChatRequest, Completion, Usage
 from bot.config import Settings
 from bot.offline_model import compose
 from bot.pacing import ManualScheduler
+from bot.rooms import RoomKey
 from tests.fakes.discord_server import MANAGE_CHANNELS, FakeDiscord, Guild
 
 
@@ -103,6 +104,12 @@ class Bot:
         for _ in range(count):
             self.clock.advance(1)
             await self.scheduler.run_due(self.clock.now())
+
+    async def settled(self, key: RoomKey) -> bool:
+        """Tell whether the room's next step is scheduled for its current sequence number."""
+        room = await self.services.store.rooms.current(key)
+        pending = self.scheduler.pending(room.id) if room else None
+        return room is not None and pending is not None and pending[0] == room.next_seq
 
 
 @contextlib.asynccontextmanager

@@ -19,7 +19,7 @@ async def tally_of(bot: Bot, message_id: str) -> Counter[str]:
 async def test_reaction_add_and_remove_change_the_tally(world: World, bot: Bot) -> None:
     await start_room(world, turns=3)
     await bot.step()
-    message_id = _turn_message_ids(world)[0]
+    message_id = world.fake.webhook_posts()[0].response["id"]
     await world.fake.react(message_id, world.member, "👍")
     await world.fake.react(message_id, world.moderator, "👍")
     await world.fake.wait_for_async(lambda: _count(bot, message_id, "👍", 2), what="two votes")
@@ -30,7 +30,7 @@ async def test_reaction_add_and_remove_change_the_tally(world: World, bot: Bot) 
 async def test_the_bots_own_seeded_reactions_are_not_votes(world: World, bot: Bot) -> None:
     await start_room(world, turns=3)
     await bot.step()
-    message_id = _turn_message_ids(world)[0]
+    message_id = world.fake.webhook_posts()[0].response["id"]
     await world.fake.react(message_id, world.member, "👎")
     await world.fake.wait_for_async(lambda: _count(bot, message_id, "👎", 1), what="a vote")
     assert (await tally_of(bot, message_id)) == Counter({"👎": 1})
@@ -55,17 +55,10 @@ async def test_a_persons_message_joins_the_room_and_webhook_posts_do_not(
 
     found = await world.fake.wait_for_async(humans, what="the person's turn")
     assert found == [text]  # the personas' own webhook posts were not taken as people
+    await world.fake.wait_for_async(lambda: bot.settled(key), what="the turn rescheduled")
     await bot.step()
     assert world.fake.webhook_posts()[-1].body["username"] == wanted  # named, so answers next
 
 
 async def _count(bot: Bot, message_id: str, emoji: str, wanted: int) -> bool:
     return (await tally_of(bot, message_id))[emoji] == wanted
-
-
-def _turn_message_ids(world: World) -> list[str]:
-    return [
-        m["id"]
-        for m in world.fake.messages.values()
-        if m.get("webhook_id") and m["webhook_id"] != world.fake.app_id
-    ]

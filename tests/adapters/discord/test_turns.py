@@ -15,8 +15,8 @@ async def test_one_webhook_is_created_and_reused_across_turns(world: World, bot:
     assert len(posts) == 3
     assert len(world.fake.successes("create_webhook")) == 1
     assert len(world.fake.calls("list_webhooks")) == 1
-    ours = world.fake.successes("create_webhook")[0]
-    assert {p.params["id"] for p in posts} == {_created_id(world, ours)}
+    created = world.fake.successes("create_webhook")[0].response["id"]
+    assert {p.params["id"] for p in posts} == {created}
 
 
 async def test_each_persona_posts_under_its_own_name_and_avatar(world: World, bot: Bot) -> None:
@@ -36,9 +36,9 @@ async def test_turns_show_typing_and_seed_the_vote_emoji(world: World, bot: Bot)
     await start_room(world, turns=1)
     await bot.step()
     assert world.fake.successes("typing")[0].params["channel"] == world.channel["id"]
-    post_id = _message_ids(world)[0]
-    seeded = [r.params["emoji"] for r in world.fake.successes("add_reaction")]
-    assert r_for(world, post_id) and seeded[-2:] == ["👍", "👎"]
+    post_id = world.fake.webhook_posts()[0].response["id"]
+    seeded = [r for r in world.fake.successes("add_reaction") if r.params["message"] == post_id]
+    assert [r.params["emoji"] for r in seeded] == ["👍", "👎"]
 
 
 async def test_a_room_in_a_thread_posts_into_the_thread(world: World, bot: Bot) -> None:
@@ -54,9 +54,7 @@ async def test_a_rate_limited_webhook_execute_is_retried(world: World, bot: Bot)
     await start_room(world, turns=1)
     world.fake.fail_rate_limited("execute_webhook", retry_after=0.05)
     await bot.step()
-    statuses = [
-        r.status for r in world.fake.calls("execute_webhook") if r.params["id"] != world.fake.app_id
-    ]
+    statuses = [r.status for r in world.fake.webhook_attempts()]
     assert statuses == [429, 200]
     assert len(world.fake.webhook_posts()) == 1
 
@@ -69,9 +67,7 @@ async def test_unknown_webhook_is_forgotten_recreated_and_retried_once(
     first = world.fake.webhook_posts()[0].params["id"]
     world.fake.delete_webhook(first)  # a server admin removed it
     await bot.step()
-    statuses = [
-        r.status for r in world.fake.calls("execute_webhook") if r.params["id"] != world.fake.app_id
-    ]
+    statuses = [r.status for r in world.fake.webhook_attempts()]
     assert statuses == [200, 404, 200]
     second = world.fake.webhook_posts()[-1].params["id"]
     assert second != first and len(world.fake.successes("create_webhook")) == 2
@@ -121,17 +117,35 @@ async def test_a_restart_reuses_the_stored_webhook(world: World, tmp_path: Path)
     assert first.params["id"] == second.params["id"]
 
 
-def _created_id(world: World, request: object) -> str:
-    return next(iter(h["id"] for h in world.fake.webhooks.values() if h["application_id"]))
+async def test_losing_the_webhook_mid_room_warns_and_keeps_the_room_going(
+    world: World, bot: Bot
+) -> None:
+    await start_room(world, turns=2)
+    await bot.step()
+    world.fake.delete_webhook(world.fake.webhook_posts()[0].params["id"])
+    world.fake.fail("create_webhook", 403, code=50013, message="Missing Permissions")
+    await bot.step()
+    said = [r.body.get("content") or "" for r in world.fake.successes("create_message")]
+    warning = [s for s in said if "Manage Webhooks" in s]
+    assert len(warning) == 1
+    assert any(s.startswith("**") and "\n" in s for s in said)  # the turn, in the bot's name
 
 
-def _message_ids(world: World) -> list[str]:
-    return [
-        m["id"]
-        for m in world.fake.messages.values()
-        if m.get("webhook_id") and m["webhook_id"] != world.fake.app_id
-    ]
-
-
-def r_for(world: World, message_id: str) -> bool:
-    return any(r.params["message"] == message_id for r in world.fake.successes("add_reaction"))
+async def test_persona_names_are_made_acceptable_to_discord(world: World, bot: Bot) -> None:
+    interaction = await world.fake.slash(
+        "chimera persona create",
+        guild=world.guild,
+        channel=world.channel,
+        user=world.moderator,
+        id="mod",
+        name="Clyde the Discord Moderator",
+        bio="Keeps order.",
+    )
+    await world.fake.wait_reply(interaction, 2)
+    await start_room(world, turns=2, personas="mod,philosopher", selection="round_robin")
+    await bot.step(2)
+    names = [p.body["username"] for p in world.fake.webhook_posts()]
+    assert len(names) == 2
+    for name in names:
+        assert "clyde" not in name.lower() and "discord" not in name.lower()
+    assert any(n.startswith("Cly") and "Moderator" in n for n in names)
