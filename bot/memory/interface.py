@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from bot.memory.records import DocumentInfo, Hit, Kind, MemoryStats
@@ -15,6 +15,10 @@ class Memory(Protocol):
     async def remember_turn(
         self, tenant: str, room_id: str, speaker: str, seq: int, text: str
     ) -> str: ...
+
+    async def remember_turns(
+        self, tenant: str, room_id: str, turns: Sequence[tuple[str, int, str]]
+    ) -> list[str]: ...
 
     async def remember_position(
         self, tenant: str, persona_id: str, topic: str, text: str

@@ -76,8 +76,16 @@ class MemoryStore:
         self, tenant: str, room_id: str, speaker: str, seq: int, text: str
     ) -> str:
         """Remember a persona's turn or a person's message; return its id."""
-        meta: dict[str, MetaValue] = {"room": room_id, "speaker": speaker, "seq": seq}
-        return await self._remember(tenant, Record(f"turn:{room_id}:{seq}", text, Kind.TURN, meta))
+        return await self._remember(tenant, _turn(room_id, speaker, seq, text))
+
+    async def remember_turns(
+        self, tenant: str, room_id: str, turns: Sequence[tuple[str, int, str]]
+    ) -> list[str]:
+        """Remember many (speaker, seq, text) turns of a room at once, e.g. a backlog."""
+        records = [_turn(room_id, speaker, seq, text) for speaker, seq, text in turns]
+        for start in range(0, len(records), self._batch_size):
+            await self._store(tenant, records[start : start + self._batch_size])
+        return [r.id for r in records]
 
     async def remember_position(self, tenant: str, persona_id: str, topic: str, text: str) -> str:
         """Remember a stance a persona took on a topic; return its id."""
@@ -172,16 +180,16 @@ class MemoryStore:
         """Release the lexical index (Chroma clients need no closing)."""
         await asyncio.to_thread(self._lexical.close)
 
-    # -- internals (run in worker threads) ---------------------------------------------
+    # -- internals (the sync ones run in worker threads) --------------------------------
 
     async def _remember(self, tenant: str, record: Record) -> str:
-        if not record.text.strip():
-            raise ValueError("cannot remember empty text")
         await self._store(tenant, [record])
         return record.id
 
     async def _store(self, tenant: str, records: Sequence[Record]) -> None:
         tenant_key(tenant)  # reject a missing tenant before any work
+        if any(not r.text.strip() for r in records):
+            raise ValueError("cannot remember empty text")
         created = self._clock()
         stamped = [Record(r.id, r.text, r.kind, {**r.meta, "created": created}) for r in records]
         vectors = await self._embedder.embed([r.text for r in stamped])
@@ -301,6 +309,11 @@ class MemoryStore:
             self._lexical.create(tenant)
             for page in chroma.all_records(collection):
                 self._lexical.upsert(tenant, [_lexical_row(r) for r in page])
+
+
+def _turn(room_id: str, speaker: str, seq: int, text: str) -> Record:
+    meta: dict[str, MetaValue] = {"room": room_id, "speaker": speaker, "seq": seq}
+    return Record(f"turn:{room_id}:{seq}", text, Kind.TURN, meta)
 
 
 def _lexical_row(record: Record) -> LexicalRow:

@@ -1,0 +1,221 @@
+"""Memory benchmark: ingest throughput and query latency at 10,000 stored passages.
+
+Usage: python bench/memory.py [--passages 10000] [--doc-chunks 96] [--queries 300]
+
+What is measured (all with the real int8 MiniLM model, embedded Chroma and SQLite FTS5):
+- ingest_chunks_per_s: document chunks (~180 words each) through MemoryStore.ingest
+  (extraction, chunking, embedding, Chroma and FTS5 writes);
+- ingest_turns_per_s: chat turns (~20 words) through MemoryStore.remember_turns, which also
+  fills the tenant up to --passages;
+- query_*: MemoryStore.search end to end (query embedding, Chroma HNSW, FTS5 BM25, fusion),
+  inside one tenant's collection; "filtered" adds metadata filters (kinds + room);
+- chroma_* : the raw Chroma query alone with a precomputed vector, in the per-tenant
+  collection, and in one shared collection of ten tenants filtered by `where tenant=`
+  (the alternative design that per-tenant collections replace).
+Prints progress lines, then one JSON object as the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import chromadb
+import numpy as np
+
+from bot.memory import LocalEmbedder, MemoryStore, chroma_client
+from bot.memory.chroma import collection_name
+from bot.memory.lexical import LexicalIndex
+
+TENANT = "discord:bench"
+TOPICS = {
+    "databases": "postgres mysql replication index query latency schema migration vacuum "
+    "transaction backup replica shard partition jsonb planner",
+    "astronomy": "telescope nebula galaxy jupiter saturn moon orbit comet meteor eclipse "
+    "magnification eyepiece dobsonian aperture star",
+    "cooking": "sourdough starter flour water dough oven bake crust yeast salt knead "
+    "fermentation loaf butter recipe",
+    "games": "dice board card strategy round score winner tournament champion rules turn "
+    "player deck token campaign",
+    "travel": "flight hotel train budget passport luggage airport itinerary booking visa "
+    "museum beach city tour map",
+    "finance": "invoice budget revenue cost margin forecast quarter pricing seat churn "
+    "refund payment contract renewal audit",
+}
+FILLER = [
+    "we",
+    "think",
+    "that",
+    "it",
+    "is",
+    "really",
+    "about",
+    "the",
+    "way",
+    "you",
+    "see",
+    "it",
+    "today",
+    "and",
+    "maybe",
+    "tomorrow",
+]
+
+
+def sentence(rng: random.Random, topic: str, words: int) -> str:
+    """Return a pseudo-sentence about a topic: topic words mixed with filler."""
+    vocab = TOPICS[topic].split()
+    picked = [rng.choice(vocab) if rng.random() < 0.6 else rng.choice(FILLER) for _ in range(words)]
+    return " ".join(picked).capitalize() + "."
+
+
+def document(rng: random.Random, topic: str, chunks: int) -> str:
+    """Return a document that chunks into about `chunks` chunks of 180 words."""
+    return " ".join(sentence(rng, topic, 12) for _ in range(chunks * 140 // 12))
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Return the q-th percentile (0-100) of some values."""
+    return float(np.percentile(np.array(values), q))
+
+
+async def ingest_documents(
+    store: MemoryStore, rng: random.Random, chunks: int
+) -> tuple[int, float]:
+    """Ingest documents of about `chunks` chunks in all; return chunks stored and chunks/s."""
+    started, stored = time.perf_counter(), 0
+    for i, topic in enumerate(sorted(TOPICS)):
+        info = await store.ingest(TENANT, f"{topic}-{i}.txt", document(rng, topic, chunks // 6))
+        stored += info.chunks
+    return stored, stored / (time.perf_counter() - started)
+
+
+async def fill_turns(store: MemoryStore, rng: random.Random, count: int) -> float:
+    """Store `count` short turns over several rooms; return turns/s."""
+    topics = sorted(TOPICS)
+    started = time.perf_counter()
+    for start in range(0, count, 500):
+        turns = [
+            (f"speaker-{n % 9}", n, sentence(rng, topics[n % 6], rng.randint(14, 26)))
+            for n in range(start, min(start + 500, count))
+        ]
+        await store.remember_turns(TENANT, f"room-{start // 2500}", turns)
+        print(f"  stored {min(start + 500, count)}/{count} turns", file=sys.stderr)
+    return count / (time.perf_counter() - started)
+
+
+async def time_searches(store: MemoryStore, queries: list[str], **kwargs: object) -> list[float]:
+    """Return the latency in ms of each search."""
+    latencies = []
+    for q in queries:
+        started = time.perf_counter()
+        await store.search(TENANT, q, k=5, **kwargs)  # type: ignore[arg-type]
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def time_raw_queries(
+    collection: object, vectors: np.ndarray, where: list[dict | None]
+) -> list[float]:
+    """Return the latency in ms of raw Chroma queries with precomputed vectors."""
+    latencies = []
+    for vector, w in zip(vectors, where, strict=True):
+        started = time.perf_counter()
+        collection.query(query_embeddings=[vector], n_results=20, where=w)  # type: ignore[attr-defined]
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def shared_collection(client: chromadb.api.ClientAPI, source: object, tenants: int) -> object:
+    """Copy the tenant's vectors into one collection shared by `tenants` tenants."""
+    shared = client.create_collection("bench-shared", configuration={"hnsw": {"space": "cosine"}})
+    for offset in range(0, source.count(), 1000):  # type: ignore[attr-defined]
+        got = source.get(limit=1000, offset=offset, include=["embeddings"])  # type: ignore[attr-defined]
+        ids = got["ids"]
+        metas = [{"tenant": f"t{(offset + n) % tenants}"} for n in range(len(ids))]
+        shared.add(ids=ids, embeddings=got["embeddings"], metadatas=metas)
+    return shared
+
+
+def summary(values: list[float]) -> tuple[float, float]:
+    """Return the median and the 99th percentile, rounded."""
+    return round(statistics.median(values), 2), round(percentile(values, 99), 2)
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    """Run the whole benchmark in a temporary data directory."""
+    rng = random.Random(7)
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        client = chroma_client(Path(tmp) / "chroma")
+        embedder = LocalEmbedder()
+        store = MemoryStore(client, LexicalIndex(Path(tmp) / "lexical.sqlite3"), embedder)
+        await store.search(TENANT, "warm up the model", k=1)
+        doc_chunks, chunks_per_s = await ingest_documents(store, rng, args.doc_chunks)
+        print(
+            f"ingested {doc_chunks} document chunks: {chunks_per_s:.1f} chunks/s", file=sys.stderr
+        )
+        turns_per_s = await fill_turns(store, rng, args.passages - doc_chunks)
+        collection = client.get_collection(collection_name(TENANT))
+        assert collection.count() == args.passages
+        topics = sorted(TOPICS)
+        queries = [sentence(rng, topics[i % 6], rng.randint(5, 10)) for i in range(args.queries)]
+        hybrid = await time_searches(store, queries)
+        filtered = await time_searches(store, queries, kinds=["turn"], room_id="room-1")
+        vector = await time_searches(store, queries, mode="vector")
+        embed = []
+        for q in queries:
+            started = time.perf_counter()
+            await embedder.embed([q])
+            embed.append((time.perf_counter() - started) * 1000)
+        vectors = await embedder.embed(queries)
+        raw = time_raw_queries(collection, vectors, [None] * len(queries))
+        shared = shared_collection(client, collection, args.tenants)
+        tenant_where = [{"tenant": f"t{i % args.tenants}"} for i in range(len(queries))]
+        raw_shared = time_raw_queries(shared, vectors, tenant_where)
+        await store.close()
+    p50, p99 = summary(hybrid)
+    f50, f99 = summary(filtered)
+    return {
+        "passages": args.passages,
+        "document_chunks": doc_chunks,
+        "queries": len(queries),
+        "ingest_chunks_per_s": round(chunks_per_s, 2),
+        "ingest_turns_per_s": round(turns_per_s, 1),
+        "query_p50_ms": p50,
+        "query_p99_ms": p99,
+        "query_filtered_p50_ms": f50,
+        "query_filtered_p99_ms": f99,
+        "vector_query_p50_ms": summary(vector)[0],
+        "embed_query_p50_ms": summary(embed)[0],
+        "chroma_tenant_collection_p50_ms": summary(raw)[0],
+        "chroma_shared_collection_tenant_where_p50_ms": summary(raw_shared)[0],
+        "cpu_count": os.cpu_count(),
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
+    }
+
+
+def main() -> None:
+    """Parse arguments, run, print the JSON figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--passages", type=int, default=10_000)
+    parser.add_argument("--doc-chunks", type=int, default=96)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--tenants", type=int, default=10)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(run(args))))
+
+
+if __name__ == "__main__":
+    main()
