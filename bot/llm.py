@@ -162,7 +162,7 @@ class LiteLLMGateway:
         model, timeout_s = request.model or self.default_model, self._timeout(request)
         start = self._clock()
         parts: list[str] = []
-        reported = None
+        reported = response = None
         try:
             call = self._prepare(request)
             response = await self._ensure_router().acompletion(**call, stream=True)
@@ -173,6 +173,10 @@ class LiteLLMGateway:
                     yield delta
         except Exception as exc:
             raise LLMError(model, _reason(exc, timeout_s)) from exc
+        finally:
+            # A consumer that stops early must not leave the HTTP stream open.
+            if response is not None:
+                await response.aclose()
         text = "".join(parts)
         used = _used_model(response, model)
         yield Completion(text, self._usage(used, call["messages"], reported, text, start))

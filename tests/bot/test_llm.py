@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -132,6 +133,25 @@ async def test_stream_yields_deltas_then_usage(openai_server: FakeOpenAI) -> Non
     assert "".join(deltas) == final.text == "Hello from fake-model, happy to help today."
     assert (final.usage.prompt_tokens, final.usage.completion_tokens) == (8, 7)
     assert openai_server.requests[0]["stream_options"] == {"include_usage": True}
+
+
+async def test_stream_can_be_abandoned_early(openai_server: FakeOpenAI) -> None:
+    llm = gateway(openai_server)
+    stream = llm.stream(ask())
+
+    first = await anext(stream)
+    await stream.aclose()  # type: ignore[attr-defined]
+
+    assert first == "Hello"
+    assert (await llm.complete(ask())).text.startswith("Hello")
+
+
+async def test_latency_is_measured_with_the_real_clock_by_default() -> None:
+    async with FakeOpenAI(latency_s=0.05) as server:
+        llm = gateway(server, clock=time.perf_counter)
+        result = await llm.complete(ask())
+
+    assert result.usage.latency_ms >= 50
 
 
 async def test_stream_counts_tokens_when_the_server_reports_none() -> None:
