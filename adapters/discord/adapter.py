@@ -6,6 +6,8 @@ import asyncio
 import logging
 from typing import Protocol
 
+import discord
+
 from adapters.discord.client import ChimeraClient
 from adapters.discord.commands import Handlers, SlashCommands
 from adapters.discord.endpoints import point_at
@@ -88,5 +90,11 @@ class DiscordAdapter:
 
 
 def _log_exit(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("discord gateway stopped", exc_info=task.exception())
+    error = None if task.cancelled() else task.exception()
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        log.error(
+            "Discord refused the Message Content intent: turn on 'Message Content Intent' "
+            "under Bot → Privileged Gateway Intents in the Developer Portal, then restart"
+        )
+    elif error is not None:
+        log.error("discord gateway stopped", exc_info=error)

@@ -98,10 +98,13 @@ class SlashCommands:
         """Log a failed command and tell the person, privately."""
         log.error("slash command failed", exc_info=error)
         text = "⚠️ Something went wrong running that command; it has been logged."
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the person that the command failed", exc_info=True)
 
 
 def caller_of(interaction: discord.Interaction) -> Caller:

@@ -58,22 +58,28 @@ def make_command(spec: CommandSpec, invoke: Invoke, personas: Complete) -> app_c
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
         await invoke(interaction, spec, values)
 
+    _describe_options(callback, spec, personas)
+    return app_commands.Command(
+        name=spec.name.split()[-1], description=clip(spec.help), callback=callback
+    )
+
+
+def _describe_options(callback: Any, spec: CommandSpec, personas: Complete) -> None:
+    # discord.py reads options from the callback's signature and these attributes, as its
+    # decorators (describe, choices, autocomplete) would set them.
     params = sorted(spec.params, key=lambda p: not p.required)
-    callback.__signature__ = _signature(params)  # type: ignore[attr-defined]
-    callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
+    callback.__signature__ = _signature(params)
+    callback.__discord_app_commands_param_description__ = {
         p.name: clip(p.help or p.name) for p in params
     }
-    callback.__discord_app_commands_param_choices__ = {  # type: ignore[attr-defined]
+    callback.__discord_app_commands_param_choices__ = {
         p.name: [app_commands.Choice(name=c, value=c) for c in p.choices[:25]]
         for p in params
         if p.choices
     }
-    callback.__discord_app_commands_param_autocomplete__ = {  # type: ignore[attr-defined]
+    callback.__discord_app_commands_param_autocomplete__ = {
         p.name: personas for p in params if names_persona(spec, p)
     }
-    return app_commands.Command(
-        name=spec.name.split()[-1], description=clip(spec.help), callback=callback
-    )
 
 
 def names_persona(spec: CommandSpec, param: Param) -> bool:

@@ -23,6 +23,10 @@ MAX_GUILD_WEBHOOKS = 30058
 MISSING_PERMISSIONS = 50013
 
 
+# Channels that can own webhooks; threads post through their parent's webhook.
+HookChannel = discord.TextChannel | discord.ForumChannel | discord.VoiceChannel
+
+
 class WebhookRepository(Protocol):
     """Where webhook ids and tokens are kept across restarts (the core's webhook store)."""
 
@@ -122,12 +126,12 @@ class Webhooks:
         except discord.HTTPException as exc:
             raise WebhookUnavailable(explain(exc, channel.mention)) from exc
 
-    async def _channel(self, channel_id: int) -> discord.TextChannel:
+    async def _channel(self, channel_id: int) -> HookChannel:
         channel = self.client.get_channel(channel_id)
         if channel is None:
             channel = await self.client.fetch_channel(channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            raise WebhookUnavailable(f"<#{channel_id}> is not a text channel I can post in.")
+        if not isinstance(channel, HookChannel):
+            raise WebhookUnavailable(f"<#{channel_id}> is not a channel I can post in.")
         return channel
 
     def _is_ours(self, hook: discord.Webhook) -> bool:
@@ -137,22 +141,27 @@ class Webhooks:
         return mine and hook.type is discord.WebhookType.incoming and bool(hook.token)
 
 
+_REASONS = {
+    MISSING_PERMISSIONS: (
+        "I need the **Manage Webhooks** permission in {where} to post as the personas. "
+        "Grant it to my role (Server Settings → Roles, or the channel's permissions) "
+        "and try again."
+    ),
+    MAX_WEBHOOKS: (
+        "{where} already has 15 webhooks, Discord's limit. Delete one in the channel's "
+        "settings (Integrations → Webhooks) and try again."
+    ),
+    MAX_GUILD_WEBHOOKS: (
+        "This server has reached Discord's limit of 1000 webhooks. Delete unused ones "
+        "(Server Settings → Integrations) and try again."
+    ),
+}
+
+
 def explain(exc: discord.HTTPException, where: str) -> str:
     """Say, for people, why a webhook could not be had and what to do about it."""
-    if isinstance(exc, discord.Forbidden) or exc.code == MISSING_PERMISSIONS:
-        return (
-            f"I need the **Manage Webhooks** permission in {where} to post as the personas. "
-            "Grant it to my role (Server Settings → Roles, or the channel's permissions) "
-            "and try again."
-        )
-    if exc.code == MAX_WEBHOOKS:
-        return (
-            f"{where} already has 15 webhooks, Discord's limit. Delete one in the channel's "
-            "settings (Integrations → Webhooks) and try again."
-        )
-    if exc.code == MAX_GUILD_WEBHOOKS:
-        return (
-            "This server has reached Discord's limit of 1000 webhooks. Delete unused ones "
-            "(Server Settings → Integrations) and try again."
-        )
-    return f"Discord refused to give me a webhook in {where} ({exc.status}: {exc.text})."
+    code = MISSING_PERMISSIONS if isinstance(exc, discord.Forbidden) else exc.code
+    reason = _REASONS.get(code)
+    if reason is None:
+        return f"Discord refused to give me a webhook in {where} ({exc.status}: {exc.text})."
+    return reason.format(where=where)

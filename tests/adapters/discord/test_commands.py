@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.adapters.discord.conftest import Bot, World, start_room
 from tests.fakes.discord_server import Recorded, iter_option_names
 
@@ -154,3 +156,18 @@ async def test_the_channel_webhook_limit_is_explained(world: World, bot: Bot) ->
 def _interaction(world: World, replies: list[Recorded]) -> dict[str, Any]:
     token = replies[0].params["token"]
     return next(i for i in world.fake.interactions.values() if i["token"] == token)
+
+
+async def test_a_failing_command_tells_the_person_privately(
+    world: World, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.services.commands, "run", broken)
+    interaction = await world.fake.slash(
+        "chimera-info status", guild=world.guild, channel=world.channel, user=world.member
+    )
+    _, followup = await world.fake.wait_reply(interaction, 2)
+    assert int(followup.body["flags"]) & EPHEMERAL
+    assert "Something went wrong" in followup.body["content"]
