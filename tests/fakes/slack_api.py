@@ -4,7 +4,7 @@ It models the methods Chimera's Slack adapter calls, closely enough for slack-sd
 `AsyncWebClient(base_url=...)` to talk to it: `auth.test`, `chat.postMessage`,
 `chat.update`, `chat.postEphemeral`, `reactions.add` / `remove` / `get`, `users.info`,
 `conversations.info`, the `files.uploadV2` flow (`files.getUploadURLExternal`, the upload
-URL, `files.completeUploadExternal`), `files.upload`, `apps.connections.open` and
+URL, `files.completeUploadExternal`), `apps.connections.open` and
 `response_url` POSTs. Failures (429 with Retry-After, or any `{"ok": false, "error": ...}`)
 can be queued per method.
 """
@@ -268,7 +268,6 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
-            "files.upload": self._files_upload,
             "apps.connections.open": self._connections_open,
         }
 
@@ -398,16 +397,6 @@ class FakeSlack:
                 initial_comment=params.get("initial_comment"),
             )
         return {"files": [{"id": item["id"], "title": item.get("title")} for item in files]}
-
-    async def _files_upload(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
-        file_id = f"F{next(self._ids):06d}"
-        self.uploads[file_id] = {
-            "filename": params.get("filename"),
-            "data": params.get("file") or params.get("content") or b"",
-            "shared": True,
-            "channel": params.get("channels"),
-        }
-        return {"file": {"id": file_id, "name": params.get("filename")}}
 
     async def _connections_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"url": self.socket.ws_url()}
