@@ -150,6 +150,8 @@ class MemoryStore:
         if not query.strip() or k <= 0:
             return []
         scope = Scope.of(kinds, persona_id, room_id)
+        if not scope.kinds:
+            return []
         vector = await self._embedder.embed([query])
         hits = await asyncio.to_thread(self._search, tenant, query, vector[0], k, scope, mode)
         return [h for h in hits if h.score >= min_score][:k]
@@ -238,13 +240,15 @@ class MemoryStore:
         )
         found |= chroma.fetch(collection, [i for i in lexical if i not in found], qvec)
         cosine = {i: c.score for i, c in found.items()} if mode != "lexical" else {}
-        fused = self._fuse(cosine, lexical)
+        fused = self._fuse(cosine, lexical, found)
         order = sorted(fused, key=lambda i: (-fused[i], -found[i].score))
         return [_hit(i, found[i], fused[i]) for i in order]
 
-    def _fuse(self, cosine: dict[str, float], bm25: dict[str, float]) -> dict[str, float]:
+    def _fuse(
+        self, cosine: dict[str, float], bm25: dict[str, float], found: dict[str, Any]
+    ) -> dict[str, float]:
         if not cosine:  # lexical-only mode: rank by BM25, keep the cosines for thresholds
-            return convex_fusion(dict.fromkeys(bm25, 0.0), bm25, alpha=0.0)
+            return convex_fusion(dict.fromkeys([i for i in bm25 if i in found], 0.0), bm25, 0.0)
         return convex_fusion(cosine, bm25, self._alpha)
 
     def _documents(self, tenant: str) -> list[DocumentInfo]:

@@ -65,6 +65,14 @@ async def test_long_document_is_chunked_with_async_progress(store: MemoryStore) 
     assert _vector_count(store, A) == _lexical_count(store, A) == info.chunks
 
 
+async def test_reingesting_the_same_document_is_idempotent(store: MemoryStore) -> None:
+    first = await store.ingest(A, "handbook.md", HANDBOOK)
+    again = await store.ingest(A, "handbook.md", HANDBOOK)
+    assert first == again and len(await store.documents(A)) == 1
+    assert _vector_count(store, A) == _lexical_count(store, A) == 1
+    assert await store.search(A, "handbook", kinds=[]) == []
+
+
 async def test_empty_document_is_refused(store: MemoryStore) -> None:
     with pytest.raises(DocumentError, match="no text"):
         await store.ingest(A, "blank.html", "<html><script>x()</script></html>")
