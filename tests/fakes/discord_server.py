@@ -9,7 +9,15 @@ Discord behaviour it keeps because the adapter depends on it: JSON with
 `Content-Type: application/json`, 429 with a `Via` header and `retry_after`, Unknown Webhook
 (10015) for a deleted webhook or a wrong token, the 15-webhooks-per-channel limit (30007),
 webhook usernames 1–80 characters without "clyde"/"discord", messages of at most 2000
-characters, webhooks only on parent channels with `thread_id=` for threads.
+characters, webhooks only on parent channels with `thread_id=` for threads, MESSAGE_CREATE
+echoes of every non-ephemeral message (webhook posts included) and of the bot's own reactions.
+
+Not modelled: permission maths (an interaction carries whatever permissions the test gave the
+member; `default_member_permissions` is recorded, not enforced), rate-limit buckets and
+headers (only injected 429s), gateway resume/reconnect, compression and sharding, option
+validation Discord does client-side (required, min/max, choices), the 3 s / 15 min interaction
+deadlines, message edit/delete events, member chunking, forum channels, the 1000-per-guild
+webhook limit (inject 30058 to test it), attachment CDN URLs.
 """
 
 from __future__ import annotations

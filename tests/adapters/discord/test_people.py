@@ -62,3 +62,23 @@ async def test_a_persons_message_joins_the_room_and_webhook_posts_do_not(
 
 async def _count(bot: Bot, message_id: str, emoji: str, wanted: int) -> bool:
     return (await tally_of(bot, message_id))[emoji] == wanted
+
+
+async def test_a_debate_ends_with_a_seeded_verdict_poll_and_a_results_embed(
+    world: World, bot: Bot
+) -> None:
+    await start_room(world, mode="debate", rounds=1, personas="moderator,advocate,critic,judge")
+    await bot.step(6)  # framing, one round each side, two closings, verdict
+    await bot.step()  # no turns left: the verdict poll opens
+    polls = [r for r in world.fake.successes("create_message") if r.body.get("embeds")]
+    poll_id = polls[-1].response["id"]
+    assert polls[-1].body["embeds"][0]["title"] == "Your verdict"
+    reactions = world.fake.successes("add_reaction")
+    assert [r.params["emoji"] for r in reactions if r.params["message"] == poll_id] == ["👍", "👎"]
+    await world.fake.react(poll_id, world.member, "👎")
+    await world.fake.wait_for_async(lambda: _count(bot, poll_id, "👎", 1), what="a verdict vote")
+    bot.clock.advance(10)  # past the vote window
+    await bot.step()
+    results = world.fake.successes("create_message")[-1].body["embeds"][0]
+    assert results["title"] == "Results"
+    assert any("1" in field["value"] for field in results["fields"])
