@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.emoji import slack_name
+from adapters.slack.files import share_file
 from adapters.slack.identity import message_id, persona_identity
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.render import Message, header_message, notice_message, turn_messages
@@ -22,6 +23,7 @@ from personas.cards import Persona
 log = logging.getLogger(__name__)
 
 NAME = "slack"
+PLAIN_LIMIT = 1500  # a refused message is re-sent as plain text in pieces this long
 RoomLoader = Callable[[int], Awaitable[Room | None]]
 Describe = Callable[[Room], Awaitable[Notice]]
 
@@ -176,9 +178,8 @@ class SlackPlatform:
     ) -> list[str]:
         # Slack refused the rich form: fall back to plain text in smaller pieces.
         log.warning("Slack refused a message in %s; re-sending it as plain text", channel)
-        limit = max(len(text) // 2, 500)
         stamps = []
-        for chunk in split_text(text, limit):
+        for chunk in split_text(text, PLAIN_LIMIT):
             await self._pacer.slot(channel)
             response = await self._client.chat_postMessage(
                 channel=channel, thread_ts=thread, text=chunk, **identity
@@ -214,15 +215,4 @@ class SlackPlatform:
         self, channel: str, thread: str | None, attachments: Sequence[Attachment]
     ) -> None:
         for attachment in attachments:
-            try:
-                await self._client.files_upload_v2(
-                    channel=channel,
-                    thread_ts=thread,
-                    file=attachment.data,
-                    filename=attachment.filename,
-                    title=attachment.filename,
-                )
-            except SlackApiError as exc:
-                log.warning(
-                    "uploading %s failed: %s", attachment.filename, exc.response.get("error")
-                )
+            await share_file(self._client, channel, attachment, thread_ts=thread)

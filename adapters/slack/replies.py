@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack.files import share_file
 from adapters.slack.render import Message, reply_message
 from bot.commands import Reply
 from bot.platform import Attachment
@@ -63,18 +64,9 @@ class Responder:
     async def upload(self, channel: str, user: str, attachments: Sequence[Attachment]) -> None:
         """Share files (an export) in the channel, naming who asked for them."""
         for attachment in attachments:
-            try:
-                await self._client.files_upload_v2(
-                    channel=channel,
-                    file=attachment.data,
-                    filename=attachment.filename,
-                    title=attachment.filename,
-                    initial_comment=f"Requested by <@{user}>",
-                )
-            except SlackApiError as exc:
-                error = exc.response.get("error")
-                log.warning("uploading %s failed: %s", attachment.filename, error)
+            comment = f"Requested by <@{user}>"
+            error = await share_file(self._client, channel, attachment, comment=comment)
+            if error:
                 text = f"Could not share {attachment.filename} here ({error})."
-                await self.ephemeral(
-                    channel, user, reply_message(text, title=None, fields=(), error=True)
-                )
+                failed = reply_message(text, title=None, fields=(), error=True)
+                await self.ephemeral(channel, user, failed)

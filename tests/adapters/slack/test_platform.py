@@ -1,0 +1,103 @@
+"""SlackPlatform on its own against the fake: headers, threads, attachments, refused messages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from adapters.slack.client import build_client
+from adapters.slack.pacing import ChannelPacer
+from adapters.slack.platform import SlackPlatform
+from bot.clock import FakeClock
+from bot.platform import Attachment, Notice, TurnPost
+from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState
+from personas.cards import Persona
+from tests.fakes.slack_api import FakeSlack
+
+SAGE = Persona(id="sage", name="Sage", bio="b", prompt="p", emoji="🦉")
+ROOM = Room(
+    7,
+    RoomKey("slack", "T0001", "C1"),
+    Mode.CHAT,
+    "Topic",
+    ("sage",),
+    RoomState.RUNNING,
+    RoomSettings(),
+)
+
+
+class Rooms:
+    """Stands in for the room store: the platform reads the current state from here."""
+
+    def __init__(self, room: Room) -> None:
+        self.room = room
+
+    async def get(self, room_id: int) -> Room | None:
+        return self.room if room_id == self.room.id else None
+
+    async def describe(self, room: Room) -> Notice:
+        return Notice(f"“{room.topic}” (continued)", title="Chimera chat")
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+def platform_for(slack: FakeSlack, rooms: Rooms) -> SlackPlatform:
+    clock = FakeClock()
+    client = build_client(slack.bot_token, api_url=slack.api_url, sleep=clock.sleep)
+    return SlackPlatform(client, ChannelPacer(clock), load_room=rooms.get, describe=rooms.describe)
+
+
+async def test_a_room_met_mid_way_gets_a_rebuilt_header(slack: FakeSlack) -> None:
+    room = replace(ROOM, next_seq=5, persona_turns=4)  # e.g. after a restart
+    platform = platform_for(slack, Rooms(room))
+    posted = await platform.post_turn(room, TurnPost(SAGE, "Still here.", 5))
+    header, turn = slack.messages
+    assert "(continued)" in str(header.blocks) and turn.thread_ts == header.ts
+    assert posted.message_ids == (f"C1:{turn.ts}",)
+    assert platform.is_room_thread("C1", header.ts)
+
+
+async def test_notice_with_attachment_and_poll(slack: FakeSlack) -> None:
+    rooms = Rooms(ROOM)
+    platform = platform_for(slack, rooms)
+    await platform.post_notice(ROOM, Notice("Opening", title="Chimera chat"))
+    chart = Attachment("tally.png", b"\x89PNG", "image/png")
+    notice = Notice("Vote now", title="Your verdict", attachments=(chart,), vote_emoji=("👍", "🫠"))
+    posted = await platform.post_notice(ROOM, notice)
+    header, vote = slack.messages
+    assert posted.message_ids == (f"C1:{vote.ts}",) and vote.thread_ts == header.ts
+    assert slack.reactions[("C1", vote.ts)] == {"+1": ["UBOT"]}  # 🫠 has no Slack name: skipped
+    (upload,) = slack.uploads.values()
+    assert upload["data"] == b"\x89PNG" and upload["thread_ts"] == header.ts
+
+
+async def test_header_redrawn_only_when_the_state_changes(slack: FakeSlack) -> None:
+    rooms = Rooms(ROOM)
+    platform = platform_for(slack, rooms)
+    await platform.post_notice(ROOM, Notice("Opening", title="Chimera chat"))
+    await platform.refresh(ROOM.id)
+    assert slack.calls_to("chat.update") == []
+    rooms.room = replace(ROOM, state=RoomState.PAUSED)
+    await platform.refresh(ROOM.id)
+    await platform.refresh(ROOM.id)
+    assert len(slack.calls_to("chat.update")) == 1
+    assert "paused" in str(slack.messages[0].blocks)
+
+
+async def test_a_refused_message_is_resent_as_plain_text(slack: FakeSlack) -> None:
+    platform = platform_for(slack, Rooms(ROOM))
+    await platform.post_notice(ROOM, Notice("Opening", title="Chimera chat"))
+    slack.fail("chat.postMessage", error="invalid_blocks")
+    posted = await platform.post_turn(ROOM, TurnPost(SAGE, "word " * 300, 1))
+    assert [c.error for c in slack.calls_to("chat.postMessage")][1:] == ["invalid_blocks", None]
+    assert len(posted.message_ids) == 1 and slack.messages[-1].username == "Sage"
