@@ -172,3 +172,14 @@ def test_button_key_must_match_where_it_was_pressed() -> None:
     )
     assert pressed_key(body, {"value": "slack:T9:C9"}) == KEY
     assert pressed_key(body, {"value": "garbage"}) == KEY
+
+
+def test_settings_must_name_a_way_to_receive_events() -> None:
+    from adapters.slack.adapter import check_settings
+    from bot.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match="CHIMERA_SLACK_BOT_TOKEN"):
+        check_settings(Settings(slack_bot_token=None))
+    with pytest.raises(ConfigError, match="CHIMERA_SLACK_SIGNING_SECRET"):
+        check_settings(Settings(slack_bot_token="xoxb-1", slack_signing_secret=None))
+    assert check_settings(Settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1")) == "xoxb-1"
