@@ -248,7 +248,7 @@ class Chimera:
 
     async def settle(self) -> None:
         """Wait for the adapter's background work (commands, button presses) to finish."""
-        await self.adapter.tasks.drain(timeout=5)
+        await self.adapter.tasks.drain(5)
 
     def posts(self, method: str = "chat.postMessage") -> list[Call]:
         """Return the recorded calls of a method."""
