@@ -7,8 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from personas.cards import load_dir
-
 from bot.catalog import PersonaCatalog
 from bot.clock import Clock, SystemClock
 from bot.commands import CommandHandler
@@ -18,6 +16,7 @@ from bot.orchestrator import Orchestrator, Recall
 from bot.pacing import TurnScheduler
 from bot.rooms import RoomSettings
 from bot.tasks import TaskOwner
+from personas.cards import load_dir
 from storage.db import Database
 from storage.store import Store
 
@@ -41,39 +40,52 @@ class Services:
 
 def make_gateway(settings: Settings) -> LLM:
     """Build the litellm gateway from settings (litellm itself is imported on first call)."""
-    from bot.llm import LiteLLMGateway, register_offline_model
+    from bot.llm import LiteLLMGateway
 
-    register_offline_model()
     api_bases = dict(settings.model_api_bases)
     if settings.api_base:
         api_bases.setdefault(settings.model, settings.api_base)
     fallbacks = {settings.model: settings.fallback_models} if settings.fallback_models else None
     return LiteLLMGateway(
-        default_model=settings.model, fallbacks=fallbacks, num_retries=settings.llm_retries,
-        timeout_s=settings.llm_timeout_s, api_bases=api_bases,
+        default_model=settings.model,
+        fallbacks=fallbacks,
+        num_retries=settings.llm_retries,
+        timeout_s=settings.llm_timeout_s,
+        api_bases=api_bases,
     )
 
 
 def room_defaults(settings: Settings) -> RoomSettings:
     """Return the settings new rooms start from."""
     return RoomSettings(
-        pace_s=settings.default_pace_s, jitter_s=settings.default_jitter_s,
+        pace_s=settings.default_pace_s,
+        jitter_s=settings.default_jitter_s,
         vote_window_s=settings.vote_window_s,
     )
 
 
 @asynccontextmanager
 async def build_services(
-    settings: Settings, *, clock: Clock | None = None, llm: LLM | None = None,
-    scheduler: TurnScheduler | None = None, memory: Recall | None = None,
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    llm: LLM | None = None,
+    scheduler: TurnScheduler | None = None,
+    memory: Recall | None = None,
 ) -> AsyncIterator[Services]:
     """Open the database, build the core, start the scheduler; close it all on exit."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_url)
     await db.migrate()
     store = Store.on(db)
-    services = _wire(settings, store, clock or SystemClock(), llm or make_gateway(settings),
-                     scheduler or _persistent_scheduler(settings), memory)
+    services = _wire(
+        settings,
+        store,
+        clock or SystemClock(),
+        llm or make_gateway(settings),
+        scheduler or _persistent_scheduler(settings),
+        memory,
+    )
     await services.scheduler.start()
     recovered = await services.orchestrator.recover()
     if recovered:
@@ -93,17 +105,29 @@ def _persistent_scheduler(settings: Settings) -> TurnScheduler:
 
 
 def _wire(
-    settings: Settings, store: Store, clock: Clock, llm: LLM, scheduler: TurnScheduler,
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    llm: LLM,
+    scheduler: TurnScheduler,
     memory: Recall | None,
 ) -> Services:
     catalog = PersonaCatalog(load_dir(), store.catalog)
     orchestrator = Orchestrator(
-        store=store, cast_lookup=catalog, llm=llm, scheduler=scheduler, clock=clock,
-        default_model=settings.model, history_turns=settings.history_turns,
-        summary_budget=settings.summary_token_budget, memory=memory,
+        store=store,
+        cast_lookup=catalog,
+        llm=llm,
+        scheduler=scheduler,
+        clock=clock,
+        default_model=settings.model,
+        history_turns=settings.history_turns,
+        summary_budget=settings.summary_token_budget,
+        memory=memory,
     )
     scheduler.handler = orchestrator.run_step
-    commands = CommandHandler(store=store, catalog=catalog, orchestrator=orchestrator,
-                              defaults=room_defaults(settings))
-    return Services(settings, store, catalog, llm, orchestrator, commands, scheduler, clock,
-                    TaskOwner())
+    commands = CommandHandler(
+        store=store, catalog=catalog, orchestrator=orchestrator, defaults=room_defaults(settings)
+    )
+    return Services(
+        settings, store, catalog, llm, orchestrator, commands, scheduler, clock, TaskOwner()
+    )

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from personas.cards import CardError, Persona, by_name, parse_card
-
 from storage.catalog import CatalogStore
 
 
@@ -45,8 +44,9 @@ class PersonaCatalog:
         await self.store.save_persona(tenant_id, persona.to_card(), by)
         return persona
 
-    async def edit(self, tenant_id: str, persona_id: str, fields: Mapping[str, Any],
-                   by: str) -> Persona:
+    async def edit(
+        self, tenant_id: str, persona_id: str, fields: Mapping[str, Any], by: str
+    ) -> Persona:
         """Change fields of a tenant persona (built-ins are read-only)."""
         current = await self._own(tenant_id, persona_id)
         changes = _card_from_fields(fields)
@@ -81,4 +81,3 @@ def _card_from_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     if style:
         card["style"] = style
     return card
-

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 DEFAULT_TOPIC = "Is a hot dog a sandwich?"
@@ -14,7 +15,8 @@ DEFAULT_TOPIC = "Is a hot dog a sandwich?"
 def build_parser() -> argparse.ArgumentParser:
     """Describe every subcommand."""
     parser = argparse.ArgumentParser(
-        prog="chimera", description="Multi-persona AI conversations for Discord, Slack and the terminal."
+        prog="chimera",
+        description="Multi-persona AI conversations for Discord, Slack and the terminal.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run a paced conversation in the terminal")
@@ -31,9 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=("upgrade",))
     persona = sub.add_parser("persona", help="list, show, create, edit or remove personas")
-    persona.add_argument("words", nargs=argparse.REMAINDER,
-                         help='e.g. list | show poet | create pirate name="The Pirate" bio="…"')
+    persona.add_argument(
+        "words",
+        nargs=argparse.REMAINDER,
+        help='e.g. list | show poet | create pirate name="The Pirate" bio="…"',
+    )
     sub.add_parser("serve", help="run the Discord and/or Slack adapters")
+    discord = sub.add_parser("discord", help="Discord set-up helpers")
+    discord.add_argument("action", choices=("invite-url",))
+    discord.add_argument("--client-id", help="the application id (default: read from the token)")
     return parser
 
 
@@ -49,8 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     setup_logging(settings.log_level)
-    handler = {"demo": _demo, "export": _export, "db": _db, "persona": _persona,
-               "serve": _serve}[args.command]
+    handler = _HANDLERS[args.command]
     try:
         return asyncio.run(handler(settings, args))
     except KeyboardInterrupt:
@@ -64,8 +71,9 @@ async def _demo(settings: Any, args: argparse.Namespace) -> int:
 
     window = 0.0 if args.no_input else min(settings.vote_window_s, 20.0)
     settings = settings.model_copy(update={"vote_window_s": window})
-    options = DemoOptions(args.topic, args.mode, args.personas, args.turns, args.pace,
-                          interactive=not args.no_input)
+    options = DemoOptions(
+        args.topic, args.mode, args.personas, args.turns, args.pace, interactive=not args.no_input
+    )
     async with build_services(settings) as services:
         platform = ConsolePlatform()
         services.orchestrator.attach(platform)
@@ -89,8 +97,7 @@ async def _export(settings: Any, args: argparse.Namespace) -> int:
             return 1
         text = await services.commands.export(room, args.format)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
     else:
         sys.stdout.write(text)
     return 0
@@ -131,6 +138,26 @@ async def _serve(settings: Any, args: argparse.Namespace) -> int:
 
     return await serve(settings)
 
+
+async def _discord(settings: Any, args: argparse.Namespace) -> int:
+    from adapters.discord.invite import invite_url_for
+
+    try:
+        print(invite_url_for(settings.discord_token, args.client_id))
+    except ValueError as exc:
+        print(f"chimera discord invite-url: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+_HANDLERS = {
+    "demo": _demo,
+    "export": _export,
+    "db": _db,
+    "persona": _persona,
+    "serve": _serve,
+    "discord": _discord,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -59,39 +59,70 @@ _PERSONA_FIELDS = (
 )
 
 _SPECS = (
-    CommandSpec("start", "Start a conversation in this channel.", (
-        Param("topic", help="what the personas talk about", required=True),
-        Param("mode", "choice", "chat, debate, consortium or compare", choices=MODES),
-        Param("personas", "list", "comma-separated persona ids or names"),
-        Param("turns", "int", "persona turns in chat mode (1–200)", low=1, high=200),
-        Param("rounds", "int", "argument rounds per side in debate mode (1–10)", low=1, high=10),
-        Param("pace", "float", "seconds between turns (0–600)", low=0, high=600),
-        Param("selection", "choice", "who speaks next in chat mode", choices=SELECTIONS),
-        Param("model", help="litellm model name for this room"),
-    ), manage=True, positional="topic"),
+    CommandSpec(
+        "start",
+        "Start a conversation in this channel.",
+        (
+            Param("topic", help="what the personas talk about", required=True),
+            Param("mode", "choice", "chat, debate, consortium or compare", choices=MODES),
+            Param("personas", "list", "comma-separated persona ids or names"),
+            Param("turns", "int", "persona turns in chat mode (1–200)", low=1, high=200),
+            Param(
+                "rounds", "int", "argument rounds per side in debate mode (1–10)", low=1, high=10
+            ),
+            Param("pace", "float", "seconds between turns (0–600)", low=0, high=600),
+            Param("selection", "choice", "who speaks next in chat mode", choices=SELECTIONS),
+            Param("model", help="litellm model name for this room"),
+        ),
+        manage=True,
+        positional="topic",
+    ),
     CommandSpec("stop", "Stop the conversation and post the results.", manage=True),
     CommandSpec("pause", "Pause the conversation.", manage=True),
     CommandSpec("resume", "Resume a paused conversation.", manage=True),
     CommandSpec("next", "Skip the wait: the next persona speaks now.", manage=True),
     CommandSpec("status", "Show what is happening in this channel."),
     CommandSpec("results", "Show the votes and the outcome of the latest conversation."),
-    CommandSpec("export", "Export the latest transcript as a file.", (
-        Param("format", "choice", "md or json", choices=FORMATS),
-    ), positional="format"),
+    CommandSpec(
+        "export",
+        "Export the latest transcript as a file.",
+        (Param("format", "choice", "md or json", choices=FORMATS),),
+        positional="format",
+    ),
     CommandSpec("persona list", "List the personas you can cast."),
-    CommandSpec("persona show", "Show one persona's card.", (
-        Param("id", help="persona id or name", required=True),
-    ), positional="id"),
-    CommandSpec("persona create", "Create a persona for this server or workspace.", (
-        Param("id", help="short id: lowercase letters, digits, - or _", required=True),
-        *_PERSONA_FIELDS,
-    ), manage=True, positional="id"),
-    CommandSpec("persona edit", "Change one of your personas.", (
-        Param("id", help="persona id", required=True), *_PERSONA_FIELDS,
-    ), manage=True, positional="id"),
-    CommandSpec("persona remove", "Remove one of your personas.", (
-        Param("id", help="persona id", required=True),
-    ), manage=True, positional="id"),
+    CommandSpec(
+        "persona show",
+        "Show one persona's card.",
+        (Param("id", help="persona id or name", required=True),),
+        positional="id",
+    ),
+    CommandSpec(
+        "persona create",
+        "Create a persona for this server or workspace.",
+        (
+            Param("id", help="short id: lowercase letters, digits, - or _", required=True),
+            *_PERSONA_FIELDS,
+        ),
+        manage=True,
+        positional="id",
+    ),
+    CommandSpec(
+        "persona edit",
+        "Change one of your personas.",
+        (
+            Param("id", help="persona id", required=True),
+            *_PERSONA_FIELDS,
+        ),
+        manage=True,
+        positional="id",
+    ),
+    CommandSpec(
+        "persona remove",
+        "Remove one of your personas.",
+        (Param("id", help="persona id", required=True),),
+        manage=True,
+        positional="id",
+    ),
     CommandSpec("help", "Show the commands."),
 )
 
@@ -149,8 +180,11 @@ def validate(spec: CommandSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         options = ", ".join(sorted(known)) or "none"
         raise CommandError(f"`{spec.name}` has no option '{unknown[0]}' (options: {options})")
-    values = {p.name: _convert(spec, p, raw[p.name]) for p in spec.params
-              if raw.get(p.name) not in (None, "")}
+    values = {
+        p.name: _convert(spec, p, raw[p.name])
+        for p in spec.params
+        if raw.get(p.name) not in (None, "")
+    }
     missing = [p.name for p in spec.params if p.required and p.name not in values]
     if missing:
         raise CommandError(f"`{spec.name}` needs {missing[0]}: {spec.param(missing[0]).help}")  # type: ignore[union-attr]
@@ -161,7 +195,9 @@ def _convert(spec: CommandSpec, param: Param, value: Any) -> Any:
     text = str(value).strip()
     if param.kind == "choice":
         if text.lower() not in param.choices:
-            raise CommandError(f"{param.name} must be one of {', '.join(param.choices)} (got '{text}')")
+            raise CommandError(
+                f"{param.name} must be one of {', '.join(param.choices)} (got '{text}')"
+            )
         return text.lower()
     if param.kind == "list":
         items = [item.strip() for item in text.split(",") if item.strip()]
@@ -182,8 +218,9 @@ def _number(param: Param, text: str) -> float | int:
     if (param.low is not None and number < param.low) or (
         param.high is not None and number > param.high
     ):
-        raise CommandError(f"{param.name} must be between {param.low:g} and {param.high:g} "
-                           f"(got {text})")
+        raise CommandError(
+            f"{param.name} must be between {param.low:g} and {param.high:g} (got {text})"
+        )
     return number
 
 

@@ -7,8 +7,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from personas.cards import CardError, Persona
-
 from bot.catalog import PersonaCatalog
 from bot.command_specs import COMMANDS, CommandError, help_text, parse_text, validate
 from bot.export import to_json, to_markdown
@@ -16,6 +14,7 @@ from bot.modes import CastError, assign_debate, debate_length
 from bot.orchestrator import Orchestrator, RoomError
 from bot.platform import Attachment
 from bot.rooms import IllegalTransition, Mode, Room, RoomKey, RoomSettings, Selection
+from personas.cards import CardError, Persona
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -53,18 +52,32 @@ Handler = Callable[[RoomKey, Caller, dict[str, Any]], Awaitable[Reply]]
 class CommandHandler:
     """Runs commands for every platform."""
 
-    def __init__(self, *, store: Store, catalog: PersonaCatalog, orchestrator: Orchestrator,
-                 defaults: RoomSettings) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        catalog: PersonaCatalog,
+        orchestrator: Orchestrator,
+        defaults: RoomSettings,
+    ) -> None:
         self.store = store
         self.catalog = catalog
         self.orchestrator = orchestrator
         self.defaults = defaults
         self._handlers: dict[str, Handler] = {
-            "start": self._start, "stop": self._stop, "pause": self._pause,
-            "resume": self._resume, "next": self._next, "status": self._status,
-            "results": self._results, "export": self._export, "help": self._help,
-            "persona list": self._persona_list, "persona show": self._persona_show,
-            "persona create": self._persona_create, "persona edit": self._persona_edit,
+            "start": self._start,
+            "stop": self._stop,
+            "pause": self._pause,
+            "resume": self._resume,
+            "next": self._next,
+            "status": self._status,
+            "results": self._results,
+            "export": self._export,
+            "help": self._help,
+            "persona list": self._persona_list,
+            "persona show": self._persona_show,
+            "persona create": self._persona_create,
+            "persona edit": self._persona_edit,
             "persona remove": self._persona_remove,
         }
 
@@ -84,8 +97,11 @@ class CommandHandler:
         if spec is None or name not in self._handlers:
             return Reply(f"Unknown command '{name}'. Try `help`.", error=True)
         if spec.manage and not caller.can_manage:
-            return Reply(f"`{name}` changes this channel's room, so it needs permission to "
-                         "manage the channel. Ask someone who can.", error=True)
+            return Reply(
+                f"`{name}` changes this channel's room, so it needs permission to "
+                "manage the channel. Ask someone who can.",
+                error=True,
+            )
         try:
             return await self._handlers[name](key, caller, validate(spec, args))
         except (CommandError, RoomError, IllegalTransition, CardError, CastError) as exc:
@@ -102,7 +118,11 @@ class CommandHandler:
         cast = await self._cast(key.tenant_id, mode, args.get("personas"))
         settings = self._settings(mode, args, cast)
         room = await self.store.rooms.create(
-            key, mode, args["topic"], _cast_ids(cast, settings), settings,
+            key,
+            mode,
+            args["topic"],
+            _cast_ids(cast, settings),
+            settings,
             created_by=caller.user_id,
         )
         room = await self.orchestrator.launch(room)
@@ -131,8 +151,9 @@ class CommandHandler:
         )
         if mode is Mode.DEBATE:
             debate = assign_debate(cast, self.catalog.builtins)
-            settings = settings.with_changes(extra={"debate": debate.as_extra()},
-                                             turns=debate_length(settings.rounds))
+            settings = settings.with_changes(
+                extra={"debate": debate.as_extra()}, turns=debate_length(settings.rounds)
+            )
         return settings
 
     async def _stop(self, key: RoomKey, caller: Caller, args: dict[str, Any]) -> Reply:
@@ -157,10 +178,12 @@ class CommandHandler:
             return Reply("Nothing has run in this channel yet. Start with `start <topic>`.")
         cast = await self.orchestrator.cast(room)
         fields = (
-            ("State", room.state.value), ("Mode", room.mode.value),
+            ("State", room.state.value),
+            ("Mode", room.mode.value),
             ("Turns", f"{room.persona_turns} of {room.settings.turns}"),
             ("Cast", ", ".join(f"{p.emoji} {p.name}" for p in cast.values())),
-            ("Model", self.orchestrator.model_for(room)), ("Room id", str(room.id)),
+            ("Model", self.orchestrator.model_for(room)),
+            ("Room id", str(room.id)),
         )
         return Reply(f"“{room.topic}”", title="Status", fields=fields)
 
@@ -209,18 +232,23 @@ class CommandHandler:
         persona = await self.catalog.find(key.tenant_id, args["id"])
         if persona is None:
             raise CommandError(f"no persona '{args['id']}'. See `persona list`")
-        return Reply(persona.bio, title=f"{persona.emoji} {persona.name}", fields=_card_fields(persona))
+        return Reply(
+            persona.bio, title=f"{persona.emoji} {persona.name}", fields=_card_fields(persona)
+        )
 
     async def _persona_create(self, key: RoomKey, caller: Caller, args: dict[str, Any]) -> Reply:
-        fields = {"name": args.get("id", "").title(), "bio": "A custom persona.",
-                  "prompt": "You are {name}. Talk about {topic}."} | args
+        fields = {
+            "name": args.get("id", "").title(),
+            "bio": "A custom persona.",
+            "prompt": "You are {name}. Talk about {topic}.",
+        } | args
         persona = await self.catalog.create(key.tenant_id, fields, caller.user_id)
         return Reply(f"Created {persona.emoji} {persona.name} ({persona.id}).")
 
     async def _persona_edit(self, key: RoomKey, caller: Caller, args: dict[str, Any]) -> Reply:
         changes = {k: v for k, v in args.items() if k != "id"}
         if not changes:
-            raise CommandError("say what to change, e.g. `persona edit pirate bio=\"…\"`")
+            raise CommandError('say what to change, e.g. `persona edit pirate bio="…"`')
         persona = await self.catalog.edit(key.tenant_id, args["id"], changes, caller.user_id)
         return Reply(f"Updated {persona.name} ({persona.id}).")
 
@@ -232,7 +260,8 @@ class CommandHandler:
         """Return (label, id) pairs of personas matching a typed prefix, for autocomplete."""
         typed = prefix.rsplit(",", 1)[-1].strip().lower()
         return [
-            (p.name, p.id) for p in await self.catalog.all(tenant_id)
+            (p.name, p.id)
+            for p in await self.catalog.all(tenant_id)
             if p.id.startswith(typed) or p.name.lower().startswith(typed) or typed in p.id
         ][:25]
 
@@ -247,10 +276,15 @@ def _cast_ids(cast: list[Persona], settings: RoomSettings) -> tuple[str, ...]:
 
 def _card_fields(persona: Persona) -> tuple[tuple[str, str], ...]:
     return (
-        ("id", persona.id), ("Talkativeness", f"{persona.talkativeness:.2f}"),
-        ("Style", f"humour {persona.humour:.1f}, formality {persona.formality:.1f}, "
-                  f"verbosity {persona.verbosity:.1f}"),
-        ("Model", persona.model or "room default"), ("Prompt", persona.prompt[:900]),
+        ("id", persona.id),
+        ("Talkativeness", f"{persona.talkativeness:.2f}"),
+        (
+            "Style",
+            f"humour {persona.humour:.1f}, formality {persona.formality:.1f}, "
+            f"verbosity {persona.verbosity:.1f}",
+        ),
+        ("Model", persona.model or "room default"),
+        ("Prompt", persona.prompt[:900]),
         ("Kind", "built-in" if persona.builtin else "custom"),
     )
 

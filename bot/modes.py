@@ -7,11 +7,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from personas.cards import Persona
-
 from bot.prompts import Step
 from bot.rooms import Room, Turn
 from bot.speakers import choose_speaker
+from personas.cards import Persona
 
 SIDES = {"for": "👍", "against": "👎"}
 
@@ -21,7 +20,10 @@ class CastError(ValueError):
 
 
 def plan_chat(
-    room: Room, cast: Sequence[Persona], transcript: Sequence[Turn], rng: random.Random,
+    room: Room,
+    cast: Sequence[Persona],
+    transcript: Sequence[Turn],
+    rng: random.Random,
     requested: str | None = None,
 ) -> Step | None:
     """Return the next chat turn, or None once the room has had its turns."""
@@ -42,8 +44,12 @@ class DebateCast:
 
     def as_extra(self) -> dict[str, object]:
         """Return the form stored in the room's settings."""
-        return {"moderator": self.moderator, "judge": self.judge,
-                "pro": list(self.pro), "con": list(self.con)}
+        return {
+            "moderator": self.moderator,
+            "judge": self.judge,
+            "pro": list(self.pro),
+            "con": list(self.con),
+        }
 
 
 def assign_debate(chosen: Sequence[Persona], available: Mapping[str, Persona]) -> DebateCast:
@@ -64,8 +70,11 @@ def _with_role(personas: object, role: str) -> Persona | None:
 
 
 def _default_debaters(debaters: list[Persona], available: Mapping[str, Persona]) -> list[Persona]:
-    extra = [available[i] for i in ("advocate", "critic") if i in available]
-    merged = debaters + [p for p in extra if p not in debaters]
+    """Fill the missing side(s) with the built-in advocate (for) and critic (against)."""
+    merged = list(debaters)
+    for side, default in enumerate(("advocate", "critic")):
+        if len(merged) <= side and default in available and available[default] not in merged:
+            merged.append(available[default])
     if len(merged) < 2:
         raise CastError("a debate needs at least two personas to argue for and against")
     return merged
@@ -81,16 +90,27 @@ def plan_debate(room: Room, personas: Mapping[str, Persona]) -> Step | None:
     cast = DebateCast(**room.settings.extra["debate"])
     index, rounds = room.persona_turns, room.settings.rounds
     if index == 0:
-        return Step(personas[cast.moderator], task="frame", role="moderator",
-                    instruction="Frame the motion for the room and introduce the two sides.")
+        return Step(
+            personas[cast.moderator],
+            task="frame",
+            role="moderator",
+            instruction="Frame the motion for the room and introduce the two sides.",
+        )
     if index <= 2 * rounds:
         return _argument(index - 1, cast, personas, closing=False)
     if index <= 2 * rounds + 2:
         return _argument(index - 1 - 2 * rounds, cast, personas, closing=True)
     if index == 2 * rounds + 3:
-        return Step(personas[cast.judge], task="verdict", role="judge",
-                    instruction="Give your verdict. Start with 'Verdict: for' or "
-                    "'Verdict: against', then your reasons.")
+        sides = {personas[p].name: "for" for p in cast.pro if p in personas}
+        sides |= {personas[p].name: "against" for p in cast.con if p in personas}
+        return Step(
+            personas[cast.judge],
+            task="verdict",
+            role="judge",
+            extra={"sides": sides},
+            instruction="Give your verdict. Start with 'Verdict: for' or "
+            "'Verdict: against', then your reasons.",
+        )
     return None
 
 
@@ -99,16 +119,26 @@ def _argument(i: int, cast: DebateCast, personas: Mapping[str, Persona], *, clos
     team = cast.pro if side == "for" else cast.con
     persona = personas[team[(i // 2) % len(team)]]
     if closing:
-        return Step(persona, task="closing", side=side, role=side,
-                    instruction=f"Give your closing statement {side} the motion.")
-    return Step(persona, task="turn", side=side, role=side,
-                instruction=f"Argue {side} the motion; answer the other side's last point.")
+        return Step(
+            persona,
+            task="closing",
+            side=side,
+            role=side,
+            instruction=f"Give your closing statement {side} the motion.",
+        )
+    return Step(
+        persona,
+        task="turn",
+        side=side,
+        role=side,
+        instruction=f"Argue {side} the motion; answer the other side's last point.",
+    )
 
 
 def parse_verdict(text: str) -> tuple[str, str]:
     """Return (side, reasons) from a judge's reply; side is 'undecided' if not stated."""
     match = re.search(r"verdict\s*[:\-]\s*(for|against)\b", text, re.IGNORECASE)
     if match:
-        reasons = (text[: match.start()] + text[match.end():]).strip(" .:\n")
+        reasons = (text[: match.start()] + text[match.end() :]).strip(" .:\n")
         return match.group(1).lower(), reasons
     return "undecided", text.strip()

@@ -8,17 +8,16 @@ import random
 from collections.abc import Sequence
 from typing import Protocol
 
-from personas.cards import Persona
-
 from bot.clock import Clock
-from bot.completion import LLM, LLMError, OFFLINE_LABEL, is_offline
+from bot.completion import LLM, OFFLINE_LABEL, LLMError, Usage, is_offline
 from bot.modes import SIDES, plan_chat, plan_debate
 from bot.pacing import TurnScheduler, due_at, next_delay
 from bot.platform import Notice, Platform, Posted, TurnPost
 from bot.prompts import Passage, Step, build_request, estimate_tokens, summary_request
-from bot.results import VOTE_UP, VOTE_DOWN, Results, collect_results
+from bot.results import VOTE_DOWN, VOTE_UP, Results, collect_results
 from bot.rooms import Mode, Room, RoomKey, RoomState, SpeakerKind, Turn, check_transition
 from bot.speakers import mentioned
+from personas.cards import Persona
 from storage.polls import MessageRef
 from storage.store import Store
 
@@ -46,8 +45,16 @@ class Orchestrator:
     """Owns the rooms: starts them, runs their steps, and takes people's messages and votes."""
 
     def __init__(
-        self, *, store: Store, cast_lookup: CastLookup, llm: LLM, scheduler: TurnScheduler,
-        clock: Clock, default_model: str, history_turns: int = 8, summary_budget: int = 1500,
+        self,
+        *,
+        store: Store,
+        cast_lookup: CastLookup,
+        llm: LLM,
+        scheduler: TurnScheduler,
+        clock: Clock,
+        default_model: str,
+        history_turns: int = 8,
+        summary_budget: int = 1500,
         memory: Recall | None = None,
     ) -> None:
         self.store = store
@@ -124,16 +131,27 @@ class Orchestrator:
 
     # -- steps -----------------------------------------------------------------------------
 
-    async def run_step(self, room_id: int, seq: int, action: str, *, allow_paused: bool = False) -> None:
+    async def run_step(
+        self, room_id: int, seq: int, action: str, *, allow_paused: bool = False
+    ) -> None:
         """Run a scheduled step once; a stale or repeated step (seq already used) is ignored."""
         async with self._lock(room_id):
             room = await self.store.rooms.get(room_id)
-            if room is None or room.next_seq != seq or not _may_step(room, action, allow_paused):
+            if room is None or not _may_step(room, action, allow_paused):
+                return
+            if room.next_seq != seq:
+                self._resume_if_orphaned(room)
                 return
             if action == "close_vote":
                 await self._finish(room, reason="voting closed")
             else:
                 await self._turn(room)
+
+    def _resume_if_orphaned(self, room: Room) -> None:
+        # A stale step means something (a person's message) moved the room on while this step
+        # waited; if nothing is pending any more, the room would stall, so carry on now.
+        if room.state is RoomState.RUNNING and self.scheduler.pending(room.id) is None:
+            self.scheduler.schedule(room.id, room.next_seq, "turn", self.clock.now())
 
     async def _turn(self, room: Room) -> None:
         cast = await self.cast(room)
@@ -150,7 +168,8 @@ class Orchestrator:
             await self._model_failed(room, step.persona, exc)
             return
         turn = await self.store.rooms.append(
-            room, Turn(0, SpeakerKind.PERSONA, step.persona.id, step.persona.name, text, step.role),
+            room,
+            Turn(0, SpeakerKind.PERSONA, step.persona.id, step.persona.name, text, step.role),
             usage,
         )
         await self._post_turn(room, step.persona, turn, model)
@@ -165,7 +184,7 @@ class Orchestrator:
 
     async def _speak(
         self, room: Room, step: Step, recent: Sequence[Turn], cast: dict[str, Persona]
-    ) -> tuple[str, object, str]:
+    ) -> tuple[str, Usage, str]:
         model = step.persona.model or self.model_for(room)
         others = [p.name for p in cast.values() if p.id != step.persona.id]
         passages = await self._passages(room, step, recent)
@@ -212,8 +231,10 @@ class Orchestrator:
 
     async def _model_failed(self, room: Room, persona: Persona, exc: LLMError) -> None:
         log.warning("room %s: %s", room.id, exc)
-        text = (f"{persona.name} could not answer ({exc.reason}). The room is paused; "
-                "use `resume` to try again.")
+        text = (
+            f"{persona.name} could not answer ({exc.reason}). The room is paused; "
+            "use `resume` to try again."
+        )
         if room.state is RoomState.RUNNING:
             await self._transition(room, RoomState.PAUSED)
         await self._notice(room, Notice(text, title="Model error"))
@@ -226,18 +247,28 @@ class Orchestrator:
         if room.mode is Mode.DEBATE:
             await self._outcome_poll(room, window)
         elif window > 0:
-            await self._notice(room, Notice(
-                f"That's the last turn. React {VOTE_UP} on your favourite lines; "
-                f"results in {window:.0f} s.", title="Vote for the best line",
-            ))
-        self.scheduler.schedule(room.id, room.next_seq, "close_vote", due_at(self.clock.now(), window))
+            await self._notice(
+                room,
+                Notice(
+                    f"That's the last turn. React {VOTE_UP} on your favourite lines; "
+                    f"results in {window:.0f} s.",
+                    title="Vote for the best line",
+                ),
+            )
+        self.scheduler.schedule(
+            room.id, room.next_seq, "close_vote", due_at(self.clock.now(), window)
+        )
 
     async def _outcome_poll(self, room: Room, window: float) -> None:
         options = {emoji: side for side, emoji in SIDES.items()}
         poll = await self.store.polls.create(room.id, "outcome", "", options)
-        text = (f"Audience vote on “{room.topic}”: react {SIDES['for']} for the motion or "
-                f"{SIDES['against']} against. Voting closes in {window:.0f} s.")
-        posted = await self._notice(room, Notice(text, title="Your verdict", vote_emoji=tuple(options)))
+        text = (
+            f"Audience vote on “{room.topic}”: react {SIDES['for']} for the motion or "
+            f"{SIDES['against']} against. Voting closes in {window:.0f} s."
+        )
+        posted = await self._notice(
+            room, Notice(text, title="Your verdict", vote_emoji=tuple(options))
+        )
         await self._remember_posted(room, posted, None, None, poll.id)
 
     async def _finish(self, room: Room, *, reason: str) -> None:
@@ -272,10 +303,16 @@ class Orchestrator:
     async def on_human_message(self, key: RoomKey, user_id: str, user_name: str, text: str) -> bool:
         """Add a person's message to the running room; a persona named in it answers next."""
         room = await self.store.rooms.current(key)
-        if room is None or room.state not in (RoomState.RUNNING, RoomState.PAUSED) or not text.strip():
+        if (
+            room is None
+            or room.state not in (RoomState.RUNNING, RoomState.PAUSED)
+            or not text.strip()
+        ):
             return False
         async with self._lock(room.id):
-            turn = await self.store.rooms.append(room, Turn(0, SpeakerKind.HUMAN, user_id, user_name, text))
+            turn = await self.store.rooms.append(
+                room, Turn(0, SpeakerKind.HUMAN, user_id, user_name, text)
+            )
             if self.memory is not None:
                 await self.memory.remember(room, turn)
             named = mentioned(text, list((await self.cast(room)).values()))
@@ -352,13 +389,24 @@ class Orchestrator:
             return Posted(())
 
     async def _remember_posted(
-        self, room: Room, posted: Posted, seq: int | None, persona_id: str | None, poll_id: int | None
+        self,
+        room: Room,
+        posted: Posted,
+        seq: int | None,
+        persona_id: str | None,
+        poll_id: int | None,
     ) -> None:
         for index, message_id in enumerate(posted.message_ids):
-            await self.store.polls.remember_message(MessageRef(
-                room.key.platform, message_id, room.id, seq, persona_id,
-                poll_id if index == 0 else None,
-            ))
+            await self.store.polls.remember_message(
+                MessageRef(
+                    room.key.platform,
+                    message_id,
+                    room.id,
+                    seq,
+                    persona_id,
+                    poll_id if index == 0 else None,
+                )
+            )
 
 
 class CastLookup(Protocol):

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from personas.cards import Persona
-
 from bot.rooms import Room
+from personas.cards import Persona
 
 
 @dataclass(frozen=True)

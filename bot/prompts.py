@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
-
-from personas.cards import Persona
 
 from bot.completion import ChatRequest, Message
 from bot.rooms import Room, Turn
+from personas.cards import Persona
 
 
 @dataclass(frozen=True)
@@ -30,6 +29,7 @@ class Step:
     side: str = ""  # for | against
     instruction: str = ""
     role: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)  # more hints for the offline model
 
 
 def build_request(
@@ -43,7 +43,9 @@ def build_request(
 ) -> ChatRequest:
     """Build the model request for one persona turn."""
     persona = step.persona
-    system = persona.system_prompt(topic=room.topic, side=_side(step.side), others=", ".join(others))
+    system = persona.system_prompt(
+        topic=room.topic, side=_side(step.side), others=", ".join(others)
+    )
     system += _summary_block(room.summary) + _memory_block(passages)
     messages = [Message("system", system)]
     messages += [_as_message(turn, persona) for turn in recent]
@@ -70,8 +72,7 @@ def _memory_block(passages: Sequence[Passage]) -> str:
         return ""
     lines = "\n".join(f"[{p.n}] {p.text} (source: {p.source})" for p in passages)
     return (
-        "\n\nRelevant passages you may use; cite them as [1], [2] where you rely on them:\n"
-        + lines
+        "\n\nRelevant passages you may use; cite them as [1], [2] where you rely on them:\n" + lines
     )
 
 
@@ -87,7 +88,10 @@ def _cue(persona: Persona, step: Step) -> str:
 
 
 def _hints(
-    room: Room, step: Step, recent: Sequence[Turn], others: Sequence[str],
+    room: Room,
+    step: Step,
+    recent: Sequence[Turn],
+    others: Sequence[str],
     passages: Sequence[Passage],
 ) -> dict[str, Any]:
     last = recent[-1] if recent else None
@@ -100,6 +104,7 @@ def _hints(
         "last": {"speaker": last.speaker_name, "text": last.content} if last else None,
         "memory": [{"n": p.n, "text": p.text, "source": p.source} for p in passages],
         "turn": room.persona_turns + 1,
+        **step.extra,
     }
 
 
@@ -114,8 +119,12 @@ def summary_request(room: Room, turns: Sequence[Turn], *, model: str) -> ChatReq
             Message("user", f"{previous}Summarise these turns on '{room.topic}':\n{text}"),
         ),
         seed=room.settings.seed,
-        hints={"task": "summary", "topic": room.topic, "summary": room.summary,
-               "turns": [{"speaker": t.speaker_name, "text": t.content} for t in turns]},
+        hints={
+            "task": "summary",
+            "topic": room.topic,
+            "summary": room.summary,
+            "turns": [{"speaker": t.speaker_name, "text": t.content} for t in turns],
+        },
     )
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from personas.cards import Persona
-
 from bot.modes import SIDES, parse_verdict
 from bot.platform import Notice
 from bot.rooms import Mode, Room, Turn
+from personas.cards import Persona
 from storage.records import Decision
 from storage.store import Store
 
@@ -45,14 +44,20 @@ class Results:
     def lines(self) -> list[tuple[str, str]]:
         """Return (label, value) pairs for a table or embed."""
         rows = [
-            (f"{s.persona.emoji} {s.persona.name}",
-             f"{VOTE_UP} {s.up}  {VOTE_DOWN} {s.down}  ({s.turns} turns)")
+            (
+                f"{s.persona.emoji} {s.persona.name}",
+                f"{VOTE_UP} {s.up}  {VOTE_DOWN} {s.down}  ({s.turns} turns)",
+            )
             for s in self.scores
         ]
         if self.best_line:
             turn, ups = self.best_line
-            rows.append(("Best line", f"{turn.speaker_name} (#{turn.seq}, {ups} {VOTE_UP}): "
-                         f"{_excerpt(turn.content)}"))
+            rows.append(
+                (
+                    "Best line",
+                    f"{turn.speaker_name} (#{turn.seq}, {ups} {VOTE_UP}): {_excerpt(turn.content)}",
+                )
+            )
         if self.decision:
             rows += _decision_rows(self.decision)
         return rows
@@ -122,15 +127,23 @@ def _decision(room: Room, transcript: list[Turn], audience: dict[str, int]) -> D
         return None
     verdict, reasons = parse_verdict(verdict_turn.content)
     return Decision(
-        room_id=room.id, tenant_id=room.tenant_id, question=room.topic,
-        arguments_summary=_arguments(transcript), verdict=verdict, reasons=reasons,
-        audience=audience, outcome=_outcome(verdict, audience),
+        room_id=room.id,
+        tenant_id=room.tenant_id,
+        question=room.topic,
+        arguments_summary=_arguments(transcript),
+        verdict=verdict,
+        reasons=reasons,
+        audience=audience,
+        outcome=_outcome(verdict, audience),
     )
 
 
 def _arguments(transcript: list[Turn]) -> str:
-    lines = [f"{t.role}: {t.speaker_name} — {_excerpt(t.content, 140)}"
-             for t in transcript if t.role in SIDES]
+    lines = [
+        f"{t.role}: {t.speaker_name} — {_excerpt(t.content, 140)}"
+        for t in transcript
+        if t.role in SIDES
+    ]
     return "\n".join(lines)
 
 
@@ -147,8 +160,11 @@ def _outcome(verdict: str, audience: dict[str, int]) -> str:
 
 def _decision_rows(decision: Decision) -> list[tuple[str, str]]:
     tally = ", ".join(f"{side} {n}" for side, n in decision.audience.items()) or "no votes"
-    return [("Judge", f"{decision.verdict}: {_excerpt(decision.reasons, 300)}"),
-            ("Audience", tally), ("Outcome", decision.outcome)]
+    return [
+        ("Judge", f"{decision.verdict}: {_excerpt(decision.reasons, 300)}"),
+        ("Audience", tally),
+        ("Outcome", decision.outcome),
+    ]
 
 
 def _excerpt(text: str, limit: int = 120) -> str:

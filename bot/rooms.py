@@ -86,7 +86,7 @@ class RoomKey:
         parts = text.split(":")
         if len(parts) not in (3, 4) or not all(parts):
             raise ValueError(f"not a room key: {text!r}")
-        return cls(*parts)  # type: ignore[arg-type]
+        return cls(*parts)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime
 from typing import Any
@@ -33,7 +34,11 @@ class PersistentScheduler:
     """Runs each room's next step at its due time; steps survive a restart."""
 
     def __init__(
-        self, url: str, handler: StepHandler | None = None, *, name: str = "chimera",
+        self,
+        url: str,
+        handler: StepHandler | None = None,
+        *,
+        name: str = "chimera",
         grace_s: int = 300,
     ) -> None:
         self.name = name
@@ -50,16 +55,18 @@ class PersistentScheduler:
     def schedule(self, room_id: int, seq: int, action: str, at: datetime) -> None:
         """Replace the room's pending step with this one."""
         self._aps.add_job(
-            fire, "date", run_date=at, args=[self.name, room_id, seq, action],
-            id=_job_id(room_id), replace_existing=True,
+            fire,
+            "date",
+            run_date=at,
+            args=[self.name, room_id, seq, action],
+            id=_job_id(room_id),
+            replace_existing=True,
         )
 
     def cancel(self, room_id: int) -> None:
         """Drop the room's pending step, if any."""
-        try:
+        with contextlib.suppress(JobLookupError):
             self._aps.remove_job(_job_id(room_id))
-        except JobLookupError:
-            pass
 
     def pending(self, room_id: int) -> tuple[int, str, datetime] | None:
         """Return the room's pending (seq, action, due time)."""
@@ -69,11 +76,11 @@ class PersistentScheduler:
         _, _, seq, action = job.args
         return seq, action, job.next_run_time
 
-    async def start(self) -> None:
+    async def start(self, *, paused: bool = False) -> None:
         """Register the handler and start; steps missed while down run once if within grace."""
         assert self.handler is not None, "set the scheduler's handler before starting it"
         _handlers[self.name] = self.handler
-        self._aps.start()
+        self._aps.start(paused=paused)
 
     async def shutdown(self) -> None:
         """Stop without running pending steps; they stay in the job store."""

@@ -6,9 +6,8 @@ import random
 import re
 from collections.abc import Sequence
 
-from personas.cards import Persona
-
 from bot.rooms import Selection, Turn
+from personas.cards import Persona
 
 
 def mentioned(text: str, cast: Sequence[Persona], *, exclude: str = "") -> list[Persona]:

@@ -34,10 +34,10 @@ class TaskOwner:
         """Return how many tasks are still running."""
         return len(self._tasks)
 
-    async def drain(self, timeout: float = 10.0) -> None:
+    async def drain(self, wait_s: float = 10.0) -> None:
         """Wait for the running tasks to finish (for tests and orderly shutdown)."""
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+            await asyncio.wait(set(self._tasks), timeout=wait_s)
 
     async def close(self) -> None:
         """Cancel every running task and wait for them to end."""

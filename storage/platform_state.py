@@ -30,16 +30,20 @@ class WebhookStore:
         """Store (or replace) a channel's webhook."""
         await self.forget(platform, channel_id)
         async with self.db.sessions.begin() as session:
-            session.add(WebhookRow(
-                platform=platform, channel_id=channel_id, webhook_id=webhook_id, token=token
-            ))
+            session.add(
+                WebhookRow(
+                    platform=platform, channel_id=channel_id, webhook_id=webhook_id, token=token
+                )
+            )
 
     async def forget(self, platform: str, channel_id: str) -> None:
         """Drop a channel's stored webhook (e.g. after Unknown Webhook)."""
         async with self.db.sessions.begin() as session:
-            await session.execute(delete(WebhookRow).where(
-                WebhookRow.platform == platform, WebhookRow.channel_id == channel_id
-            ))
+            await session.execute(
+                delete(WebhookRow).where(
+                    WebhookRow.platform == platform, WebhookRow.channel_id == channel_id
+                )
+            )
 
 
 class EventStore:

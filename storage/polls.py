@@ -47,7 +47,9 @@ class PollStore:
     async def create(self, room_id: int, kind: str, subject: str, options: dict[str, str]) -> Poll:
         """Open a poll."""
         async with self.db.sessions.begin() as session:
-            row = PollRow(room_id=room_id, kind=kind, subject=subject, options=options, state="open")
+            row = PollRow(
+                room_id=room_id, kind=kind, subject=subject, options=options, state="open"
+            )
             session.add(row)
             await session.flush()
             return _poll(row)
@@ -69,7 +71,9 @@ class PollStore:
     async def close(self, poll_id: int) -> None:
         """Stop accepting votes on a poll."""
         async with self.db.sessions.begin() as session:
-            await session.execute(update(PollRow).where(PollRow.id == poll_id).values(state="closed"))
+            await session.execute(
+                update(PollRow).where(PollRow.id == poll_id).values(state="closed")
+            )
 
     async def cast(self, poll_id: int, user_id: str, choice: str) -> None:
         """Record a user's vote; a later vote replaces an earlier one."""

@@ -58,8 +58,16 @@ class RecordStore:
             row = (await session.execute(query)).scalar_one_or_none()
         if row is None:
             return None
-        return Decision(row.room_id, row.tenant_id, row.question, row.arguments_summary,
-                        row.verdict, row.reasons, dict(row.audience), row.outcome)
+        return Decision(
+            row.room_id,
+            row.tenant_id,
+            row.question,
+            row.arguments_summary,
+            row.verdict,
+            row.reasons,
+            dict(row.audience),
+            row.outcome,
+        )
 
     async def save_run(self, tenant_id: str, room_id: int | None, record: dict[str, Any]) -> int:
         """Store a consortium run record and return its id."""
@@ -78,9 +86,11 @@ class RecordStore:
 
     async def ratings(self, tenant_id: str, kind: str) -> list[Rating]:
         """Return a tenant's ratings of one kind, best first."""
-        query = select(RatingRow).where(
-            RatingRow.tenant_id == tenant_id, RatingRow.kind == kind
-        ).order_by(RatingRow.rating.desc())
+        query = (
+            select(RatingRow)
+            .where(RatingRow.tenant_id == tenant_id, RatingRow.kind == kind)
+            .order_by(RatingRow.rating.desc())
+        )
         async with self.db.sessions() as session:
             rows = (await session.execute(query)).scalars()
             return [Rating(r.kind, r.subject, r.rating, r.wins, r.losses) for r in rows]
@@ -95,7 +105,8 @@ class RecordStore:
     @staticmethod
     async def _upsert_rating(session: Any, tenant_id: str, rating: Rating) -> None:
         query = select(RatingRow).where(
-            RatingRow.tenant_id == tenant_id, RatingRow.kind == rating.kind,
+            RatingRow.tenant_id == tenant_id,
+            RatingRow.kind == rating.kind,
             RatingRow.subject == rating.subject,
         )
         row = (await session.execute(query)).scalar_one_or_none()

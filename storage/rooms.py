@@ -20,16 +20,30 @@ class RoomStore:
         self.db = db
 
     async def create(
-        self, key: RoomKey, mode: Mode, topic: str, cast: tuple[str, ...], settings: RoomSettings,
+        self,
+        key: RoomKey,
+        mode: Mode,
+        topic: str,
+        cast: tuple[str, ...],
+        settings: RoomSettings,
         created_by: str = "",
     ) -> Room:
         """Create a room in the idle state."""
         async with self.db.sessions.begin() as session:
             await ensure_tenant(session, key.tenant_id, key.platform)
             row = RoomRow(
-                key=str(key), tenant_id=key.tenant_id, mode=mode.value, topic=topic,
-                cast=list(cast), state=RoomState.IDLE.value, settings=_settings_json(settings),
-                created_by=created_by, next_seq=1, persona_turns=0, summary="", summary_upto=0,
+                key=str(key),
+                tenant_id=key.tenant_id,
+                mode=mode.value,
+                topic=topic,
+                cast=list(cast),
+                state=RoomState.IDLE.value,
+                settings=_settings_json(settings),
+                created_by=created_by,
+                next_seq=1,
+                persona_turns=0,
+                summary="",
+                summary_upto=0,
             )
             session.add(row)
             await session.flush()
@@ -64,7 +78,9 @@ class RoomStore:
         """Return every room that is running, paused or voting."""
         states = [RoomState.RUNNING.value, RoomState.PAUSED.value, RoomState.VOTING.value]
         async with self.db.sessions() as session:
-            rows = (await session.execute(select(RoomRow).where(RoomRow.state.in_(states)))).scalars()
+            rows = (
+                await session.execute(select(RoomRow).where(RoomRow.state.in_(states)))
+            ).scalars()
             return [to_room(row) for row in rows]
 
     async def set_state(self, room_id: int, state: RoomState) -> None:
@@ -85,8 +101,13 @@ class RoomStore:
             row = await session.get(RoomRow, room.id, with_for_update=True)
             assert row is not None, f"room {room.id} vanished"
             stored = TurnRow(
-                room_id=room.id, seq=row.next_seq, kind=turn.kind.value, speaker_id=turn.speaker_id,
-                speaker_name=turn.speaker_name, role=turn.role, content=turn.content,
+                room_id=room.id,
+                seq=row.next_seq,
+                kind=turn.kind.value,
+                speaker_id=turn.speaker_id,
+                speaker_name=turn.speaker_name,
+                role=turn.role,
+                content=turn.content,
             )
             session.add(stored)
             row.next_seq += 1
@@ -101,7 +122,9 @@ class RoomStore:
         async with self.db.sessions.begin() as session:
             session.add(usage_row(room_id, None, usage, purpose))
 
-    async def transcript(self, room_id: int, *, after: int = 0, last: int | None = None) -> list[Turn]:
+    async def transcript(
+        self, room_id: int, *, after: int = 0, last: int | None = None
+    ) -> list[Turn]:
         """Return a room's turns in order (optionally only those after a seq, or the last N)."""
         query = select(TurnRow).where(TurnRow.room_id == room_id, TurnRow.seq > after)
         if last is not None:
@@ -116,13 +139,19 @@ class RoomStore:
     async def usage_totals(self, room_id: int) -> dict[str, Any]:
         """Return tokens, known cost and call count of a room."""
         query = select(
-            func.count(UsageRow.id), func.coalesce(func.sum(UsageRow.prompt_tokens), 0),
-            func.coalesce(func.sum(UsageRow.completion_tokens), 0), func.sum(UsageRow.cost_usd),
+            func.count(UsageRow.id),
+            func.coalesce(func.sum(UsageRow.prompt_tokens), 0),
+            func.coalesce(func.sum(UsageRow.completion_tokens), 0),
+            func.sum(UsageRow.cost_usd),
         ).where(UsageRow.room_id == room_id)
         async with self.db.sessions() as session:
             calls, prompt, completion, cost = (await session.execute(query)).one()
-        return {"calls": calls, "prompt_tokens": prompt, "completion_tokens": completion,
-                "cost_usd": cost}
+        return {
+            "calls": calls,
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "cost_usd": cost,
+        }
 
 
 async def ensure_tenant(session: Any, tenant_id: str, platform: str) -> None:
@@ -135,9 +164,14 @@ async def ensure_tenant(session: Any, tenant_id: str, platform: str) -> None:
 def usage_row(room_id: int, turn_id: int | None, usage: Usage, purpose: str) -> UsageRow:
     """Build a usage row from a call's usage."""
     return UsageRow(
-        room_id=room_id, turn_id=turn_id, purpose=purpose, model=usage.model,
-        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-        cost_usd=usage.cost_usd, latency_ms=usage.latency_ms,
+        room_id=room_id,
+        turn_id=turn_id,
+        purpose=purpose,
+        model=usage.model,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cost_usd=usage.cost_usd,
+        latency_ms=usage.latency_ms,
     )
 
 
@@ -152,9 +186,16 @@ def to_room(row: RoomRow) -> Room:
     raw = dict(row.settings)
     raw["selection"] = Selection(raw.get("selection", Selection.NATURAL.value))
     return Room(
-        id=row.id, key=RoomKey.parse(row.key), mode=Mode(row.mode), topic=row.topic,
-        cast=tuple(row.cast), state=RoomState(row.state), settings=RoomSettings(**raw),
-        next_seq=row.next_seq, persona_turns=row.persona_turns, summary=row.summary,
+        id=row.id,
+        key=RoomKey.parse(row.key),
+        mode=Mode(row.mode),
+        topic=row.topic,
+        cast=tuple(row.cast),
+        state=RoomState(row.state),
+        settings=RoomSettings(**raw),
+        next_seq=row.next_seq,
+        persona_turns=row.persona_turns,
+        summary=row.summary,
         summary_upto=row.summary_upto,
     )
 
@@ -162,6 +203,10 @@ def to_room(row: RoomRow) -> Room:
 def to_turn(row: TurnRow) -> Turn:
     """Convert a row to the domain turn."""
     return Turn(
-        seq=row.seq, kind=SpeakerKind(row.kind), speaker_id=row.speaker_id,
-        speaker_name=row.speaker_name, content=row.content, role=row.role,
+        seq=row.seq,
+        kind=SpeakerKind(row.kind),
+        speaker_id=row.speaker_id,
+        speaker_name=row.speaker_name,
+        content=row.content,
+        role=row.role,
     )

@@ -28,8 +28,13 @@ class Store:
     def on(cls, db: Database) -> Store:
         """Build every repository on one database."""
         return cls(
-            db=db, rooms=RoomStore(db), polls=PollStore(db), catalog=CatalogStore(db),
-            records=RecordStore(db), webhooks=WebhookStore(db), events=EventStore(db),
+            db=db,
+            rooms=RoomStore(db),
+            polls=PollStore(db),
+            catalog=CatalogStore(db),
+            records=RecordStore(db),
+            webhooks=WebhookStore(db),
+            events=EventStore(db),
         )
 
 

@@ -9,13 +9,12 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.console.room import PLATFORM, ConsolePlatform, turn_message_id
 from bot.app import Services
 from bot.commands import Caller, Reply
 from bot.modes import SIDES
 from bot.results import VOTE_DOWN, VOTE_UP
 from bot.rooms import Room, RoomKey, RoomState
-
-from adapters.console.room import PLATFORM, ConsolePlatform, turn_message_id
 
 HELP = (
     "Type to join the conversation (name a persona to get its answer next). "
@@ -50,7 +49,9 @@ class ConsoleDemo:
     async def run(self, options: DemoOptions) -> Room | None:
         """Start the room, take input while it runs, and return it once finished."""
         await self._close_leftover()
-        reply = await self.services.commands.run(self.key, self.caller, "start", _start_args(options))
+        reply = await self.services.commands.run(
+            self.key, self.caller, "start", _start_args(options)
+        )
         self.show(reply)
         if reply.error:
             return None
@@ -108,8 +109,9 @@ class ConsoleDemo:
         counted = await self.services.orchestrator.on_reaction(
             PLATFORM, message_id, self.caller.user_id, emoji, added=True
         )
-        self.platform.console.print("vote counted" if counted else "no open vote there",
-                                    style="dim")
+        self.platform.console.print(
+            "vote counted" if counted else "no open vote there", style="dim"
+        )
 
     def show(self, reply: Reply) -> None:
         """Print a command's reply."""

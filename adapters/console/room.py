@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 
-from personas.cards import Persona
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -12,6 +11,7 @@ from rich.text import Text
 
 from bot.platform import Notice, Posted, TurnPost
 from bot.rooms import Room
+from personas.cards import Persona
 
 PLATFORM = "console"
 

@@ -12,9 +12,11 @@ from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.errors import NotFoundError
 
+from bot.memory.filters import Scope
 from bot.memory.records import Kind, MetaValue, Record, tenant_key
 
 PAGE = 1000
+OVERFETCH = 4  # how many more unfiltered neighbours a scoped search looks at
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,25 @@ def open_collection(
         return None
 
 
-def nearest(
+def nearest(collection: Collection, qvec: np.ndarray, n: int, scope: Scope) -> dict[str, Candidate]:
+    """Return the `n` passages nearest to a query vector within `scope`.
+
+    Chroma's metadata filters cost far more than the vector search at 10k passages, so a
+    scoped search first over-fetches without a filter and filters here; only when too few
+    passages survive does it ask Chroma to filter.
+    """
+    if scope.is_everything:
+        return _query(collection, qvec, n, None)
+    wide = _query(collection, qvec, n * OVERFETCH, None)
+    kept = {i: c for i, c in wide.items() if scope.accepts(c.meta)}
+    if len(kept) >= n or len(wide) < n * OVERFETCH:  # enough, or the whole collection seen
+        return dict(list(kept.items())[:n])
+    return _query(collection, qvec, n, scope.where())
+
+
+def _query(
     collection: Collection, qvec: np.ndarray, n: int, where: dict[str, Any] | None
 ) -> dict[str, Candidate]:
-    """Return the `n` passages nearest to a query vector that match `where`."""
     result = collection.query(
         query_embeddings=[qvec],
         n_results=n,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,22 @@ class Scope:
         """Build a scope from search arguments."""
         chosen = ALL_KINDS if kinds is None else frozenset(Kind(k) for k in kinds)
         return cls(chosen, persona_id, room_id)
+
+    @property
+    def is_everything(self) -> bool:
+        """Tell whether the scope lets every passage of the tenant through."""
+        return self.kinds == ALL_KINDS and self.persona_id is None and self.room_id is None
+
+    def accepts(self, meta: Mapping[str, Any]) -> bool:
+        """Tell whether a stored passage's metadata falls within the scope."""
+        kind = meta.get("kind")
+        if kind not in self.kinds:
+            return False
+        if self.persona_id is not None and kind == Kind.POSITION:
+            return meta.get("persona") == self.persona_id
+        if self.room_id is not None and kind in _ROOM_KINDS:
+            return meta.get("room") == self.room_id
+        return True
 
     def where(self) -> dict[str, Any] | None:
         """Return the Chroma metadata filter, or None when everything matches."""

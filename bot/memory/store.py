@@ -234,7 +234,7 @@ class MemoryStore:
         if collection is None:
             return []
         depth = max(4 * k, 20)
-        found = chroma.nearest(collection, qvec, depth, scope.where()) if mode != "lexical" else {}
+        found = chroma.nearest(collection, qvec, depth, scope) if mode != "lexical" else {}
         lexical = (
             dict(self._lexical.search(tenant, query, depth, scope)) if mode != "vector" else {}
         )

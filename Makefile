@@ -1,0 +1,30 @@
+# The two commands: `make demo` and `make test`. Both create .venv and install on first use.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## a paced conversation in the terminal on the offline model (ARGS="--mode debate")
+	$(BIN)/chimera demo $(ARGS)
+
+test: $(STAMP)  ## the whole suite (PostgreSQL/Redis tests skip with a reason unless CI=true)
+	$(BIN)/pytest -q $(ARGS)
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)  ## the benchmarks, each printing JSON
+	$(BIN)/python bench/turn_overhead.py
+
+clean:
+	rm -rf $(VENV) .chimera .pytest_cache .mypy_cache .ruff_cache

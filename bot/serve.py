@@ -1,0 +1,88 @@
+"""`chimera serve`: one process running the configured platform adapters on one core."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any, Protocol
+
+from sqlalchemy import text
+
+from bot.app import Services, build_services
+from bot.config import ConfigError, Settings
+from bot.web import WebServer
+
+log = logging.getLogger(__name__)
+
+NOTHING_TO_SERVE = (
+    "Nothing to serve: set CHIMERA_DISCORD_TOKEN (Discord) and/or CHIMERA_SLACK_BOT_TOKEN with "
+    "CHIMERA_SLACK_SIGNING_SECRET or CHIMERA_SLACK_APP_TOKEN (Slack). "
+    "To try Chimera without a platform, run `chimera demo`."
+)
+
+
+class Adapter(Protocol):
+    """A running platform adapter."""
+
+    async def start(self) -> None:
+        """Connect and start taking events."""
+        ...
+
+    async def close(self) -> None:
+        """Disconnect."""
+        ...
+
+
+async def serve(settings: Settings) -> int:
+    """Run until SIGINT/SIGTERM; return the process exit code."""
+    if not (settings.discord_token or settings.slack_bot_token):
+        log.error(NOTHING_TO_SERVE)
+        return 2
+    async with build_services(settings) as services:
+        web = WebServer(settings.http_host, settings.http_port)
+        web.add_check("database", lambda: _database_ok(services))
+        try:
+            adapters = _build_adapters(services, web)
+        except ConfigError as exc:
+            log.error("%s", exc)
+            return 2
+        await web.start()
+        try:
+            for adapter in adapters:
+                await adapter.start()
+            await _until_stopped()
+        finally:
+            for adapter in reversed(adapters):
+                await adapter.close()
+            await web.close()
+    return 0
+
+
+def _build_adapters(services: Services, web: WebServer) -> list[Adapter]:
+    adapters: list[Any] = []
+    if services.settings.discord_token:
+        from adapters.discord import DiscordAdapter
+
+        adapters.append(DiscordAdapter(services))
+    if services.settings.slack_bot_token:
+        from adapters.slack import SlackAdapter
+
+        adapters.append(SlackAdapter(services, web=web))
+    return adapters
+
+
+async def _database_ok(services: Services) -> bool:
+    async with services.store.db.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+    return True
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

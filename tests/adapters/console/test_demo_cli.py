@@ -1,0 +1,77 @@
+"""`chimera demo` end to end, as a user runs it: offline model, SQLite, in-process scheduler."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CHIMERA = [sys.executable, "-m", "bot.cli"]
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _run(
+    args: list[str], cwd: Path, timeout: float = 180, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHIMERA_")} | extra_env
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        CHIMERA + args,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_unattended_demo_stores_six_turns_by_at_least_three_personas(tmp_path: Path) -> None:
+    demo = _run(["demo", "--turns", "6", "--no-input", "--pace", "0"], tmp_path)
+    assert demo.returncode == 0, demo.stderr
+    assert "offline demo model" in demo.stdout
+    assert "Transcript stored as room 1" in demo.stdout
+    exported = _run(["export", "1", "--format", "json"], tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    turns = [t for t in json.loads(exported.stdout)["turns"] if t["kind"] == "persona"]
+    assert len(turns) == 6
+    assert len({t["speaker_id"] for t in turns}) >= 3
+
+
+def test_debate_demo_ends_with_a_verdict(tmp_path: Path) -> None:
+    demo = _run(
+        ["demo", "Remote work beats the office", "--mode", "debate", "--no-input", "--pace", "0"],
+        tmp_path,
+    )
+    assert demo.returncode == 0, demo.stderr
+    assert "The Judge" in demo.stdout and "Outcome" in demo.stdout
+
+
+def test_help_does_not_import_the_heavy_libraries(tmp_path: Path) -> None:
+    code = (
+        "import sys; from bot.cli import main\n"
+        "try: main(['--help'])\nexcept SystemExit: pass\n"
+        "print(sorted(m for m in ('litellm', 'chromadb', 'discord', 'slack_bolt', 'sqlalchemy')"
+        " if m in sys.modules))"
+    )
+    probe = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert "usage: chimera" in probe.stdout
+    assert probe.stdout.strip().endswith("[]")
+
+
+def test_a_bad_setting_stops_the_cli_with_the_setting_named(tmp_path: Path) -> None:
+    bad = _run(["demo", "--no-input"], tmp_path, CHIMERA_VOTE_WINDOW_S="-5")
+    assert bad.returncode == 2
+    assert "CHIMERA_VOTE_WINDOW_S" in bad.stderr

@@ -1,0 +1,49 @@
+from pathlib import Path
+
+import pytest
+
+from bot.completion import OFFLINE_MODEL
+from bot.config import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("CHIMERA_MODEL", "CHIMERA_DATABASE_URL", "CHIMERA_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_are_the_embedded_offline_setup(tmp_path: Path) -> None:
+    settings = load_settings()
+    assert settings.model == OFFLINE_MODEL
+    assert settings.db_url == f"sqlite+aiosqlite:///{tmp_path / '.chimera' / 'chimera.sqlite3'}"
+    assert settings.memory_dir == Path(".chimera") / "memory"
+
+
+def test_environment_dotenv_and_toml_are_read_in_that_order(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "chimera.toml").write_text('model = "ollama/llama3.1"\nhttp_port = 9000\n')
+    (tmp_path / ".env").write_text("CHIMERA_HTTP_PORT=9100\n")
+    settings = load_settings()
+    assert settings.model == "ollama/llama3.1" and settings.http_port == 9100
+    monkeypatch.setenv("CHIMERA_HTTP_PORT", "9200")
+    assert load_settings().http_port == 9200
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CHIMERA_MODEL", "gpt4", "CHIMERA_MODEL: use a litellm model name"),
+        ("CHIMERA_DATABASE_URL", "mysql://x", "CHIMERA_DATABASE_URL: must start with"),
+        ("CHIMERA_LLM_TIMEOUT_S", "soon", "CHIMERA_LLM_TIMEOUT_S: Input should be a valid number"),
+        ("CHIMERA_HTTP_PORT", "70000", "CHIMERA_HTTP_PORT: Input should be less than or equal"),
+        ("CHIMERA_LOG_LEVEL", "LOUD", "CHIMERA_LOG_LEVEL: must be DEBUG"),
+    ],
+)
+def test_a_bad_value_fails_with_the_setting_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_settings()

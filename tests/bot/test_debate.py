@@ -1,0 +1,97 @@
+"""Debate mode: framing, alternating sides, closings, verdict, audience vote, decision record."""
+
+from __future__ import annotations
+
+from bot.app import Services
+from bot.clock import FakeClock
+from bot.commands import Caller
+from bot.modes import SIDES, parse_verdict
+from bot.rooms import RoomKey, RoomState
+from tests.support import RecordingPlatform, ScriptedLLM, run_until_quiet
+
+KEY = RoomKey("test", "team", "decisions")
+ADMIN = Caller("u1", "Ada", can_manage=True)
+
+
+async def test_debate_runs_its_structure_and_records_the_decision(
+    services: Services, clock: FakeClock, platform: RecordingPlatform, llm: ScriptedLLM
+) -> None:
+    reply = await services.commands.run(
+        KEY,
+        ADMIN,
+        "start",
+        {"topic": "Migrate to Postgres?", "mode": "debate", "rounds": "2", "pace": "0"},
+    )
+    assert not reply.error, reply.text
+    scheduler = services.scheduler
+    while not platform.notices or not platform.notices[-1].vote_emoji:
+        await scheduler.run_due(clock.now())  # type: ignore[attr-defined]
+    roles = [
+        (post.persona.id, llm_task)
+        for post, llm_task in zip(
+            platform.turns, [r.hints["task"] for r in llm.requests], strict=True
+        )
+    ]
+    assert roles == [
+        ("moderator", "frame"),
+        ("advocate", "turn"),
+        ("critic", "turn"),
+        ("advocate", "turn"),
+        ("critic", "turn"),
+        ("advocate", "closing"),
+        ("critic", "closing"),
+        ("judge", "verdict"),
+    ]
+    sides = [r.hints["side"] for r in llm.requests]
+    assert sides[1:7] == ["for", "against", "for", "against", "for", "against"]
+
+    outcome_poll = platform.notices[-1]
+    assert set(outcome_poll.vote_emoji) == set(SIDES.values())
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.VOTING
+    message_id = await _outcome_message(services, room.id)
+    for user in ("a", "b"):
+        assert await services.orchestrator.on_reaction("test", message_id, user, SIDES["for"], True)
+    await services.orchestrator.on_reaction("test", message_id, "c", SIDES["against"], True)
+
+    await run_until_quiet(services, clock)  # the vote window passes on the fake clock
+    decision = await services.store.records.decision(room.id)
+    assert decision is not None
+    assert decision.verdict == "for"
+    assert decision.audience == {"for": 2, "against": 1}
+    assert decision.outcome == "for"
+    assert "for: The Advocate" in decision.arguments_summary
+    assert platform.notices[-1].title == "Results"
+    assert "outcome: for" in platform.notices[-1].text
+
+
+async def _outcome_message(services: Services, room_id: int) -> str:
+    polls = await services.store.polls.of_room(room_id, "outcome")
+    assert len(polls) == 1
+    for n in range(1, 50):
+        ref = await services.store.polls.message("test", f"m{n}")
+        if ref and ref.poll_id == polls[0].id:
+            return ref.message_id
+    raise AssertionError("outcome poll message not found")
+
+
+async def test_a_lone_debater_gets_the_built_in_critic_as_opponent(services: Services) -> None:
+    reply = await services.commands.run(
+        KEY,
+        ADMIN,
+        "start",
+        {"topic": "x", "mode": "debate", "personas": "moderator,judge,poet"},
+    )
+    assert not reply.error, reply.text
+    # the poet alone argues for; the built-in critic takes the other side
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None
+    assert room.settings.extra["debate"]["pro"] == ["poet"]
+    assert room.settings.extra["debate"]["con"] == ["critic"]
+
+
+def test_verdict_parsing() -> None:
+    assert parse_verdict("Verdict: against. The risks dominate.")[0] == "against"
+    assert parse_verdict("verdict - FOR\nreasons")[0] == "for"
+    side, reasons = parse_verdict("I cannot decide.")
+    assert side == "undecided" and reasons == "I cannot decide."

@@ -1,0 +1,173 @@
+"""A room's life through the orchestrator, paced by a fake clock (no real sleeps)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.app import Services
+from bot.clock import FakeClock
+from bot.commands import Caller
+from bot.pacing import ManualScheduler
+from bot.rooms import RoomKey, RoomState, SpeakerKind
+from tests.support import RecordingPlatform, ScriptedLLM, run_until_quiet
+
+KEY = RoomKey("test", "guild", "chan")
+ADMIN = Caller("u1", "Ada", can_manage=True)
+
+
+async def start(services: Services, **args: object) -> None:
+    reply = await services.commands.run(KEY, ADMIN, "start", {"topic": "Tea or coffee?", **args})
+    assert not reply.error, reply.text
+
+
+def jobs(services: Services) -> ManualScheduler:
+    assert isinstance(services.scheduler, ManualScheduler)
+    return services.scheduler
+
+
+async def test_chat_runs_its_turns_then_votes_then_finishes(
+    services: Services, clock: FakeClock, platform: RecordingPlatform
+) -> None:
+    await start(services, turns="4", pace="0")
+    await run_until_quiet(services, clock)
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.FINISHED
+    assert [post.seq for post in platform.turns] == [1, 2, 3, 4]
+    assert len(platform.typing_for) == 4
+    assert platform.notices[0].title == "Chimera chat"
+    assert platform.notices[-1].title == "Results"
+    transcript = await services.store.rooms.transcript(room.id)
+    assert [t.speaker_id for t in transcript] == [post.persona.id for post in platform.turns]
+
+
+async def test_turns_are_paced_by_the_room_setting_with_jitter(
+    services: Services, clock: FakeClock, platform: RecordingPlatform
+) -> None:
+    await start(services, turns="3", pace="10")
+    scheduler = jobs(services)
+    await scheduler.run_due(clock.now())
+    assert len(platform.turns) == 1
+    _, _, due = scheduler.jobs[next(iter(scheduler.jobs))]
+    wait = (due - clock.now()).total_seconds()
+    assert 10 - 1.5 <= wait <= 10 + 1.5
+    clock.advance(wait - 0.5)
+    assert await scheduler.run_due(clock.now()) == 0
+    clock.advance(0.5)
+    assert await scheduler.run_due(clock.now()) == 1
+    assert len(platform.turns) == 2
+
+
+async def test_pause_holds_the_next_turn_until_resume(
+    services: Services, clock: FakeClock, platform: RecordingPlatform
+) -> None:
+    await start(services, turns="3", pace="5")
+    await jobs(services).run_due(clock.now())
+    await services.commands.run(KEY, ADMIN, "pause", {})
+    clock.advance(3600)
+    assert await jobs(services).run_due(clock.now()) == 0
+    assert len(platform.turns) == 1
+    await services.commands.run(KEY, ADMIN, "resume", {})
+    assert await jobs(services).run_due(clock.now()) == 1
+    assert len(platform.turns) == 2
+
+
+async def test_next_skips_the_wait_and_steps_a_paused_room_once(
+    services: Services, clock: FakeClock, platform: RecordingPlatform
+) -> None:
+    await start(services, turns="5", pace="60")
+    await jobs(services).run_due(clock.now())
+    await services.commands.run(KEY, ADMIN, "next", {})
+    assert await jobs(services).run_due(clock.now()) == 1
+    await services.commands.run(KEY, ADMIN, "pause", {})
+    reply = await services.commands.run(KEY, ADMIN, "next", {})
+    assert not reply.error
+    assert len(platform.turns) == 3
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.PAUSED
+
+
+async def test_a_repeated_or_stale_step_runs_only_once(
+    services: Services, clock: FakeClock, platform: RecordingPlatform
+) -> None:
+    await start(services, turns="3", pace="0")
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None
+    await services.orchestrator.run_step(room.id, 1, "turn")
+    await services.orchestrator.run_step(room.id, 1, "turn")  # redelivered
+    assert len(platform.turns) == 1
+
+
+async def test_human_message_joins_history_and_a_mention_answers_next(
+    services: Services, clock: FakeClock, platform: RecordingPlatform, llm: ScriptedLLM
+) -> None:
+    await start(services, turns="6", pace="30", personas="philosopher,comedian,scientist")
+    await jobs(services).run_due(clock.now())
+    first = platform.turns[0].persona.id
+    target = "scientist" if first != "scientist" else "comedian"
+    joined = await services.orchestrator.on_human_message(
+        KEY, "u9", "Grace", f"Hey {target}, what do you think?"
+    )
+    assert joined
+    assert await jobs(services).run_due(clock.now()) == 1  # answered without waiting the pace
+    assert platform.turns[-1].persona.id == target
+    prompt = llm.requests[-1].messages
+    assert any("Grace: Hey" in m.content for m in prompt)
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None
+    kinds = [t.kind for t in await services.store.rooms.transcript(room.id)]
+    assert kinds == [SpeakerKind.PERSONA, SpeakerKind.HUMAN, SpeakerKind.PERSONA]
+
+
+async def test_model_failure_pauses_the_room_with_a_clear_message(
+    services: Services, clock: FakeClock, platform: RecordingPlatform, llm: ScriptedLLM
+) -> None:
+    await start(services, turns="3", pace="0")
+    llm.fail_next = ["rate limited (429)"]
+    await jobs(services).run_due(clock.now())
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.PAUSED
+    assert "rate limited (429)" in platform.notices[-1].text
+    assert "resume" in platform.notices[-1].text
+    assert platform.turns == []
+    await services.commands.run(KEY, ADMIN, "resume", {})
+    await run_until_quiet(services, clock)
+    assert len(platform.turns) == 3
+
+
+async def test_long_history_is_summarised_by_the_model(
+    services: Services, clock: FakeClock, llm: ScriptedLLM
+) -> None:
+    services.orchestrator.history_turns = 2
+    services.orchestrator.summary_budget = 100
+    llm.script = lambda r: "Summary." if r.hints.get("task") == "summary" else "word " * 80
+    await start(services, turns="6", pace="0")
+    await run_until_quiet(services, clock)
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.summary == "Summary." and room.summary_upto > 0
+    last_turn = [r for r in llm.requests if r.hints.get("task") == "turn"][-1]
+    assert "Summary." in last_turn.messages[0].content
+    assert len(last_turn.messages) == 2 + 2  # system, two recent turns, cue
+
+
+async def test_recover_reschedules_a_running_room_that_lost_its_step(
+    services: Services, clock: FakeClock
+) -> None:
+    await start(services, turns="3", pace="0")
+    jobs(services).jobs.clear()  # as if the process died after taking the job
+    assert await services.orchestrator.recover() == 1
+    clock.advance(1)
+    assert await jobs(services).run_due(clock.now() + timedelta(seconds=1)) == 1
+
+
+async def test_a_step_that_went_stale_while_waiting_keeps_the_room_going(
+    services: Services, clock: FakeClock, platform: RecordingPlatform
+) -> None:
+    await start(services, turns="3", pace="0")
+    scheduler = jobs(services)
+    room_id, (seq, _, _) = next(iter(scheduler.jobs.items()))
+    scheduler.jobs.clear()  # the scheduler has handed the step over and it waits for the lock…
+    await services.orchestrator.on_human_message(KEY, "u9", "Grace", "hello all")  # …meanwhile
+    await services.orchestrator.run_step(room_id, seq, "turn")  # stale now: does nothing itself
+    assert platform.turns == []
+    assert await scheduler.run_due(clock.now()) == 1  # but the room carries on
+    assert len(platform.turns) == 1

@@ -1,0 +1,47 @@
+"""Shared fixtures: a core wired on a temporary SQLite database with a fake clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import Services, build_services
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.pacing import ManualScheduler
+from tests.support import RecordingPlatform, ScriptedLLM
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings on a temporary data directory, ignoring any local .env or chimera.toml."""
+    return Settings(data_dir=tmp_path / "data", _env_file=None, vote_window_s=30)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def llm() -> ScriptedLLM:
+    return ScriptedLLM()
+
+
+@pytest.fixture
+def platform() -> RecordingPlatform:
+    return RecordingPlatform()
+
+
+@pytest.fixture
+async def services(
+    settings: Settings, clock: FakeClock, llm: ScriptedLLM, platform: RecordingPlatform
+) -> AsyncIterator[Services]:
+    async with build_services(settings, clock=clock, llm=llm, scheduler=ManualScheduler()) as svc:
+        svc.orchestrator.attach(platform)
+        yield svc
