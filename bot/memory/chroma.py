@@ -16,7 +16,7 @@ from bot.memory.filters import Scope
 from bot.memory.records import Kind, MetaValue, Record, tenant_key
 
 PAGE = 1000
-OVERFETCH = 4  # how many more unfiltered neighbours a scoped search looks at
+OVERFETCH = 2  # how many more unfiltered neighbours a scoped search looks at
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def nearest(collection: Collection, qvec: np.ndarray, n: int, scope: Scope) -> d
         return _query(collection, qvec, n, None)
     wide = _query(collection, qvec, n * OVERFETCH, None)
     kept = {i: c for i, c in wide.items() if scope.accepts(c.meta)}
-    if len(kept) >= n or len(wide) < n * OVERFETCH:  # enough, or the whole collection seen
+    if len(kept) >= n // 2 or len(wide) < n * OVERFETCH:  # enough, or everything was seen
         return dict(list(kept.items())[:n])
     return _query(collection, qvec, n, scope.where())
 

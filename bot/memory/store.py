@@ -25,7 +25,7 @@ from bot.memory import documents as docs
 from bot.memory.chunking import CHUNK_WORDS, OVERLAP_WORDS, chunk_sentences, split_sentences
 from bot.memory.embedding import Embedder, LocalEmbedder
 from bot.memory.filters import Scope
-from bot.memory.fusion import ALPHA, convex_fusion
+from bot.memory.fusion import ALPHA, convex_fusion, worth_fetching
 from bot.memory.lexical import LexicalIndex, LexicalRow
 from bot.memory.records import (
     DocumentInfo,
@@ -238,7 +238,8 @@ class MemoryStore:
         lexical = (
             dict(self._lexical.search(tenant, query, depth, scope)) if mode != "vector" else {}
         )
-        found |= chroma.fetch(collection, [i for i in lexical if i not in found], qvec)
+        cosine = {i: c.score for i, c in found.items()}
+        found |= chroma.fetch(collection, worth_fetching(cosine, lexical, k, self._alpha), qvec)
         cosine = {i: c.score for i, c in found.items()} if mode != "lexical" else {}
         fused = self._fuse(cosine, lexical, found)
         order = sorted(fused, key=lambda i: (-fused[i], -found[i].score))
