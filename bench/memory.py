@@ -6,9 +6,11 @@ What is measured (all with the real int8 MiniLM model, embedded Chroma and SQLit
 - ingest_chunks_per_s: document chunks (~180 words each) through MemoryStore.ingest
   (extraction, chunking, embedding, Chroma and FTS5 writes);
 - ingest_turns_per_s: chat turns (~20 words) through MemoryStore.remember_turns, which also
-  fills the tenant up to --passages;
+  fills the tenant up to --passages (texts: topic words mixed with Zipf-distributed English
+  words, so the keyword index sees realistic term statistics);
 - query_*: MemoryStore.search end to end (query embedding, Chroma HNSW, FTS5 BM25, fusion),
-  inside one tenant's collection; "filtered" adds metadata filters (kinds + room);
+  inside one tenant's collection; "filtered" adds metadata filters (kinds + room), and
+  "persona" the persona scope the prompt path uses;
 - chroma_* : the raw Chroma query alone with a precomputed vector, in the per-tenant
   collection, and in one shared collection of ten tenants filtered by `where tenant=`
   (the alternative design that per-tenant collections replace).
@@ -36,6 +38,7 @@ import numpy as np
 from bot.memory import LocalEmbedder, MemoryStore, chroma_client
 from bot.memory.chroma import collection_name
 from bot.memory.lexical import LexicalIndex
+from bot.memory.model_files import default_tokenizer_path
 
 TENANT = "discord:bench"
 TOPICS = {
@@ -52,30 +55,24 @@ TOPICS = {
     "finance": "invoice budget revenue cost margin forecast quarter pricing seat churn "
     "refund payment contract renewal audit",
 }
-FILLER = [
-    "we",
-    "think",
-    "that",
-    "it",
-    "is",
-    "really",
-    "about",
-    "the",
-    "way",
-    "you",
-    "see",
-    "it",
-    "today",
-    "and",
-    "maybe",
-    "tomorrow",
-]
+
+
+def general_vocabulary() -> tuple[list[str], np.ndarray]:
+    """Return whole English words from the model's vocabulary and Zipf weights for them."""
+    vocab = json.loads(default_tokenizer_path().read_text())["model"]["vocab"]
+    words = [w for w in vocab if w.isascii() and w.isalpha() and len(w) >= 3]
+    weights = 1.0 / (np.arange(len(words)) + 10.0)  # the list is roughly by frequency
+    return words, weights / weights.sum()
+
+
+WORDS, WEIGHTS = general_vocabulary()
 
 
 def sentence(rng: random.Random, topic: str, words: int) -> str:
-    """Return a pseudo-sentence about a topic: topic words mixed with filler."""
+    """Return a pseudo-sentence: a third topic words, the rest Zipf-distributed English."""
     vocab = TOPICS[topic].split()
-    picked = [rng.choice(vocab) if rng.random() < 0.6 else rng.choice(FILLER) for _ in range(words)]
+    general = np.random.default_rng(rng.getrandbits(32)).choice(len(WORDS), words, p=WEIGHTS)
+    picked = [rng.choice(vocab) if rng.random() < 0.33 else WORDS[g] for g in general]
     return " ".join(picked).capitalize() + "."
 
 
@@ -172,6 +169,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         queries = [sentence(rng, topics[i % 6], rng.randint(5, 10)) for i in range(args.queries)]
         hybrid = await time_searches(store, queries)
         filtered = await time_searches(store, queries, kinds=["turn"], room_id="room-1")
+        persona = await time_searches(store, queries, persona_id="speaker-1")
         vector = await time_searches(store, queries, mode="vector")
         embed = []
         for q in queries:
@@ -196,6 +194,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "query_p99_ms": p99,
         "query_filtered_p50_ms": f50,
         "query_filtered_p99_ms": f99,
+        "query_persona_p50_ms": summary(persona)[0],
         "vector_query_p50_ms": summary(vector)[0],
         "embed_query_p50_ms": summary(embed)[0],
         "chroma_tenant_collection_p50_ms": summary(raw)[0],
