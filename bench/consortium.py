@@ -19,12 +19,14 @@ import asyncio
 import json
 import multiprocessing
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -34,8 +36,6 @@ sys.path.insert(0, str(ROOT))  # for tests.fakes when run as `python bench/conso
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 BENCH_PYTHON = ROOT / "bench" / ".venv-consortium" / "bin" / "python"
-MEMBER = "openai/bench-member"
-ARBITER = "openai/bench-arbiter"
 QUESTION = "What is six times seven?"
 MEMBER_TEXT = "The answer is 42, for the usual reasons.\nConfidence: 0.9"
 ARBITER_TEXT = json.dumps(
@@ -49,6 +49,19 @@ ARBITER_TEXT = json.dumps(
         "ranking": [],
     }
 )
+
+
+@dataclass(frozen=True)
+class Models:
+    """The member and arbiter model names, on one litellm provider."""
+
+    member: str
+    arbiter: str
+
+    @classmethod
+    def on(cls, provider: str) -> Models:
+        """Name the bench models for a litellm provider (openai, aiohttp_openai, ...)."""
+        return cls(f"{provider}/bench-member", f"{provider}/bench-arbiter")
 
 
 # ---- the fake OpenAI-compatible server, in its own process ---------------------------------
@@ -98,21 +111,46 @@ def start_server(latency_s: float) -> tuple[multiprocessing.process.BaseProcess,
 # ---- Chimera ---------------------------------------------------------------------------------
 
 
-def gateway(base_url: str) -> Any:
+class SleepLLM:
+    """An in-process LLM that only waits the latency: measures the engine without litellm."""
+
+    def __init__(self, latency_s: float) -> None:
+        self.latency_s = latency_s
+
+    async def complete(self, request: Any) -> Any:
+        """Wait, then answer as a member or as the arbiter."""
+        from bot.completion import Completion, Usage
+
+        await asyncio.sleep(self.latency_s)
+        text = fake_reply({"model": request.model})
+        return Completion(text, Usage(request.model, 10, 10, 0.0, self.latency_s * 1000))
+
+    def stream(self, request: Any) -> Any:
+        """Streaming is not used by the consortium."""
+        raise NotImplementedError
+
+
+def cpu_s() -> float:
+    """Return this process's CPU time (user + system) so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def gateway(base_url: str, models: Models) -> Any:
     """Build the production gateway pointed at the fake server."""
     from bot.llm import LiteLLMGateway
 
-    bases = {MEMBER: base_url, ARBITER: base_url}
-    keys = {MEMBER: "sk-bench", ARBITER: "sk-bench"}
-    return LiteLLMGateway(default_model=MEMBER, api_bases=bases, api_keys=keys)
+    names = (models.member, models.arbiter)
+    bases, keys = dict.fromkeys(names, base_url), dict.fromkeys(names, "sk-bench")
+    return LiteLLMGateway(default_model=models.member, api_bases=bases, api_keys=keys)
 
 
-async def chimera_run(llm: Any, members: int) -> float:
+async def chimera_run(llm: Any, models: Models, members: int) -> float:
     """Run one consortium and return its wall time."""
     from bot.consortium import ConsortiumConfig, MemberSpec, run_consortium
 
     config = ConsortiumConfig(
-        members=(MemberSpec(MEMBER, members),), arbiter=ARBITER, max_iterations=1
+        members=(MemberSpec(models.member, members),), arbiter=models.arbiter, max_iterations=1
     )
     start = time.perf_counter()
     run = await run_consortium(llm, config, QUESTION)
@@ -127,25 +165,44 @@ def _check(run: Any, members: int) -> None:
         raise SystemExit(f"unexpected Chimera result: {run!r:.500}")
 
 
-async def chimera_concurrent(llm: Any, runs: int, members: int) -> float:
+async def chimera_concurrent(llm: Any, models: Models, runs: int, members: int) -> float:
     """Start `runs` consortiums at once and return the wall time until all finish."""
     start = time.perf_counter()
     async with asyncio.TaskGroup() as group:
         for index in range(runs):
-            group.create_task(chimera_run(llm, members), name=f"bench-run-{index}")
+            group.create_task(chimera_run(llm, models, members), name=f"bench-run-{index}")
     return time.perf_counter() - start
 
 
-async def chimera_figures(base_url: str, args: argparse.Namespace) -> dict[str, list[float]]:
+async def chimera_figures(base_url: str, args: argparse.Namespace) -> dict[str, Any]:
     """Time the three Chimera cases on one gateway (as the bot would hold one)."""
-    llm = gateway(base_url)
-    await chimera_run(llm, 5)  # warm-up: litellm import, Router, connection pool
-    await chimera_concurrent(llm, args.runs, 3)
+    models = Models.on(args.provider)
+    llm = gateway(base_url, models)
+    await chimera_run(llm, models, 5)  # warm-up: litellm import, Router, connection pool
+    await chimera_concurrent(llm, models, args.runs, 3)
+    figures: dict[str, Any] = {
+        "3x1": [await chimera_run(llm, models, 3) for _ in range(args.repeats)],
+        "5x1": [await chimera_run(llm, models, 5) for _ in range(args.repeats)],
+    }
+    start = cpu_s()
+    figures["100x"] = [
+        await chimera_concurrent(llm, models, args.runs, 3) for _ in range(args.concurrent_repeats)
+    ]
+    calls = args.concurrent_repeats * args.runs * 4
+    figures["cpu_ms_per_call"] = (cpu_s() - start) / calls * 1000
+    figures["provider"] = args.provider
+    return figures
+
+
+async def engine_figures(args: argparse.Namespace) -> dict[str, list[float]]:
+    """Time the engine alone, on an in-process LLM that only sleeps the latency."""
+    llm, models = SleepLLM(args.latency), Models.on("openai")
+    await chimera_concurrent(llm, models, args.runs, 3)
     return {
-        "3x1": [await chimera_run(llm, 3) for _ in range(args.repeats)],
-        "5x1": [await chimera_run(llm, 5) for _ in range(args.repeats)],
+        "3x1": [await chimera_run(llm, models, 3) for _ in range(args.repeats)],
         "100x": [
-            await chimera_concurrent(llm, args.runs, 3) for _ in range(args.concurrent_repeats)
+            await chimera_concurrent(llm, models, args.runs, 3)
+            for _ in range(args.concurrent_repeats)
         ],
     }
 
@@ -198,17 +255,23 @@ def _driver(python: Path, home: str, latency_s: float) -> Callable[[int, int, in
 
 
 def summary(
-    chimera: dict[str, list[float]], other: dict[str, list[float]] | None, floor_s: float
+    chimera: dict[str, Any],
+    engine: dict[str, list[float]],
+    other: dict[str, list[float]] | None,
+    floor_s: float,
 ) -> dict[str, Any]:
-    """Build the final JSON object: medians, ratios and the targets."""
-    result: dict[str, Any] = {"floor_s": floor_s}
+    """Build the final JSON object: medians, ratios, where the time goes and the targets."""
+    result: dict[str, Any] = {"floor_s": floor_s, "chimera_provider": chimera["provider"]}
     for case in ("3x1", "5x1", "100x"):
         mine = statistics.median(chimera[case])
-        result[f"chimera_{case}_s"] = round(mine, 4)
         theirs = statistics.median(other[case]) if other else None
+        result[f"chimera_{case}_s"] = round(mine, 4)
         result[f"llm_consortium_{case}_s"] = round(theirs, 4) if theirs else None
         result[f"ratio_{case}"] = round(mine / theirs, 4) if theirs else None
     result["chimera_3x1_over_floor_pct"] = round((result["chimera_3x1_s"] / floor_s - 1) * 100, 2)
+    result["chimera_litellm_cpu_ms_per_call"] = round(chimera["cpu_ms_per_call"], 2)
+    result["engine_only_3x1_s"] = round(statistics.median(engine["3x1"]), 4)
+    result["engine_only_100x_s"] = round(statistics.median(engine["100x"]), 4)
     result["target_3x1_within_2pct"] = result["chimera_3x1_s"] <= floor_s * 1.02
     result["target_100x_under_1_5s"] = result["chimera_100x_s"] < 1.5 * floor_s
     return result
@@ -221,6 +284,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrent-repeats", type=int, default=3)
     parser.add_argument("--runs", type=int, default=100, help="concurrent runs in the 100x case")
     parser.add_argument("--latency", type=float, default=0.5, help="seconds per model call")
+    parser.add_argument(
+        "--provider",
+        default="openai",
+        help="litellm provider prefix for the fake server's models (openai, aiohttp_openai)",
+    )
     parser.add_argument("--consortium-python", default=str(BENCH_PYTHON))
     parser.add_argument("--skip-llm-consortium", action="store_true")
     return parser.parse_args(argv)
@@ -236,9 +304,11 @@ def main(argv: list[str] | None = None) -> None:
         control.close()
         process.join(timeout=10)
     print("chimera", json.dumps(chimera))
+    engine = asyncio.run(engine_figures(args))
+    print("engine only", json.dumps(engine))
     other = None if args.skip_llm_consortium else llm_consortium_figures(args)
     print("llm-consortium", json.dumps(other))
-    print(json.dumps(summary(chimera, other, 2 * args.latency)))
+    print(json.dumps(summary(chimera, engine, other, 2 * args.latency)))
 
 
 if __name__ == "__main__":
