@@ -23,6 +23,7 @@ from bot.consortium.events import (
 from bot.consortium.meter import consensus_meter, iteration_label
 from bot.consortium.parsing import Verdict, parse_confidence, parse_verdict, strip_confidence
 from bot.consortium.record import run_json, run_record
+from bot.consortium.render import failure_text, member_text, outcome_text, synthesis_text
 from bot.consortium.results import (
     CallUsage,
     ConsortiumRun,
@@ -56,7 +57,10 @@ __all__ = [
     "compare",
     "confidence_chart",
     "consensus_meter",
+    "failure_text",
     "iteration_label",
+    "member_text",
+    "outcome_text",
     "parse_confidence",
     "parse_member",
     "parse_members",
@@ -68,4 +72,5 @@ __all__ = [
     "run_record",
     "seats_for",
     "strip_confidence",
+    "synthesis_text",
 ]

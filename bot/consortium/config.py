@@ -81,6 +81,18 @@ class ConsortiumConfig:
         except TypeError as exc:
             raise ConfigError([f"unknown or missing setting: {exc}"]) from None
 
+    def describe(self) -> str:
+        """Render the settings as lines for `consortium show`."""
+        lines = [
+            f"members: {', '.join(str(m) for m in self.members)}",
+            f"arbiter: {self.arbiter}",
+            f"confidence threshold: {round(self.confidence_threshold * 100)}%",
+            f"iterations: {self.min_iterations} to {self.max_iterations}",
+        ]
+        if self.system_prompt:
+            lines.append(f"system prompt: {self.system_prompt}")
+        return "\n".join(lines)
+
     def with_changes(self, **changes: Any) -> ConsortiumConfig:
         """Return a copy with some settings replaced."""
         return replace(self, **changes)

@@ -90,3 +90,14 @@ def test_from_dict_accepts_member_strings_and_rejects_unknown_keys() -> None:
     assert cfg.members == (MemberSpec("a/b", 2),)
     with pytest.raises(ConfigError, match="unknown or missing setting"):
         ConsortiumConfig.from_dict({"members": [], "arbiter": "x", "colour": "red"})
+
+
+def test_describe_for_consortium_show() -> None:
+    cfg = make(members=parse_members("philosopher:2 openai/x"), system_prompt="Be brief.")
+    assert cfg.describe().splitlines() == [
+        "members: philosopher:2, openai/x",
+        "arbiter: openai/gpt-4o",
+        "confidence threshold: 80%",
+        "iterations: 1 to 3",
+        "system prompt: Be brief.",
+    ]
