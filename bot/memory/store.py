@@ -152,8 +152,10 @@ class MemoryStore:
         scope = Scope.of(kinds, persona_id, room_id)
         if not scope.kinds:
             return []
-        vector = await self._embedder.embed([query])
-        hits = await asyncio.to_thread(self._search, tenant, query, vector[0], k, scope, mode)
+        vector, lexical = await asyncio.gather(  # embed and keyword-search in parallel
+            self._embedder.embed([query]), self._keyword_search(tenant, query, k, scope, mode)
+        )
+        hits = await asyncio.to_thread(self._search, tenant, vector[0], lexical, k, scope, mode)
         return [h for h in hits if h.score >= min_score][:k]
 
     async def documents(self, tenant: str) -> list[DocumentInfo]:
@@ -227,17 +229,27 @@ class MemoryStore:
             meta["page"] = page
         return Record(f"{info.doc_id}:{index}", text, Kind.DOCUMENT, meta)
 
+    async def _keyword_search(
+        self, tenant: str, query: str, k: int, scope: Scope, mode: SearchMode
+    ) -> dict[str, float]:
+        if mode == "vector":
+            return {}
+        found = await asyncio.to_thread(self._lexical.search, tenant, query, _depth(k), scope)
+        return dict(found)
+
     def _search(
-        self, tenant: str, query: str, qvec: np.ndarray, k: int, scope: Scope, mode: SearchMode
+        self,
+        tenant: str,
+        qvec: np.ndarray,
+        lexical: dict[str, float],
+        k: int,
+        scope: Scope,
+        mode: SearchMode,
     ) -> list[Hit]:
         collection = self._collection(tenant, create=False)
         if collection is None:
             return []
-        depth = max(4 * k, 20)
-        found = chroma.nearest(collection, qvec, depth, scope) if mode != "lexical" else {}
-        lexical = (
-            dict(self._lexical.search(tenant, query, depth, scope)) if mode != "vector" else {}
-        )
+        found = chroma.nearest(collection, qvec, _depth(k), scope) if mode != "lexical" else {}
         cosine = {i: c.score for i, c in found.items()}
         found |= chroma.fetch(collection, worth_fetching(cosine, lexical, k, self._alpha), qvec)
         cosine = {i: c.score for i, c in found.items()} if mode != "lexical" else {}
@@ -314,6 +326,11 @@ class MemoryStore:
             self._lexical.create(tenant)
             for page in chroma.all_records(collection):
                 self._lexical.upsert(tenant, [_lexical_row(r) for r in page])
+
+
+def _depth(k: int) -> int:
+    """Return how many candidates each ranking contributes to the fusion."""
+    return max(4 * k, 20)
 
 
 def _turn(room_id: str, speaker: str, seq: int, text: str) -> Record:
