@@ -176,6 +176,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             started = time.perf_counter()
             await embedder.embed([q])
             embed.append((time.perf_counter() - started) * 1000)
+        lexical = []
+        for q in queries:
+            started = time.perf_counter()
+            await asyncio.to_thread(store._lexical.search, TENANT, q, 20)
+            lexical.append((time.perf_counter() - started) * 1000)
         vectors = await embedder.embed(queries)
         raw = time_raw_queries(collection, vectors, [None] * len(queries))
         shared = shared_collection(client, collection, args.tenants)
@@ -197,6 +202,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "query_persona_p50_ms": summary(persona)[0],
         "vector_query_p50_ms": summary(vector)[0],
         "embed_query_p50_ms": summary(embed)[0],
+        "keyword_search_p50_ms": summary(lexical)[0],
         "chroma_tenant_collection_p50_ms": summary(raw)[0],
         "chroma_shared_collection_tenant_where_p50_ms": summary(raw_shared)[0],
         "cpu_count": os.cpu_count(),

@@ -234,8 +234,12 @@ class MemoryStore:
     ) -> dict[str, float]:
         if mode == "vector":
             return {}
-        found = await asyncio.to_thread(self._lexical.search, tenant, query, _depth(k), scope)
-        return dict(found)
+        return await asyncio.to_thread(self._keywords, tenant, query, _depth(k), scope)
+
+    def _keywords(self, tenant: str, query: str, depth: int, scope: Scope) -> dict[str, float]:
+        if self._collection(tenant, create=False) is None:  # also rebuilds a lost index
+            return {}
+        return dict(self._lexical.search(tenant, query, depth, scope))
 
     def _search(
         self,
