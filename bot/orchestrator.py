@@ -142,10 +142,14 @@ class Orchestrator:
             if room.next_seq != seq:
                 self._resume_if_orphaned(room)
                 return
-            if action == "close_vote":
-                await self._finish(room, reason="voting closed")
-            else:
-                await self._turn(room)
+            try:
+                if action == "close_vote":
+                    await self._finish(room, reason="voting closed")
+                else:
+                    await self._turn(room)
+            except Exception:
+                log.exception("step %s/%s of room %s failed", seq, action, room_id)
+                await self._step_failed(room_id)
 
     def _resume_if_orphaned(self, room: Room) -> None:
         # A stale step means something (a person's message) moved the room on while this step
@@ -229,6 +233,15 @@ class Orchestrator:
         delay = next_delay(room.settings, random.Random(f"pace:{room.id}:{turn.seq}"))
         self.scheduler.schedule(room.id, room.next_seq, "turn", due_at(self.clock.now(), delay))
 
+    async def _step_failed(self, room_id: int) -> None:
+        # An unexpected error must not leave a running room with nothing scheduled: pause it
+        # and say so, so people can resume once the cause is fixed.
+        room = await self.store.rooms.get(room_id)
+        if room is not None and room.state is RoomState.RUNNING:
+            await self._transition(room, RoomState.PAUSED)
+            text = "Something went wrong on our side; the room is paused. Use `resume` to retry."
+            await self._notice(room, Notice(text, title="Paused"))
+
     async def _model_failed(self, room: Room, persona: Persona, exc: LLMError) -> None:
         log.warning("room %s: %s", room.id, exc)
         text = (
@@ -272,13 +285,15 @@ class Orchestrator:
         await self._remember_posted(room, posted, None, None, poll.id)
 
     async def _finish(self, room: Room, *, reason: str) -> None:
+        check_transition(room.state, RoomState.FINISHED)
         for poll in await self.store.polls.of_room(room.id):
             await self.store.polls.close(poll.id)
-        room = await self._transition(room, RoomState.FINISHED)
         results = await self.results(room)
         if room.mode is Mode.DEBATE and results.decision is not None:
             await self.store.records.save_decision(results.decision)
         await self._notice(room, results.notice(reason))
+        # Finished last: whoever waits for the end (the console demo) sees the results posted.
+        await self._transition(room, RoomState.FINISHED)
 
     async def results(self, room: Room) -> Results:
         """Collect a room's tallies (and a debate's decision)."""

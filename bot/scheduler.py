@@ -31,47 +31,48 @@ async def fire(name: str, room_id: int, seq: int, action: str) -> None:
 
 
 class PersistentScheduler:
-    """Runs each room's next step at its due time; steps survive a restart."""
+    """Runs each room's next step at its due time; steps survive a restart.
+
+    Every step gets its own job id (room, seq, action): a step usually schedules its successor
+    while it is still running, and APScheduler would skip a job whose id is still executing.
+    """
 
     def __init__(
-        self,
-        url: str,
-        handler: StepHandler | None = None,
-        *,
-        name: str = "chimera",
+        self, url: str, handler: StepHandler | None = None, *, name: str = "chimera",
         grace_s: int = 300,
     ) -> None:
         self.name = name
         self.handler = handler
         self._aps = AsyncIOScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=url, tablename="chimera_jobs")},
-            # A step schedules its successor under the same job id while it is still running,
-            # so two instances must be allowed; the orchestrator's per-room lock and sequence
-            # check make sure a step still runs only once.
-            job_defaults={"coalesce": True, "max_instances": 2, "misfire_grace_time": grace_s},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace_s},
             timezone="UTC",
         )
+        self._pending: dict[int, str] = {}  # room id -> job id of its one pending step
 
     def schedule(self, room_id: int, seq: int, action: str, at: datetime) -> None:
         """Replace the room's pending step with this one."""
+        self.cancel(room_id)
+        job_id = f"room-{room_id}-{seq}-{action}"
         self._aps.add_job(
-            fire,
-            "date",
-            run_date=at,
-            args=[self.name, room_id, seq, action],
-            id=_job_id(room_id),
+            fire, "date", run_date=at, args=[self.name, room_id, seq, action], id=job_id,
             replace_existing=True,
         )
+        self._pending[room_id] = job_id
 
     def cancel(self, room_id: int) -> None:
         """Drop the room's pending step, if any."""
-        with contextlib.suppress(JobLookupError):
-            self._aps.remove_job(_job_id(room_id))
+        job_id = self._pending.pop(room_id, None)
+        if job_id is not None:
+            with contextlib.suppress(JobLookupError):
+                self._aps.remove_job(job_id)
 
     def pending(self, room_id: int) -> tuple[int, str, datetime] | None:
         """Return the room's pending (seq, action, due time)."""
-        job: Any = self._aps.get_job(_job_id(room_id))
+        job_id = self._pending.get(room_id)
+        job: Any = self._aps.get_job(job_id) if job_id else None
         if job is None:
+            self._pending.pop(room_id, None)
             return None
         _, _, seq, action = job.args
         return seq, action, job.next_run_time
@@ -81,6 +82,7 @@ class PersistentScheduler:
         assert self.handler is not None, "set the scheduler's handler before starting it"
         _handlers[self.name] = self.handler
         self._aps.start(paused=paused)
+        self._pending = {job.args[1]: job.id for job in self._aps.get_jobs()}
 
     async def shutdown(self) -> None:
         """Stop without running pending steps; they stay in the job store."""
@@ -88,7 +90,3 @@ class PersistentScheduler:
             self._aps.shutdown(wait=False)
         if _handlers.get(self.name) is self.handler:
             del _handlers[self.name]
-
-
-def _job_id(room_id: int) -> str:
-    return f"room-{room_id}"

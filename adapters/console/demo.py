@@ -95,7 +95,9 @@ class ConsoleDemo:
             return
         if match := _VOTE.match(line):
             emoji = VOTE_UP if match.group(1) == "+" else VOTE_DOWN
-            await self._vote(turn_message_id(int(match.group(2))), emoji)
+            room = await self.services.store.rooms.latest(self.key)
+            if room is not None:
+                await self._vote(turn_message_id(room.id, int(match.group(2))), emoji)
         elif line.lower() in SIDES and self.platform.last_poll_message:
             await self._vote(self.platform.last_poll_message, SIDES[line.lower()])
         elif line.startswith("/"):

@@ -16,9 +16,9 @@ from personas.cards import Persona
 PLATFORM = "console"
 
 
-def turn_message_id(seq: int) -> str:
-    """Return the console message id of a turn (what `+N` votes refer to)."""
-    return f"turn-{seq}"
+def turn_message_id(room_id: int, seq: int) -> str:
+    """Return the console message id of a room's turn (what `+N` votes refer to)."""
+    return f"room-{room_id}-turn-{seq}"
 
 
 class ConsolePlatform:
@@ -44,7 +44,7 @@ class ConsolePlatform:
         self.console.print(header)
         self.console.print(Text(post.text, style=persona.colour), soft_wrap=True)
         self.console.print()
-        return Posted((turn_message_id(post.seq),))
+        return Posted((turn_message_id(room.id, post.seq),))
 
     async def post_notice(self, room: Room, notice: Notice) -> Posted:
         """Print a bot message as a panel (with a table of its fields)."""
@@ -52,7 +52,7 @@ class ConsolePlatform:
         if notice.fields:
             body = _table(notice)
         self.console.print(Panel(body, title=notice.title or "Chimera", expand=False))
-        message_id = f"notice-{next(self._notice_ids)}"
+        message_id = f"room-{room.id}-notice-{next(self._notice_ids)}"
         if notice.vote_emoji:
             self.last_poll_message = message_id
         return Posted((message_id,))

@@ -171,3 +171,18 @@ async def test_a_step_that_went_stale_while_waiting_keeps_the_room_going(
     assert platform.turns == []
     assert await scheduler.run_due(clock.now()) == 1  # but the room carries on
     assert len(platform.turns) == 1
+
+
+async def test_an_unexpected_error_pauses_the_room_with_a_message(
+    services: Services, clock: FakeClock, platform: RecordingPlatform, llm: ScriptedLLM
+) -> None:
+    await start(services, turns="3", pace="0")
+
+    def explode(request: object) -> str:
+        raise RuntimeError("disk on fire")
+
+    llm.script = explode  # type: ignore[assignment]
+    await jobs(services).run_due(clock.now())
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.PAUSED
+    assert platform.notices[-1].title == "Paused" and "resume" in platform.notices[-1].text
