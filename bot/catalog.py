@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from personas.cards import CardError, Persona, by_name, parse_card
@@ -12,12 +13,32 @@ from storage.catalog import CatalogStore
 class PersonaCatalog:
     """Look up, list, create, edit and remove personas, always for one tenant."""
 
-    def __init__(self, builtins: Mapping[str, Persona], store: CatalogStore) -> None:
+    def __init__(
+        self,
+        builtins: Mapping[str, Persona],
+        store: CatalogStore,
+        *,
+        ttl_s: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.builtins = dict(builtins)
         self.store = store
+        self.ttl_s = ttl_s
+        self._monotonic = monotonic
+        # Every turn resolves its cast; cache each tenant's list briefly. Writes through this
+        # catalog drop the entry at once; another process's edits show within ttl_s.
+        self._cache: dict[str, tuple[float, list[Persona]]] = {}
 
     async def all(self, tenant_id: str) -> list[Persona]:
         """Return the built-ins followed by the tenant's own personas."""
+        cached = self._cache.get(tenant_id)
+        if cached and self._monotonic() - cached[0] < self.ttl_s:
+            return cached[1]
+        personas = await self._load(tenant_id)
+        self._cache[tenant_id] = (self._monotonic(), personas)
+        return personas
+
+    async def _load(self, tenant_id: str) -> list[Persona]:
         custom = [
             parse_card(card, f"persona {card.get('id')!r}", builtin=False)
             for card in await self.store.personas(tenant_id)
@@ -42,6 +63,7 @@ class PersonaCatalog:
         if await self.find(tenant_id, persona.id) is not None:
             raise CardError("new persona", [f"field 'id': {persona.id!r} is already taken"])
         await self.store.save_persona(tenant_id, persona.to_card(), by)
+        self._cache.pop(tenant_id, None)
         return persona
 
     async def edit(
@@ -54,12 +76,14 @@ class PersonaCatalog:
         card["style"] = current.to_card()["style"] | changes.get("style", {})
         persona = parse_card(card, f"persona {persona_id!r}", builtin=False)
         await self.store.save_persona(tenant_id, persona.to_card(), by)
+        self._cache.pop(tenant_id, None)
         return persona
 
     async def remove(self, tenant_id: str, persona_id: str) -> Persona:
         """Delete a tenant persona (built-ins cannot be removed)."""
         persona = await self._own(tenant_id, persona_id)
         await self.store.remove_persona(tenant_id, persona.id)
+        self._cache.pop(tenant_id, None)
         return persona
 
     async def _own(self, tenant_id: str, persona_id: str) -> Persona:

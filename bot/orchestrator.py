@@ -13,7 +13,7 @@ from bot.completion import LLM, OFFLINE_LABEL, LLMError, Usage, is_offline
 from bot.modes import SIDES, plan_chat, plan_debate
 from bot.pacing import TurnScheduler, due_at, next_delay
 from bot.platform import Notice, Platform, Posted, TurnPost
-from bot.prompts import Passage, Step, build_request, estimate_tokens, summary_request
+from bot.prompts import Passage, Step, build_request, summary_request
 from bot.results import VOTE_DOWN, VOTE_UP, Results, collect_results
 from bot.rooms import Mode, Room, RoomKey, RoomState, SpeakerKind, Turn, check_transition
 from bot.speakers import mentioned
@@ -159,13 +159,16 @@ class Orchestrator:
 
     async def _turn(self, room: Room) -> None:
         cast = await self.cast(room)
-        window = await self.store.rooms.transcript(room.id, after=room.summary_upto)
-        step = self._plan(room, cast, window)
+        recent, older_chars = await self.store.rooms.window(
+            room.id, after=room.summary_upto, last=self.history_turns
+        )
+        step = self._plan(room, cast, recent)
         if step is None:
             await self._open_vote(room)
             return
         await self._typing(room, step.persona)
-        room, recent = await self._summarise(room, window)
+        if older_chars // 4 > self.summary_budget:
+            room = await self._summarise(room, before=recent[0].seq)
         try:
             text, usage, model = await self._speak(room, step, recent, cast)
         except LLMError as exc:
@@ -177,7 +180,7 @@ class Orchestrator:
             usage,
         )
         await self._post_turn(room, step.persona, turn, model)
-        await self._after_turn(room, step, turn)
+        self._schedule_after(room, turn)
 
     def _plan(self, room: Room, cast: dict[str, Persona], window: Sequence[Turn]) -> Step | None:
         if room.mode is Mode.DEBATE:
@@ -202,36 +205,38 @@ class Orchestrator:
         query = " ".join([room.topic] + [turn.content for turn in recent[-2:]])
         return await self.memory.passages(room.tenant_id, query, step.persona.id)
 
-    async def _summarise(self, room: Room, window: list[Turn]) -> tuple[Room, list[Turn]]:
-        older, recent = window[: -self.history_turns], window[-self.history_turns :]
-        if not older or estimate_tokens(older) <= self.summary_budget:
-            return room, recent
+    async def _summarise(self, room: Room, *, before: int) -> Room:
+        older = [
+            t
+            for t in await self.store.rooms.transcript(room.id, after=room.summary_upto)
+            if t.seq < before
+        ]
         request = summary_request(room, older, model=self.model_for(room))
         try:
             completion = await self.llm.complete(request)
         except LLMError as exc:
             log.warning("summary for room %s failed: %s", room.id, exc)
-            return room, recent
+            return room
         await self.store.rooms.set_summary(room.id, completion.text.strip(), older[-1].seq)
         await self.store.rooms.record_usage(room.id, completion.usage, "summary")
-        return await self._reload(room), recent
+        return await self._reload(room)
 
     async def _post_turn(self, room: Room, persona: Persona, turn: Turn, model: str) -> None:
-        subject = f"{persona.id}#{turn.seq}"
-        poll = await self.store.polls.create(room.id, "turn", subject, dict(TURN_VOTES))
         footer = OFFLINE_LABEL if is_offline(model) else ""
         post = TurnPost(persona, turn.content, turn.seq, tuple(TURN_VOTES), footer)
         posted = await self._deliver(room, post)
-        await self._remember_posted(room, posted, turn.seq, persona.id, poll.id)
+        refs = _refs(room, posted, turn.seq, persona.id)
+        subject = f"{persona.id}#{turn.seq}"
+        await self.store.polls.open_on(room.id, "turn", subject, dict(TURN_VOTES), refs)
         if self.memory is not None:
             await self.memory.remember(room, turn)
 
-    async def _after_turn(self, room: Room, step: Step, turn: Turn) -> None:
-        room = await self._reload(room)
+    def _schedule_after(self, room: Room, turn: Turn) -> None:
+        # The room lock is held for the whole step, so its state cannot have changed meanwhile.
         if room.state is not RoomState.RUNNING:
             return
         delay = next_delay(room.settings, random.Random(f"pace:{room.id}:{turn.seq}"))
-        self.scheduler.schedule(room.id, room.next_seq, "turn", due_at(self.clock.now(), delay))
+        self.scheduler.schedule(room.id, turn.seq + 1, "turn", due_at(self.clock.now(), delay))
 
     async def _step_failed(self, room_id: int) -> None:
         # An unexpected error must not leave a running room with nothing scheduled: pause it
@@ -274,7 +279,6 @@ class Orchestrator:
 
     async def _outcome_poll(self, room: Room, window: float) -> None:
         options = {emoji: side for side, emoji in SIDES.items()}
-        poll = await self.store.polls.create(room.id, "outcome", "", options)
         text = (
             f"Audience vote on “{room.topic}”: react {SIDES['for']} for the motion or "
             f"{SIDES['against']} against. Voting closes in {window:.0f} s."
@@ -282,7 +286,8 @@ class Orchestrator:
         posted = await self._notice(
             room, Notice(text, title="Your verdict", vote_emoji=tuple(options))
         )
-        await self._remember_posted(room, posted, None, None, poll.id)
+        refs = _refs(room, posted, None, None)
+        await self.store.polls.open_on(room.id, "outcome", "", options, refs)
 
     async def _finish(self, room: Room, *, reason: str) -> None:
         check_transition(room.state, RoomState.FINISHED)
@@ -403,26 +408,6 @@ class Orchestrator:
             log.exception("posting a notice in room %s failed", room.id)
             return Posted(())
 
-    async def _remember_posted(
-        self,
-        room: Room,
-        posted: Posted,
-        seq: int | None,
-        persona_id: str | None,
-        poll_id: int | None,
-    ) -> None:
-        for index, message_id in enumerate(posted.message_ids):
-            await self.store.polls.remember_message(
-                MessageRef(
-                    room.key.platform,
-                    message_id,
-                    room.id,
-                    seq,
-                    persona_id,
-                    poll_id if index == 0 else None,
-                )
-            )
-
 
 class CastLookup(Protocol):
     """Resolves a room's cast ids to personas for its tenant."""
@@ -430,6 +415,13 @@ class CastLookup(Protocol):
     async def resolve(self, tenant_id: str, ids: Sequence[str]) -> dict[str, Persona]:
         """Return the personas by id, in the given order."""
         ...
+
+
+def _refs(room: Room, posted: Posted, seq: int | None, persona_id: str | None) -> list[MessageRef]:
+    return [
+        MessageRef(room.key.platform, message_id, room.id, seq, persona_id, None)
+        for message_id in posted.message_ids
+    ]
 
 
 def _may_step(room: Room, action: str, allow_paused: bool) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import Engine, create_engine, event
 
 from bot.pacing import StepHandler
 
@@ -30,6 +31,21 @@ async def fire(name: str, room_id: int, seq: int, action: str) -> None:
     await handler(room_id, seq, action)
 
 
+def _engine(url: str) -> Engine:
+    engine = create_engine(url)
+    if url.startswith("sqlite"):
+        # WAL without per-commit fsync: a job write costs microseconds, not a disk flush.
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class PersistentScheduler:
     """Runs each room's next step at its due time; steps survive a restart.
 
@@ -38,13 +54,19 @@ class PersistentScheduler:
     """
 
     def __init__(
-        self, url: str, handler: StepHandler | None = None, *, name: str = "chimera",
+        self,
+        url: str,
+        handler: StepHandler | None = None,
+        *,
+        name: str = "chimera",
         grace_s: int = 300,
     ) -> None:
         self.name = name
         self.handler = handler
         self._aps = AsyncIOScheduler(
-            jobstores={"default": SQLAlchemyJobStore(url=url, tablename="chimera_jobs")},
+            jobstores={
+                "default": SQLAlchemyJobStore(engine=_engine(url), tablename="chimera_jobs")
+            },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace_s},
             timezone="UTC",
         )
@@ -55,7 +77,11 @@ class PersistentScheduler:
         self.cancel(room_id)
         job_id = f"room-{room_id}-{seq}-{action}"
         self._aps.add_job(
-            fire, "date", run_date=at, args=[self.name, room_id, seq, action], id=job_id,
+            fire,
+            "date",
+            run_date=at,
+            args=[self.name, room_id, seq, action],
+            id=job_id,
             replace_existing=True,
         )
         self._pending[room_id] = job_id

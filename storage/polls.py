@@ -54,6 +54,21 @@ class PollStore:
             await session.flush()
             return _poll(row)
 
+    async def open_on(
+        self, room_id: int, kind: str, subject: str, options: dict[str, str], refs: list[MessageRef]
+    ) -> Poll:
+        """Open a poll and bind it to the first of the posted messages, in one transaction."""
+        async with self.db.sessions.begin() as session:
+            row = PollRow(
+                room_id=room_id, kind=kind, subject=subject, options=options, state="open"
+            )
+            session.add(row)
+            await session.flush()
+            for index, ref in enumerate(refs):
+                fields = ref.__dict__ | {"poll_id": row.id if index == 0 else None}
+                session.add(PlatformMessageRow(**fields))
+            return _poll(row)
+
     async def get(self, poll_id: int) -> Poll | None:
         """Return a poll by id."""
         async with self.db.sessions() as session:

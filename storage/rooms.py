@@ -136,6 +136,17 @@ class RoomStore:
             rows = list((await session.execute(query.order_by(TurnRow.seq))).scalars())
         return [to_turn(row) for row in rows]
 
+    async def window(self, room_id: int, *, after: int, last: int) -> tuple[list[Turn], int]:
+        """Return the last `last` turns after seq `after`, and the characters of the older ones."""
+        recent = await self.transcript(room_id, after=after, last=last)
+        if not recent:
+            return recent, 0
+        size = select(func.coalesce(func.sum(func.length(TurnRow.content) + 20), 0)).where(
+            TurnRow.room_id == room_id, TurnRow.seq > after, TurnRow.seq < recent[0].seq
+        )
+        async with self.db.sessions() as session:
+            return recent, int((await session.execute(size)).scalar_one())
+
     async def usage_totals(self, room_id: int) -> dict[str, Any]:
         """Return tokens, known cost and call count of a room."""
         query = select(

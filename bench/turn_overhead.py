@@ -1,0 +1,78 @@
+"""Core overhead per turn: prompt build, storage, pacing and posting, with a 0 ms model.
+
+Runs one chat room on SQLite with the real persistent scheduler and a recording platform, and
+times each turn step end to end. Prints JSON; the last line has `median_ms` and `p99_ms`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.app import build_services  # noqa: E402
+from bot.commands import Caller  # noqa: E402
+from bot.completion import ChatRequest, Completion, Usage  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.rooms import RoomKey  # noqa: E402
+from tests.support import RecordingPlatform  # noqa: E402
+
+TURNS = 180
+WARMUP = 20
+
+
+class InstantModel:
+    """Answers at once, so only the core's own work is timed."""
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        return Completion(
+            "A short reply that mentions nobody.", Usage(request.model, 50, 8, None, 0)
+        )
+
+    async def stream(self, request: ChatRequest):  # type: ignore[no-untyped-def]
+        yield await self.complete(request)
+
+
+async def measure(data_dir: Path) -> list[float]:
+    """Return the wall time in ms of each turn step."""
+    settings = Settings(data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
+    async with build_services(settings, llm=InstantModel()) as services:
+        services.orchestrator.attach(RecordingPlatform(name="bench"))
+        key = RoomKey("bench", "t", "c")
+        args = {"topic": "Overhead", "turns": str(TURNS + WARMUP), "pace": "600"}
+        reply = await services.commands.run(key, Caller("u", "u", True), "start", args)
+        assert not reply.error, reply.text
+        room = await services.store.rooms.latest(key)
+        assert room is not None
+        timings = []
+        for seq in range(1, TURNS + WARMUP + 1):
+            started = time.perf_counter()
+            await services.orchestrator.run_step(room.id, seq, "turn")
+            timings.append((time.perf_counter() - started) * 1000)
+        return timings[WARMUP:]
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    with tempfile.TemporaryDirectory() as tmp:
+        timings = asyncio.run(measure(Path(tmp)))
+    ordered = sorted(timings)
+    result = {
+        "turns": len(timings),
+        "median_ms": round(statistics.median(timings), 3),
+        "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1], 3),
+        "mean_ms": round(statistics.fmean(timings), 3),
+        "database": "sqlite+aiosqlite",
+        "scheduler": "APScheduler 3 + SQLAlchemy job store",
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

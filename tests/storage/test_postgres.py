@@ -1,0 +1,85 @@
+"""The same storage code on PostgreSQL (asyncpg): migrations, a room's life, votes, records."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import Services, build_services
+from bot.clock import FakeClock
+from bot.commands import Caller
+from bot.config import Settings
+from bot.pacing import ManualScheduler
+from bot.rooms import RoomKey, RoomState
+from tests.support import RecordingPlatform, ScriptedLLM, run_until_quiet
+
+ADMIN_URL = os.environ.get("CHIMERA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+async def _admin_connection():  # type: ignore[no-untyped-def]
+    asyncpg = pytest.importorskip("asyncpg")
+    try:
+        return await asyncpg.connect(ADMIN_URL, timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        if os.environ.get("CI") == "true":
+            raise AssertionError(f"PostgreSQL is required in CI but unreachable: {exc}") from exc
+        pytest.skip(f"PostgreSQL not reachable at {ADMIN_URL} ({exc}); set CI=true to require it")
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    admin = await _admin_connection()
+    name = f"chimera_test_{uuid.uuid4().hex[:10]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield (
+            ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+            + f"/{name}"
+        )
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+async def pg_services(pg_url: str, tmp_path: Path) -> AsyncIterator[tuple[Services, FakeClock]]:
+    settings = Settings(data_dir=tmp_path, database_url=pg_url, _env_file=None)  # type: ignore[call-arg]
+    clock = FakeClock()
+    async with build_services(
+        settings, clock=clock, llm=ScriptedLLM(), scheduler=ManualScheduler()
+    ) as services:
+        yield services, clock
+
+
+async def test_a_debate_runs_and_is_recorded_on_postgres(
+    pg_services: tuple[Services, FakeClock],
+) -> None:
+    services, clock = pg_services
+    platform = RecordingPlatform()
+    services.orchestrator.attach(platform)
+    key = RoomKey("test", "team", "pg")
+    caller = Caller("u1", "Ada", True)
+    reply = await services.commands.run(
+        key,
+        caller,
+        "start",
+        {"topic": "Adopt Postgres?", "mode": "debate", "rounds": "1", "pace": "0"},
+    )
+    assert not reply.error, reply.text
+    await services.scheduler.run_due(clock.now())  # type: ignore[attr-defined]
+    assert await services.orchestrator.on_reaction("test", "m2", "alice", "👍", True)
+    assert await services.orchestrator.on_reaction("test", "m2", "alice", "👎", True)  # last wins
+    await run_until_quiet(services, clock)
+    room = await services.store.rooms.latest(key)
+    assert room is not None and room.state is RoomState.FINISHED
+    assert room.persona_turns == 6
+    decision = await services.store.records.decision(room.id)
+    assert decision is not None and decision.verdict == "for"
+    first_poll = (await services.store.polls.of_room(room.id, "turn"))[0]
+    assert dict(await services.store.polls.tally(first_poll.id)) == {"👎": 1}
+    assert await services.store.events.first_time("slack", "Ev1")
+    assert not await services.store.events.first_time("slack", "Ev1")
