@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -111,13 +112,29 @@ async def fill_turns(store: MemoryStore, rng: random.Random, count: int) -> floa
     return count / (time.perf_counter() - started)
 
 
-async def time_searches(store: MemoryStore, queries: list[str], **kwargs: object) -> list[float]:
-    """Return the latency in ms of each search."""
-    latencies = []
+async def timed(call: Awaitable[object]) -> float:
+    """Return how long an awaitable took, in ms."""
+    started = time.perf_counter()
+    await call
+    return (time.perf_counter() - started) * 1000
+
+
+async def time_searches(
+    store: MemoryStore, embedder: LocalEmbedder, lexical: LexicalIndex, queries: list[str]
+) -> dict[str, list[float]]:
+    """Time every kind of search on each query in turn, so load changes hit all alike."""
+    variants: dict[str, Callable[[str], Awaitable[object]]] = {
+        "hybrid": lambda q: store.search(TENANT, q, k=5),
+        "filtered": lambda q: store.search(TENANT, q, k=5, kinds=["turn"], room_id="room-1"),
+        "persona": lambda q: store.search(TENANT, q, k=5, persona_id="speaker-1"),
+        "vector": lambda q: store.search(TENANT, q, k=5, mode="vector"),
+        "embed": lambda q: embedder.embed([q]),
+        "keyword": lambda q: asyncio.to_thread(lexical.search, TENANT, q, 20),
+    }
+    latencies: dict[str, list[float]] = {name: [] for name in variants}
     for q in queries:
-        started = time.perf_counter()
-        await store.search(TENANT, q, k=5, **kwargs)  # type: ignore[arg-type]
-        latencies.append((time.perf_counter() - started) * 1000)
+        for name, search in variants.items():
+            latencies[name].append(await timed(search(q)))
     return latencies
 
 
@@ -156,7 +173,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         client = chroma_client(Path(tmp) / "chroma")
         embedder = LocalEmbedder()
-        store = MemoryStore(client, LexicalIndex(Path(tmp) / "lexical.sqlite3"), embedder)
+        lexical_index = LexicalIndex(Path(tmp) / "lexical.sqlite3")
+        store = MemoryStore(client, lexical_index, embedder)
         await store.search(TENANT, "warm up the model", k=1)
         doc_chunks, chunks_per_s = await ingest_documents(store, rng, args.doc_chunks)
         print(
@@ -167,28 +185,15 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         assert collection.count() == args.passages
         topics = sorted(TOPICS)
         queries = [sentence(rng, topics[i % 6], rng.randint(5, 10)) for i in range(args.queries)]
-        hybrid = await time_searches(store, queries)
-        filtered = await time_searches(store, queries, kinds=["turn"], room_id="room-1")
-        persona = await time_searches(store, queries, persona_id="speaker-1")
-        vector = await time_searches(store, queries, mode="vector")
-        embed = []
-        for q in queries:
-            started = time.perf_counter()
-            await embedder.embed([q])
-            embed.append((time.perf_counter() - started) * 1000)
-        lexical = []
-        for q in queries:
-            started = time.perf_counter()
-            await asyncio.to_thread(store._lexical.search, TENANT, q, 20)
-            lexical.append((time.perf_counter() - started) * 1000)
+        times = await time_searches(store, embedder, lexical_index, queries)
         vectors = await embedder.embed(queries)
         raw = time_raw_queries(collection, vectors, [None] * len(queries))
         shared = shared_collection(client, collection, args.tenants)
         tenant_where = [{"tenant": f"t{i % args.tenants}"} for i in range(len(queries))]
         raw_shared = time_raw_queries(shared, vectors, tenant_where)
         await store.close()
-    p50, p99 = summary(hybrid)
-    f50, f99 = summary(filtered)
+    p50, p99 = summary(times["hybrid"])
+    f50, f99 = summary(times["filtered"])
     return {
         "passages": args.passages,
         "document_chunks": doc_chunks,
@@ -199,10 +204,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "query_p99_ms": p99,
         "query_filtered_p50_ms": f50,
         "query_filtered_p99_ms": f99,
-        "query_persona_p50_ms": summary(persona)[0],
-        "vector_query_p50_ms": summary(vector)[0],
-        "embed_query_p50_ms": summary(embed)[0],
-        "keyword_search_p50_ms": summary(lexical)[0],
+        "query_persona_p50_ms": summary(times["persona"])[0],
+        "vector_query_p50_ms": summary(times["vector"])[0],
+        "embed_query_p50_ms": summary(times["embed"])[0],
+        "keyword_search_p50_ms": summary(times["keyword"])[0],
         "chroma_tenant_collection_p50_ms": summary(raw)[0],
         "chroma_shared_collection_tenant_where_p50_ms": summary(raw_shared)[0],
         "cpu_count": os.cpu_count(),

@@ -26,15 +26,15 @@ EmbedCallable = Callable[[list[str]], Awaitable[list[list[float]]]]
 class MiniLMEmbedding(EmbeddingFunction[Documents]):
     """all-MiniLM-L6-v2 as int8 ONNX: WordPiece, mean pooling, L2 normalisation.
 
-    The files are verified against their pinned sha256 when the model first loads. One
-    inference thread by default leaves a core to the event loop and to Chroma.
+    The files are verified against their pinned sha256 when the model first loads.
+    `threads` = 0 lets onnxruntime use one thread per physical core.
     """
 
     def __init__(
         self,
         model_path: str | None = None,
         tokenizer_path: str | None = None,
-        threads: int = 1,
+        threads: int = 0,
         batch_size: int = 16,
     ) -> None:
         self.model_path = model_path
@@ -124,6 +124,8 @@ def _load_session(path: str | None, threads: int) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads
+    # Idle workers sleep instead of spinning: the event loop, SQLite and Chroma share the cores.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     return ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
 
