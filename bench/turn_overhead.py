@@ -16,12 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.app import build_services  # noqa: E402
-from bot.commands import Caller  # noqa: E402
-from bot.completion import ChatRequest, Completion, Usage  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.rooms import RoomKey  # noqa: E402
-from tests.support import RecordingPlatform  # noqa: E402
+from bot.app import build_services
+from bot.commands import Caller
+from bot.completion import ChatRequest, Completion, Usage
+from bot.config import Settings
+from bot.rooms import RoomKey
+from tests.support import RecordingPlatform
 
 TURNS = 180
 WARMUP = 20
