@@ -19,16 +19,17 @@ log = logging.getLogger(__name__)
 # APScheduler stores a job's callable as a "module:function" reference, so a job that
 # survives a restart cannot point at a live object. Jobs call `fire(name, …)`, which looks up
 # the handler the running process registered under that scheduler name.
-_handlers: dict[str, StepHandler] = {}
+_running: dict[str, PersistentScheduler] = {}
 
 
 async def fire(name: str, room_id: int, seq: int, action: str) -> None:
-    """Run a stored step with the handler registered for this scheduler."""
-    handler = _handlers.get(name)
-    if handler is None:
+    """Run a stored step with the handler of the scheduler running under this name."""
+    scheduler = _running.get(name)
+    if scheduler is None or scheduler.handler is None:
         log.error("no step handler for scheduler %r; step for room %s dropped", name, room_id)
         return
-    await handler(room_id, seq, action)
+    scheduler.fired(room_id, _job_id(room_id, seq, action))
+    await scheduler.handler(room_id, seq, action)
 
 
 def _engine(url: str) -> Engine:
@@ -75,7 +76,7 @@ class PersistentScheduler:
     def schedule(self, room_id: int, seq: int, action: str, at: datetime) -> None:
         """Replace the room's pending step with this one."""
         self.cancel(room_id)
-        job_id = f"room-{room_id}-{seq}-{action}"
+        job_id = _job_id(room_id, seq, action)
         self._aps.add_job(
             fire,
             "date",
@@ -93,6 +94,11 @@ class PersistentScheduler:
             with contextlib.suppress(JobLookupError):
                 self._aps.remove_job(job_id)
 
+    def fired(self, room_id: int, job_id: str) -> None:
+        """Note that a job left the store to run, so cancelling it needs no store write."""
+        if self._pending.get(room_id) == job_id:
+            del self._pending[room_id]
+
     def pending(self, room_id: int) -> tuple[int, str, datetime] | None:
         """Return the room's pending (seq, action, due time)."""
         job_id = self._pending.get(room_id)
@@ -106,7 +112,7 @@ class PersistentScheduler:
     async def start(self, *, paused: bool = False) -> None:
         """Register the handler and start; steps missed while down run once if within grace."""
         assert self.handler is not None, "set the scheduler's handler before starting it"
-        _handlers[self.name] = self.handler
+        _running[self.name] = self
         self._aps.start(paused=paused)
         self._pending = {job.args[1]: job.id for job in self._aps.get_jobs()}
 
@@ -114,5 +120,9 @@ class PersistentScheduler:
         """Stop without running pending steps; they stay in the job store."""
         if self._aps.running:
             self._aps.shutdown(wait=False)
-        if _handlers.get(self.name) is self.handler:
-            del _handlers[self.name]
+        if _running.get(self.name) is self:
+            del _running[self.name]
+
+
+def _job_id(room_id: int, seq: int, action: str) -> str:
+    return f"room-{room_id}-{seq}-{action}"

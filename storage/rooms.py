@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from bot.completion import Usage
 from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState, Selection, SpeakerKind, Turn
@@ -97,25 +97,26 @@ class RoomStore:
 
     async def append(self, room: Room, turn: Turn, usage: Usage | None = None) -> Turn:
         """Append a turn at the room's next sequence number; returns it with its seq."""
-        async with self.db.sessions.begin() as session:
-            row = await session.get(RoomRow, room.id, with_for_update=True)
-            assert row is not None, f"room {room.id} vanished"
-            stored = TurnRow(
-                room_id=room.id,
-                seq=row.next_seq,
-                kind=turn.kind.value,
-                speaker_id=turn.speaker_id,
-                speaker_name=turn.speaker_name,
-                role=turn.role,
-                content=turn.content,
+        # One UPDATE … RETURNING both claims the sequence number and locks the room row.
+        bump = (
+            update(RoomRow)
+            .where(RoomRow.id == room.id)
+            .values(
+                next_seq=RoomRow.next_seq + 1,
+                persona_turns=RoomRow.persona_turns + (1 if turn.by_persona else 0),
             )
-            session.add(stored)
-            row.next_seq += 1
-            row.persona_turns += 1 if turn.by_persona else 0
-            await session.flush()
+            .returning(RoomRow.next_seq)
+        )
+        async with self.db.sessions.begin() as session:
+            seq = (await session.execute(bump)).scalar_one() - 1
+            stored = replace(turn, seq=seq)
+            values = _turn_values(room.id, stored)
+            turn_id = (
+                await session.execute(insert(TurnRow).values(values).returning(TurnRow.id))
+            ).scalar_one()
             if usage is not None:
-                session.add(usage_row(room.id, stored.id, usage, "turn"))
-            return to_turn(stored)
+                session.add(usage_row(room.id, turn_id, usage, "turn"))
+            return stored
 
     async def record_usage(self, room_id: int, usage: Usage, purpose: str) -> None:
         """Store the usage of a call that did not produce a turn (summaries, picks)."""
@@ -138,13 +139,19 @@ class RoomStore:
 
     async def window(self, room_id: int, *, after: int, last: int) -> tuple[list[Turn], int]:
         """Return the last `last` turns after seq `after`, and the characters of the older ones."""
-        recent = await self.transcript(room_id, after=after, last=last)
-        if not recent:
-            return recent, 0
-        size = select(func.coalesce(func.sum(func.length(TurnRow.content) + 20), 0)).where(
-            TurnRow.room_id == room_id, TurnRow.seq > after, TurnRow.seq < recent[0].seq
+        newest = (
+            select(TurnRow)
+            .where(TurnRow.room_id == room_id, TurnRow.seq > after)
+            .order_by(TurnRow.seq.desc())
+            .limit(last)
         )
         async with self.db.sessions() as session:
+            recent = [to_turn(row) for row in reversed(list(await session.scalars(newest)))]
+            if not recent:
+                return recent, 0
+            size = select(func.coalesce(func.sum(func.length(TurnRow.content) + 20), 0)).where(
+                TurnRow.room_id == room_id, TurnRow.seq > after, TurnRow.seq < recent[0].seq
+            )
             return recent, int((await session.execute(size)).scalar_one())
 
     async def usage_totals(self, room_id: int) -> dict[str, Any]:
@@ -209,6 +216,18 @@ def to_room(row: RoomRow) -> Room:
         summary=row.summary,
         summary_upto=row.summary_upto,
     )
+
+
+def _turn_values(room_id: int, turn: Turn) -> dict[str, Any]:
+    return {
+        "room_id": room_id,
+        "seq": turn.seq,
+        "kind": turn.kind.value,
+        "speaker_id": turn.speaker_id,
+        "speaker_name": turn.speaker_name,
+        "role": turn.role,
+        "content": turn.content,
+    }
 
 
 def to_turn(row: TurnRow) -> Turn:
