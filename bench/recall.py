@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.memory import open_memory
+from bot.memory import PROMPT_MIN_SCORE, open_memory
 from bot.memory.evaluation import evaluate, load_recall_set, store_passages
 
 DEFAULT_SET = Path(__file__).resolve().parents[1] / "tests/bot/memory/recall_set.yaml"
@@ -27,6 +27,7 @@ async def main(set_path: Path) -> dict[str, float | int]:
         memory = open_memory(Path(tmp))
         keys = await store_passages(memory, recall_set.passages)
         reports = {m: await evaluate(memory, recall_set, keys, m) for m in ("vector", "hybrid")}
+        gated = await evaluate(memory, recall_set, keys, "hybrid", PROMPT_MIN_SCORE)
         await memory.close()
     for report in reports.values():
         print(f"{report.mode}: recall@1={report.recall_at_1:.3f} recall@5={report.recall_at_5:.3f}")
@@ -43,7 +44,11 @@ async def main(set_path: Path) -> dict[str, float | int]:
         "vector_recall_at_5": round(vector.recall_at_5, 4),
         "foreign_tenant_hits": hybrid.foreign_hits + vector.foreign_hits,
         "answer_cosine_median": round(hybrid.answer_score_median, 3),
+        "answer_cosine_min": round(hybrid.answer_score_min, 3),
         "unanswerable_top_cosine_max": round(hybrid.unanswerable_top_score_max, 3),
+        "prompt_min_score": PROMPT_MIN_SCORE,
+        "prompt_recall_at_5": round(gated.recall_at_5, 4),
+        "prompt_unanswerable_with_hits": gated.unanswerable_with_hits,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,9 @@ class RecallReport:
     foreign_hits: int  # hits from another tenant: must be 0
     misses: tuple[str, ...]
     answer_score_median: float  # cosine of the right passage, when found
+    answer_score_min: float
     unanswerable_top_score_max: float  # best cosine seen for questions the tenant cannot answer
+    unanswerable_with_hits: int = 0  # such questions that still got passages back
 
 
 def load_recall_set(path: Path) -> RecallSet:
@@ -75,23 +77,30 @@ async def store_passages(memory: Memory, passages: Sequence[Passage]) -> dict[st
 
 
 async def evaluate(
-    memory: Memory, recall_set: RecallSet, keys: Mapping[str, str], mode: SearchMode
+    memory: Memory,
+    recall_set: RecallSet,
+    keys: Mapping[str, str],
+    mode: SearchMode,
+    min_score: float = 0.0,
 ) -> RecallReport:
     """Run every query in `mode` and score recall@1 and recall@5."""
     owned = {p.key: p.tenant for p in recall_set.passages}
     ranks, foreign, misses, answer_scores, stray = [], 0, [], [], [0.0]
+    unanswered_hits = 0
     for q in recall_set.queries:
-        hits = await memory.search(q.tenant, q.text, k=5, mode=mode)
+        hits = await memory.search(q.tenant, q.text, k=5, mode=mode, min_score=min_score)
         found = [_key(h, keys) for h in hits]
         foreign += sum(owned.get(f) != q.tenant for f in found)
         if q.expect is None:
             stray += [h.score for h in hits[:1]]
+            unanswered_hits += bool(hits)
             continue
         rank = found.index(q.expect) + 1 if q.expect in found else 0
         ranks.append(rank)
         answer_scores += [hits[rank - 1].score] if rank else []
         misses += [] if rank == 1 else [f"{q.text!r} → {found[:3]} (wanted {q.expect})"]
-    return _report(mode, ranks, foreign, misses, answer_scores, stray)
+    report = _report(mode, ranks, foreign, misses, answer_scores, stray)
+    return replace(report, unanswerable_with_hits=unanswered_hits)
 
 
 def _report(
@@ -110,6 +119,7 @@ def _report(
         foreign_hits=foreign,
         misses=tuple(misses),
         answer_score_median=statistics.median(answer_scores) if answer_scores else 0.0,
+        answer_score_min=min(answer_scores, default=0.0),
         unanswerable_top_score_max=max(stray),
     )
 

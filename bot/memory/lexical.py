@@ -166,13 +166,24 @@ class LexicalIndex:
         return self._db.execute(sql, (name,)).fetchone() is not None
 
 
-def match_expression(query: str) -> str:
-    """Return an FTS5 query that ORs the query's distinctive words (quoted, so never syntax)."""
-    terms = []
+def query_terms(query: str) -> list[str]:
+    """Return the query's distinctive words: lower-cased, without stopwords, deduplicated."""
+    terms: list[str] = []
     for word in re.findall(r"\w+", query.lower()):
         if len(word) > 1 and word not in _STOPWORDS and word not in terms:
             terms.append(word)
-    return " OR ".join(f'"{t}"' for t in terms[:MAX_QUERY_TERMS])
+    return terms[:MAX_QUERY_TERMS]
+
+
+def match_expression(query: str) -> str:
+    """Return an FTS5 query that ORs the query's distinctive words (quoted, so never syntax)."""
+    return " OR ".join(f'"{t}"' for t in query_terms(query))
+
+
+def mentions_all(text: str, terms: list[str]) -> bool:
+    """Tell whether a text contains every term as a whole word (an exact keyword hit)."""
+    lowered = text.lower()
+    return bool(terms) and all(re.search(rf"\b{re.escape(t)}\b", lowered) for t in terms)
 
 
 def _table_prefix(tenant: str) -> str:

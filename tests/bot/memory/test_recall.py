@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.memory import MemoryStore
+from bot.memory import PROMPT_MIN_SCORE, MemoryStore
 from bot.memory.evaluation import evaluate, load_recall_set, store_passages
 
 SET = Path(__file__).with_name("recall_set.yaml")
@@ -19,3 +19,8 @@ async def test_hybrid_retrieval_meets_recall_targets_without_leaks(store: Memory
     assert hybrid.recall_at_1 >= 0.8, hybrid.misses
     assert hybrid.recall_at_1 >= vector.recall_at_1
     assert hybrid.foreign_hits == vector.foreign_hits == 0
+    gated = await evaluate(store, recall_set, keys, "hybrid", PROMPT_MIN_SCORE)
+    assert gated.recall_at_5 >= 0.95, gated.misses  # the prompt threshold keeps the answers
+    assert (
+        gated.unanswerable_with_hits == 0
+    )  # and drops everything for the other tenant's questions

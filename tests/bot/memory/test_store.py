@@ -113,6 +113,13 @@ async def test_min_score_drops_unrelated_passages(store: MemoryStore) -> None:
     assert await store.search(A, "who acknowledges pages on call", min_score=0.3)
 
 
+async def test_exact_identifier_survives_the_threshold(store: MemoryStore) -> None:
+    await store.ingest(A, "dr.md", "Decision DR-17 moved billing off MySQL after the audit.")
+    await store.ingest(A, "other.md", "Decision records are kept in the wiki.")
+    [hit] = await store.search(A, "DR-17", min_score=0.9)
+    assert hit.meta["name"] == "dr.md"
+
+
 async def test_forget_document_deletes_vectors_and_keywords(store: MemoryStore) -> None:
     info = await store.ingest(A, "handbook.md", HANDBOOK)
     await store.remember_turn(A, "room-1", "Ana", 1, "PostgreSQL is great.")
