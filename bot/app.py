@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.catalog import PersonaCatalog
 from bot.clock import Clock, SystemClock
@@ -16,6 +17,9 @@ from bot.orchestrator import Orchestrator, Recall
 from bot.pacing import TurnScheduler
 from bot.rooms import RoomSettings
 from bot.tasks import TaskOwner
+
+if TYPE_CHECKING:
+    from bot.memory.interface import Memory
 from personas.cards import load_dir
 from storage.db import Database
 from storage.store import Store
@@ -36,6 +40,7 @@ class Services:
     scheduler: TurnScheduler
     clock: Clock
     tasks: TaskOwner
+    memory: Memory | None = None
 
 
 def make_gateway(settings: Settings) -> LLM:
@@ -71,13 +76,15 @@ async def build_services(
     clock: Clock | None = None,
     llm: LLM | None = None,
     scheduler: TurnScheduler | None = None,
-    memory: Recall | None = None,
+    memory: Memory | None = None,
 ) -> AsyncIterator[Services]:
     """Open the database, build the core, start the scheduler; close it all on exit."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_url)
     await db.migrate()
     store = Store.on(db)
+    if memory is None and settings.memory_enabled:
+        memory = await open_memory(settings)
     services = _wire(
         settings,
         store,
@@ -95,7 +102,19 @@ async def build_services(
     finally:
         await services.scheduler.shutdown()
         await services.tasks.close()
+        if services.memory is not None:
+            await services.memory.close()
         await db.close()
+
+
+async def open_memory(settings: Settings) -> Memory:
+    """Open the Chroma-backed memory (embedded, or the server at CHIMERA_CHROMA_URL)."""
+    import asyncio
+
+    from bot.memory.factory import open_memory as open_store
+
+    # Loading Chroma and the embedding model takes a moment: keep the event loop free.
+    return await asyncio.to_thread(open_store, settings.memory_dir, settings.chroma_url)
 
 
 def _persistent_scheduler(settings: Settings) -> TurnScheduler:
@@ -110,7 +129,7 @@ def _wire(
     clock: Clock,
     llm: LLM,
     scheduler: TurnScheduler,
-    memory: Recall | None,
+    memory: Memory | None,
 ) -> Services:
     catalog = PersonaCatalog(load_dir(), store.catalog)
     orchestrator = Orchestrator(
@@ -122,12 +141,20 @@ def _wire(
         default_model=settings.model,
         history_turns=settings.history_turns,
         summary_budget=settings.summary_token_budget,
-        memory=memory,
+        memory=_recall(memory),
     )
     scheduler.handler = orchestrator.run_step
     commands = CommandHandler(
         store=store, catalog=catalog, orchestrator=orchestrator, defaults=room_defaults(settings)
     )
     return Services(
-        settings, store, catalog, llm, orchestrator, commands, scheduler, clock, TaskOwner()
+        settings, store, catalog, llm, orchestrator, commands, scheduler, clock, TaskOwner(), memory
     )
+
+
+def _recall(memory: Memory | None) -> Recall | None:
+    if memory is None:
+        return None
+    from bot.memory.recall import MemoryRecall
+
+    return MemoryRecall(memory)

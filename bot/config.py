@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
 
+    memory_enabled: bool = True
     chroma_url: str | None = None
     redis_url: str | None = None
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.clock import Clock
@@ -35,6 +36,28 @@ class Recall(Protocol):
     async def remember(self, room: Room, turn: Turn) -> None:
         """Keep a turn for later recall."""
         ...
+
+    async def remember_summary(self, room: Room, text: str, through_seq: int) -> None:
+        """Keep the summary of a room's older turns."""
+        ...
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """A persona's reply before it is stored: text, cost, model and the passages offered."""
+
+    text: str
+    usage: Usage
+    model: str
+    passages: tuple[Passage, ...] = ()
+
+    def footer(self) -> str:
+        """Return the line shown under the turn: the offline label and the sources cited."""
+        cited = [p for p in self.passages if f"[{p.n}]" in self.text]
+        parts = [OFFLINE_LABEL] if is_offline(self.model) else []
+        if cited:
+            parts.append("Sources: " + " · ".join(f"[{p.n}] {p.source}" for p in cited))
+        return " — ".join(parts)
 
 
 class RoomError(Exception):
@@ -170,16 +193,17 @@ class Orchestrator:
         if older_chars // 4 > self.summary_budget:
             room = await self._summarise(room, before=recent[0].seq)
         try:
-            text, usage, model = await self._speak(room, step, recent, cast)
+            spoken = await self._speak(room, step, recent, cast)
         except LLMError as exc:
             await self._model_failed(room, step.persona, exc)
             return
+        persona = step.persona
         turn = await self.store.rooms.append(
             room,
-            Turn(0, SpeakerKind.PERSONA, step.persona.id, step.persona.name, text, step.role),
-            usage,
+            Turn(0, SpeakerKind.PERSONA, persona.id, persona.name, spoken.text, step.role),
+            spoken.usage,
         )
-        await self._post_turn(room, step.persona, turn, model)
+        await self._post_turn(room, persona, turn, spoken.footer())
         self._schedule_after(room, turn)
 
     def _plan(self, room: Room, cast: dict[str, Persona], window: Sequence[Turn]) -> Step | None:
@@ -191,13 +215,13 @@ class Orchestrator:
 
     async def _speak(
         self, room: Room, step: Step, recent: Sequence[Turn], cast: dict[str, Persona]
-    ) -> tuple[str, Usage, str]:
+    ) -> Spoken:
         model = step.persona.model or self.model_for(room)
         others = [p.name for p in cast.values() if p.id != step.persona.id]
         passages = await self._passages(room, step, recent)
         request = build_request(room, step, recent, model=model, others=others, passages=passages)
         completion = await self.llm.complete(request)
-        return completion.text.strip(), completion.usage, model
+        return Spoken(completion.text.strip(), completion.usage, model, tuple(passages))
 
     async def _passages(self, room: Room, step: Step, recent: Sequence[Turn]) -> list[Passage]:
         if self.memory is None:
@@ -219,10 +243,11 @@ class Orchestrator:
             return room
         await self.store.rooms.set_summary(room.id, completion.text.strip(), older[-1].seq)
         await self.store.rooms.record_usage(room.id, completion.usage, "summary")
+        if self.memory is not None:
+            await self.memory.remember_summary(room, completion.text.strip(), older[-1].seq)
         return await self._reload(room)
 
-    async def _post_turn(self, room: Room, persona: Persona, turn: Turn, model: str) -> None:
-        footer = OFFLINE_LABEL if is_offline(model) else ""
+    async def _post_turn(self, room: Room, persona: Persona, turn: Turn, footer: str) -> None:
         post = TurnPost(persona, turn.content, turn.seq, tuple(TURN_VOTES), footer)
         posted = await self._deliver(room, post)
         refs = _refs(room, posted, turn.seq, persona.id)

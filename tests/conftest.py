@@ -15,6 +15,8 @@ from bot.pacing import ManualScheduler
 from tests.support import RecordingPlatform, ScriptedLLM
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# Most tests do not need Chroma and the embedding model; memory tests turn it on explicitly.
+os.environ.setdefault("CHIMERA_MEMORY_ENABLED", "false")
 
 
 @pytest.fixture
