@@ -13,6 +13,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands import CommandHandler
 from bot.completion import LLM
 from bot.config import Settings
+from bot.deliberation import Context, DeliberationCommands, Deliberations
 from bot.orchestrator import Orchestrator, Recall
 from bot.pacing import TurnScheduler
 from bot.rooms import RoomSettings
@@ -143,12 +144,21 @@ def _wire(
         summary_budget=settings.summary_token_budget,
         memory=_recall(memory),
     )
-    scheduler.handler = orchestrator.run_step
+    tasks = TaskOwner()
+    defaults = room_defaults(settings)
+    context = Context(store, catalog, orchestrator, llm, scheduler, clock, tasks, defaults)
+    deliberations = Deliberations(context)
+    # Consortium and compare rooms take their own scheduled steps; the rest go to the orchestrator.
+    scheduler.handler = deliberations.run_step
     commands = CommandHandler(
-        store=store, catalog=catalog, orchestrator=orchestrator, defaults=room_defaults(settings)
+        store=store,
+        catalog=catalog,
+        orchestrator=orchestrator,
+        defaults=defaults,
+        deliberation=DeliberationCommands(deliberations),
     )
     return Services(
-        settings, store, catalog, llm, orchestrator, commands, scheduler, clock, TaskOwner(), memory
+        settings, store, catalog, llm, orchestrator, commands, scheduler, clock, tasks, memory
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 MODES = ("chat", "debate", "consortium", "compare")
 SELECTIONS = ("natural", "round_robin", "random", "moderator")
 FORMATS = ("md", "json")
+RATED = ("persona", "model")
 
 
 class CommandError(ValueError):
@@ -58,6 +59,23 @@ _PERSONA_FIELDS = (
     Param("temperature", "float", "0–2", low=0, high=2),
 )
 
+_CONFIG_NAME = Param(
+    "name", help="configuration name: lowercase letters, digits, - or _", required=True
+)
+_CONSORTIUM_SETTINGS = (
+    Param(
+        "members", help="persona ids or models with optional counts: philosopher:2,openai/gpt-4o"
+    ),
+    Param("arbiter", help="model that synthesises the answers, e.g. openai/gpt-4o"),
+    Param("threshold", help="confidence that ends the iterations, 0–1 or a percentage"),
+    Param("min", "int", "fewest iterations (default 1)"),
+    Param("max", "int", "most iterations (default 3, at most 10)"),
+    Param("prompt", help="instructions for every member and the arbiter"),
+)
+_QUESTION = Param("question", help="what to ask", required=True)
+_CONFIG = Param("config", help="saved configuration to use (default: this channel's)")
+_CHART = Param("chart", "choice", "yes to attach a PNG chart", choices=("yes", "no"))
+
 _SPECS = (
     CommandSpec(
         "start",
@@ -65,7 +83,11 @@ _SPECS = (
         (
             Param("topic", help="what the personas talk about", required=True),
             Param("mode", "choice", "chat, debate, consortium or compare", choices=MODES),
-            Param("personas", "list", "comma-separated persona ids or names"),
+            Param(
+                "personas",
+                "list",
+                "comma-separated persona ids or names (consortium and compare: or model names)",
+            ),
             Param("turns", "int", "persona turns in chat mode (1–200)", low=1, high=200),
             Param(
                 "rounds", "int", "argument rounds per side in debate mode (1–10)", low=1, high=10
@@ -123,6 +145,59 @@ _SPECS = (
         manage=True,
         positional="id",
     ),
+    CommandSpec(
+        "consortium save",
+        "Save or change a consortium configuration (needs manage permission).",
+        (_CONFIG_NAME, *_CONSORTIUM_SETTINGS),
+        manage=True,
+        positional="name",
+    ),
+    CommandSpec("consortium list", "List the saved consortium configurations."),
+    CommandSpec(
+        "consortium show",
+        "Show one saved consortium configuration.",
+        (_CONFIG_NAME,),
+        positional="name",
+    ),
+    CommandSpec(
+        "consortium remove",
+        "Remove a saved consortium configuration (needs manage permission).",
+        (_CONFIG_NAME,),
+        manage=True,
+        positional="name",
+    ),
+    CommandSpec(
+        "consortium use",
+        "Make a saved configuration this channel's choice for ask; none resets it "
+        "(needs manage permission).",
+        (_CONFIG_NAME,),
+        manage=True,
+        positional="name",
+    ),
+    CommandSpec(
+        "consortium run",
+        "Run a consortium: consortium run [<name>] <question> (no name: the channel's).",
+        (_QUESTION, _CONFIG, _CHART),
+        positional="question",
+    ),
+    CommandSpec(
+        "consortium export",
+        "Export a consortium run's record as JSON (the run id is in its result).",
+        (Param("id", "int", "run id, shown when a run ends", required=True, low=1),),
+        positional="id",
+    ),
+    CommandSpec(
+        "ask",
+        "Ask the consortium: members answer, an arbiter synthesises (channel's configuration).",
+        (_QUESTION, _CONFIG, _CHART),
+        positional="question",
+    ),
+    CommandSpec(
+        "leaderboard",
+        "Show the compare-mode Elo leaderboard of personas or models.",
+        (Param("kind", "choice", "persona or model", choices=RATED), _CHART),
+        positional="kind",
+    ),
     CommandSpec("help", "Show the commands."),
 )
 
@@ -132,10 +207,7 @@ GROUPS = ("persona", "consortium", "memory")
 
 def parse_text(text: str) -> tuple[str, dict[str, str]]:
     """Parse `name [words…] [key=value | --key value …]` into a command name and arguments."""
-    try:
-        tokens = shlex.split(text.strip())
-    except ValueError as exc:
-        raise CommandError(f"could not read the command: {exc}") from None
+    tokens = _tokens(text.strip())
     if not tokens:
         return "help", {}
     name, tokens = _command_name(tokens)
@@ -143,6 +215,21 @@ def parse_text(text: str) -> tuple[str, dict[str, str]]:
     if spec is None:
         raise CommandError(f"unknown command '{name}'. Try `help`.")
     return name, _arguments(spec, tokens)
+
+
+def _tokens(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        error = exc
+    # An apostrophe in a question ("What's …?") is not a quote: retry with double quotes only.
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.quotes = '"'
+    try:
+        return list(lexer)
+    except ValueError:
+        raise CommandError(f"could not read the command: {error}") from None
 
 
 def _command_name(tokens: list[str]) -> tuple[str, list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.catalog import PersonaCatalog
 from bot.command_specs import COMMANDS, CommandError, help_text, parse_text, validate
@@ -16,6 +16,9 @@ from bot.platform import Attachment
 from bot.rooms import IllegalTransition, Mode, Room, RoomKey, RoomSettings, Selection
 from personas.cards import CardError, Persona
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.deliberation import DeliberationCommands
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +62,13 @@ class CommandHandler:
         catalog: PersonaCatalog,
         orchestrator: Orchestrator,
         defaults: RoomSettings,
+        deliberation: DeliberationCommands | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.orchestrator = orchestrator
         self.defaults = defaults
+        self.deliberation = deliberation
         self._handlers: dict[str, Handler] = {
             "start": self._start,
             "stop": self._stop,
@@ -80,6 +85,8 @@ class CommandHandler:
             "persona edit": self._persona_edit,
             "persona remove": self._persona_remove,
         }
+        if deliberation is not None:
+            self._handlers |= deliberation.handlers()
 
     parse_text = staticmethod(parse_text)
 
@@ -114,7 +121,9 @@ class CommandHandler:
             raise RoomError("a room is already running in this channel; `stop` it first")
         mode = Mode(args.get("mode", "chat"))
         if mode not in DEFAULT_CAST:
-            raise CommandError(f"{mode.value} mode is not available yet; use chat or debate")
+            if self.deliberation is None:
+                raise CommandError(f"{mode.value} mode is not available; use chat or debate")
+            return await self.deliberation.start(key, caller, mode, args)
         cast = await self._cast(key.tenant_id, mode, args.get("personas"))
         settings = self._settings(mode, args, cast)
         room = await self.store.rooms.create(
@@ -157,6 +166,8 @@ class CommandHandler:
         return settings
 
     async def _stop(self, key: RoomKey, caller: Caller, args: dict[str, Any]) -> Reply:
+        if self.deliberation and (reply := await self.deliberation.stop(key)):
+            return reply
         room = await self.orchestrator.stop(key)
         return Reply(f"Stopped “{room.topic}”. Results are posted.", ephemeral=False)
 
@@ -188,6 +199,8 @@ class CommandHandler:
         return Reply(f"“{room.topic}”", title="Status", fields=fields)
 
     async def _results(self, key: RoomKey, caller: Caller, args: dict[str, Any]) -> Reply:
+        if self.deliberation and (reply := await self.deliberation.results(key)):
+            return reply
         room = await self._latest(key)
         results = await self.orchestrator.results(room)
         notice = results.notice()
