@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -58,16 +58,26 @@ class PollStore:
         self, room_id: int, kind: str, subject: str, options: dict[str, str], refs: list[MessageRef]
     ) -> Poll:
         """Open a poll and bind it to the first of the posted messages, in one transaction."""
+        values = {
+            "room_id": room_id,
+            "kind": kind,
+            "subject": subject,
+            "options": options,
+            "state": "open",
+        }
+        # Core inserts: this runs on every turn, and the ORM's unit of work costs more than
+        # the two statements themselves.
         async with self.db.sessions.begin() as session:
-            row = PollRow(
-                room_id=room_id, kind=kind, subject=subject, options=options, state="open"
-            )
-            session.add(row)
-            await session.flush()
-            for index, ref in enumerate(refs):
-                fields = ref.__dict__ | {"poll_id": row.id if index == 0 else None}
-                session.add(PlatformMessageRow(**fields))
-            return _poll(row)
+            poll_id = (
+                await session.execute(insert(PollRow).values(values).returning(PollRow.id))
+            ).scalar_one()
+            rows = [
+                ref.__dict__ | {"poll_id": poll_id if i == 0 else None}
+                for i, ref in enumerate(refs)
+            ]
+            if rows:
+                await session.execute(insert(PlatformMessageRow), rows)
+        return Poll(poll_id, room_id, kind, subject, dict(options), True)
 
     async def get(self, poll_id: int) -> Poll | None:
         """Return a poll by id."""

@@ -115,13 +115,16 @@ class RoomStore:
                 await session.execute(insert(TurnRow).values(values).returning(TurnRow.id))
             ).scalar_one()
             if usage is not None:
-                session.add(usage_row(room.id, turn_id, usage, "turn"))
+                await session.execute(
+                    insert(UsageRow).values(usage_values(room.id, turn_id, usage))
+                )
             return stored
 
     async def record_usage(self, room_id: int, usage: Usage, purpose: str) -> None:
         """Store the usage of a call that did not produce a turn (summaries, picks)."""
         async with self.db.sessions.begin() as session:
-            session.add(usage_row(room_id, None, usage, purpose))
+            values = usage_values(room_id, None, usage, purpose)
+            await session.execute(insert(UsageRow).values(values))
 
     async def transcript(
         self, room_id: int, *, after: int = 0, last: int | None = None
@@ -179,18 +182,20 @@ async def ensure_tenant(session: Any, tenant_id: str, platform: str) -> None:
         await session.flush()
 
 
-def usage_row(room_id: int, turn_id: int | None, usage: Usage, purpose: str) -> UsageRow:
-    """Build a usage row from a call's usage."""
-    return UsageRow(
-        room_id=room_id,
-        turn_id=turn_id,
-        purpose=purpose,
-        model=usage.model,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-        cost_usd=usage.cost_usd,
-        latency_ms=usage.latency_ms,
-    )
+def usage_values(
+    room_id: int, turn_id: int | None, usage: Usage, purpose: str = "turn"
+) -> dict[str, Any]:
+    """Return the usage row's column values for a call's usage."""
+    return {
+        "room_id": room_id,
+        "turn_id": turn_id,
+        "purpose": purpose,
+        "model": usage.model,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "cost_usd": usage.cost_usd,
+        "latency_ms": usage.latency_ms,
+    }
 
 
 def _settings_json(settings: RoomSettings) -> dict[str, Any]:
