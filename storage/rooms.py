@@ -52,7 +52,7 @@ class RoomStore:
     async def get(self, room_id: int) -> Room | None:
         """Return a room by id."""
         async with self.db.sessions() as session:
-            row = await session.get(RoomRow, room_id)
+            row = await session.scalar(select(RoomRow).where(RoomRow.id == room_id))
             return to_room(row) if row else None
 
     async def current(self, key: RoomKey) -> Room | None:
