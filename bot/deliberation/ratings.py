@@ -68,12 +68,25 @@ def play_round(
     table: elo.Table, winners: Sequence[str], losers: Sequence[str]
 ) -> dict[str, elo.Rating]:
     """Return the table after tied winners draw and each winner beats every loser."""
-    after = dict(table)
+    games = [elo.record_win(table, winner, losers) for winner in winners]
     if len(winners) > 1:
-        after = elo.record_draw(after, winners)
-    for winner in winners:
-        after = elo.record_win(after, winner, losers)
-    return after
+        games.append(elo.record_draw(table, winners))
+    return _combine(table, games)
+
+
+def _combine(before: elo.Table, games: Sequence[elo.Table]) -> dict[str, elo.Rating]:
+    # Every game is scored from the ratings before the round, so the order does not matter.
+    combined = dict(before)
+    for game in games:
+        for name, after in game.items():
+            base, now = before.get(name, elo.Rating()), combined.get(name, elo.Rating())
+            combined[name] = elo.Rating(
+                now.rating + after.rating - base.rating,
+                now.wins + after.wins - base.wins,
+                now.losses + after.losses - base.losses,
+                now.draws + after.draws - base.draws,
+            )
+    return combined
 
 
 async def record_round(

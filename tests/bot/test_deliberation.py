@@ -1,0 +1,185 @@
+"""Consortium runs in a channel: answers posted as personas, syntheses, records, stop, restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from bot.app import Services
+from bot.clock import FakeClock
+from bot.completion import ChatRequest, Completion, LLMError
+from bot.rooms import Mode, RoomSettings, RoomState
+from tests.bot.deliberation_support import KEY, MEMBER, attach_logging, jury, say
+from tests.support import ScriptedLLM, run_until_quiet
+
+MEMBERS = ["The Philosopher", "The Scientist", "The Skeptic"]
+
+
+async def test_ask_posts_answers_then_each_synthesis_and_stores_the_record(
+    services: Services, llm: ScriptedLLM
+) -> None:
+    llm.script = jury
+    platform = attach_logging(services)
+    reply = await say(services, "ask What's the best database?", MEMBER)
+    assert not reply.error and reply.text.startswith("Consortium started on “What's the best")
+    await services.tasks.drain()
+    log = platform.log
+    turns = sorted(f"turn:{name}" for name in MEMBERS)
+    assert log[0] == "notice:Chimera consortium" and sorted(log[1:4]) == turns
+    assert log[4] == "notice:Synthesis" and sorted(log[5:8]) == turns
+    assert log[8:] == ["notice:Final synthesis", "notice:Consortium result"]
+    first = platform.turns[0]
+    assert first.text.endswith("\n\nConfidence: 70%")
+    assert "iteration 1 of 3" in first.footer and "offline demo model" in first.footer
+    synthesis = platform.titled("Synthesis")[0].text
+    assert synthesis.startswith("Synthesis, iteration 1 of 3 — ▰▰▰▰▰▰▱▱▱▱ 60%")
+    assert "Dissent: One member doubts it." in synthesis and "To refine: cost" in synthesis
+    assert "Synthesis 2" in platform.titled("Final synthesis")[0].text
+    result = platform.titled("Consortium result")[0]
+    assert result.text.startswith("Consensus reached after 2 iterations")
+    assert dict(result.fields)["Record"].startswith("run 1 — `consortium export 1`")
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.mode is Mode.CONSORTIUM and room.state is RoomState.FINISHED
+
+
+async def test_the_run_record_exports_as_json_with_the_required_fields(
+    services: Services, llm: ScriptedLLM
+) -> None:
+    llm.script = jury
+    await say(services, "ask Which queue should we use?")
+    await services.tasks.drain()
+    reply = await say(services, "consortium export 1", MEMBER)
+    assert reply.text == "Consortium run 1: “Which queue should we use?”."
+    attachment = reply.attachments[0]
+    assert attachment.filename == "consortium-run-1.json"
+    record = json.loads(attachment.data)
+    assert record["original_prompt"] == "Which queue should we use?"
+    assert len(record["model_responses"]) == 6
+    assert set(record["model_responses"][0]) >= {"model", "response", "confidence"}
+    assert record["model_responses"][0]["confidence"] == 0.7
+    assert set(record["synthesis"]) == {
+        "synthesis",
+        "confidence",
+        "analysis",
+        "dissent",
+        "needs_iteration",
+        "refinement_areas",
+    }
+    assert record["synthesis"]["confidence"] == 0.9
+    metadata = record["metadata"]
+    assert set(metadata) == {"models_used", "arbiter", "timestamp", "iteration_count"}
+    assert metadata["iteration_count"] == 2 and metadata["arbiter"] == "chimera/offline-demo"
+    call = record["usage"]["calls"][0]
+    assert set(call) >= {"prompt_tokens", "completion_tokens", "cost_usd", "latency_ms"}
+    other = await say(services, "consortium export 1", key=KEY.__class__("test", "guild-b", "x"))
+    assert other.error and "no consortium run 1" in other.text.lower()
+
+
+async def test_transcript_results_and_export_cover_a_consortium_room(
+    services: Services, llm: ScriptedLLM
+) -> None:
+    llm.script = jury
+    await say(services, "ask Tabs or spaces?")
+    await services.tasks.drain()
+    results = await say(services, "results", MEMBER)
+    assert results.text == "Synthesis 2"
+    assert dict(results.fields)["Outcome"].startswith("Consensus reached after 2 iterations")
+    markdown = (await say(services, "export md")).attachments[0].data.decode()
+    assert "**The Skeptic** (member)" in markdown and "**Arbiter** (synthesis)" in markdown
+
+
+async def test_consortium_run_by_name_posts_models_under_a_generic_identity_with_a_chart(
+    services: Services, llm: ScriptedLLM
+) -> None:
+    llm.script = jury
+    platform = attach_logging(services)
+    await say(
+        services, "consortium save team members=philosopher,openai/model-x arbiter=openai/arb"
+    )
+    reply = await say(services, "consortium run team Should we ship on Friday? chart=yes", MEMBER)
+    assert "with philosopher and openai/model-x" in reply.text
+    await services.tasks.drain()
+    model_posts = [post for post in platform.turns if post.persona.id == "openai/model-x"]
+    assert model_posts and model_posts[0].persona.emoji == "🧠"
+    assert model_posts[0].persona.name == "openai/model-x"
+    assert {r.model for r in llm.requests if r.hints.get("task") == "arbiter"} == {"openai/arb"}
+    philosopher = next(r for r in llm.requests if (r.hints.get("persona") or {}).get("id"))
+    assert philosopher.model == services.settings.model
+    assert philosopher.hints["question"] == "Should we ship on Friday?"
+    chart = platform.titled("Consortium result")[0].attachments[0]
+    assert chart.content_type == "image/png" and chart.data.startswith(b"\x89PNG")
+
+
+async def test_start_in_consortium_mode_uses_the_personas_given(
+    services: Services, llm: ScriptedLLM
+) -> None:
+    llm.script = jury
+    platform = attach_logging(services)
+    reply = await say(
+        services, 'start Is Rust worth it? mode=consortium personas="poet,The Critic"'
+    )
+    assert not reply.error and "with poet and critic" in reply.text
+    await services.tasks.drain()
+    assert {post.persona.id for post in platform.turns} == {"poet", "critic"}
+
+
+async def test_a_busy_channel_and_an_unknown_configuration_are_refused(
+    services: Services, llm: ScriptedLLM
+) -> None:
+    assert not (await say(services, "start Cats or dogs?")).error
+    reply = await say(services, "ask Why?", MEMBER)
+    assert reply.error and "already running" in reply.text
+    reply = await say(services, "consortium run Why? config=nope", MEMBER)
+    assert reply.error and "No saved configuration 'nope'" in reply.text
+
+
+async def test_a_failed_arbiter_is_posted_and_the_room_finishes(
+    services: Services, llm: ScriptedLLM
+) -> None:
+    def broken_arbiter(request: ChatRequest) -> str:
+        if request.hints.get("task") == "arbiter":
+            raise LLMError(request.model, "server error 500")
+        return jury(request)
+
+    llm.script = broken_arbiter
+    platform = attach_logging(services)
+    await say(services, "ask Will it rain?")
+    await services.tasks.drain()
+    failed = platform.titled("Consortium failed")[0].text
+    assert "arbiter chimera/offline-demo failed in iteration 1: server error 500" in failed
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.FINISHED
+    assert (await services.store.rooms.current(KEY)) is None
+
+
+async def test_stop_cancels_a_running_consortium(services: Services, llm: ScriptedLLM) -> None:
+    llm.script = jury
+    gate = asyncio.Event()
+    answer = llm.complete
+
+    async def gated(request: ChatRequest) -> Completion:
+        await gate.wait()
+        return await answer(request)
+
+    llm.complete = gated  # type: ignore[method-assign]
+    platform = attach_logging(services)
+    await say(services, "ask Slow question?")
+    await asyncio.sleep(0)
+    assert services.tasks.running == 1
+    reply = await say(services, "stop")
+    assert reply.text == "Stopped “Slow question?”." and not reply.ephemeral
+    assert services.tasks.running == 0
+    assert platform.titled("Consortium stopped") and not platform.turns
+    assert (await services.store.rooms.current(KEY)) is None
+
+
+async def test_a_run_lost_in_a_restart_is_closed_with_a_notice(
+    services: Services, clock: FakeClock
+) -> None:
+    platform = attach_logging(services)
+    room = await services.store.rooms.create(KEY, Mode.CONSORTIUM, "Lost?", (), RoomSettings())
+    await services.store.rooms.set_state(room.id, RoomState.RUNNING)
+    assert await services.orchestrator.recover() == 1
+    await run_until_quiet(services, clock)
+    assert platform.titled("Consortium interrupted")
+    assert (await services.store.rooms.current(KEY)) is None

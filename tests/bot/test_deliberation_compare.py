@@ -1,0 +1,125 @@
+"""Compare rounds: answers side by side, reaction votes, Elo per persona and model, leaderboard."""
+
+from __future__ import annotations
+
+from bot import elo
+from bot.app import Services
+from bot.clock import FakeClock
+from bot.deliberation.ratings import play_round
+from bot.rooms import Mode, RoomState
+from tests.bot.deliberation_support import KEY, MEMBER, LoggingPlatform, attach_logging, say
+from tests.support import run_until_quiet
+
+START = "start Name a colour mode=compare personas=philosopher,comedian,openai/model-x"
+
+
+async def vote(services: Services, platform: LoggingPlatform, name: str, user: str) -> bool:
+    message_id = platform.ids[name]
+    return await services.orchestrator.on_reaction("test", message_id, user, "👍", added=True)
+
+
+async def test_compare_posts_answers_with_polls_and_opens_voting(services: Services) -> None:
+    platform = attach_logging(services)
+    reply = await say(services, START)
+    assert reply.text == (
+        "Comparing The Philosopher, The Comedian and openai/model-x on “Name a colour”. "
+        "Vote with 👍."
+    )
+    await services.tasks.drain()
+    assert sorted(platform.ids) == ["The Comedian", "The Philosopher", "openai/model-x"]
+    assert all(post.vote_emoji == ("👍",) for post in platform.turns)
+    assert platform.log[0] == "notice:Chimera compare"
+    assert platform.log[-1] == "notice:Vote for the best answer"
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.mode is Mode.COMPARE and room.state is RoomState.VOTING
+    pending = services.scheduler.pending(room.id)
+    assert pending is not None and pending[1] == "close_vote"
+
+
+async def test_votes_pick_the_winner_and_update_elo_per_persona_and_model(
+    services: Services, clock: FakeClock
+) -> None:
+    platform = attach_logging(services)
+    await say(services, START)
+    await services.tasks.drain()
+    assert await vote(services, platform, "The Comedian", "u1")
+    assert await vote(services, platform, "The Comedian", "u2")
+    assert await vote(services, platform, "openai/model-x", "u3")
+    tally = await say(services, "results", MEMBER)
+    assert dict(tally.fields)["The Comedian"] == "2 👍" and tally.text.startswith("Votes so far")
+    await run_until_quiet(services, clock)
+    result = platform.titled("Compare results")[0]
+    assert result.text == (
+        "Results for “Name a colour” — Winner: The Comedian with 2 👍 (voting closed)."
+    )
+    rows = dict(result.fields)
+    assert rows["The Comedian"] == "2 👍 · Elo 1500 → 1516"
+    assert rows["The Philosopher"] == "0 👍 · Elo 1500 → 1484"
+    assert rows["openai/model-x"] == "1 👍 · Elo 1500 → 1484"
+    personas = await services.store.records.ratings(KEY.tenant_id, "persona")
+    assert [(r.subject, r.wins, r.losses) for r in personas] == [
+        ("comedian", 1, 0),
+        ("philosopher", 0, 1),
+    ]
+    models = await services.store.records.ratings(KEY.tenant_id, "model")
+    assert [(r.subject, r.wins, r.losses) for r in models] == [
+        ("chimera/offline-demo", 1, 0),
+        ("openai/model-x", 0, 1),
+    ]
+    assert not await vote(services, platform, "The Philosopher", "u4")  # the polls are closed
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.FINISHED
+
+
+async def test_leaderboard_shows_the_table_and_a_chart(
+    services: Services, clock: FakeClock
+) -> None:
+    empty = await say(services, "leaderboard", MEMBER)
+    assert empty.text.startswith("No persona has been rated yet")
+    platform = attach_logging(services)
+    await say(services, START)
+    await services.tasks.drain()
+    await vote(services, platform, "The Philosopher", "u1")
+    await run_until_quiet(services, clock)
+    board = await say(services, "leaderboard", MEMBER)
+    assert board.title == "Persona leaderboard" and not board.attachments
+    assert [label for label, _ in board.fields] == ["1. 🦉 The Philosopher", "2. 🎭 The Comedian"]
+    assert board.fields[0][1] == "1516 · 1W 0L"
+    charted = await say(services, "leaderboard model chart=yes", MEMBER)
+    assert [label for label, _ in charted.fields] == [
+        "1. chimera/offline-demo",
+        "2. openai/model-x",
+    ]
+    chart = charted.attachments[0]
+    assert chart.filename == "leaderboard-model.png" and chart.data.startswith(b"\x89PNG")
+    other = await say(services, "leaderboard", key=KEY.__class__("test", "guild-b", "general"))
+    assert other.text.startswith("No persona has been rated yet")
+
+
+async def test_stop_closes_the_round_at_once_without_votes(services: Services) -> None:
+    platform = attach_logging(services)
+    await say(services, START)
+    await services.tasks.drain()
+    reply = await say(services, "stop")
+    assert reply.text == "Stopped “Name a colour”."
+    result = platform.titled("Compare results")[0]
+    assert "No votes, so the ratings stay as they were (stopped)" in result.text
+    assert await services.store.records.ratings(KEY.tenant_id, "persona") == []
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.FINISHED
+    assert services.scheduler.pending(room.id) is None
+
+
+async def test_compare_needs_two_known_contestants(services: Services) -> None:
+    reply = await say(services, "start X mode=compare personas=poet,poet")
+    assert reply.error and "at least two different personas or models" in reply.text
+    reply = await say(services, "start X mode=compare personas=poet,nobody")
+    assert reply.error and "Unknown persona 'nobody'" in reply.text
+    assert (await services.store.rooms.latest(KEY)) is None
+
+
+async def test_a_tie_is_a_draw_between_the_leaders_who_each_beat_the_rest() -> None:
+    table = play_round({}, ["a", "b"], ["c"])
+    assert table["a"].draws == 1 and table["a"].wins == 1
+    assert table["a"].rating == table["b"].rating > elo.DEFAULT_RATING > table["c"].rating
+    assert table["c"].losses == 2
