@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.app import Services
 from bot.clock import FakeClock
 from bot.completion import ChatRequest, Completion, LLMError, Usage
+from bot.offline_model import compose
 from bot.pacing import ManualScheduler
 from bot.platform import Notice, Posted, TurnPost
 from bot.rooms import Room
@@ -83,3 +84,23 @@ async def run_until_quiet(services: Services, clock: FakeClock, max_steps: int =
             clock.advance((due - clock.now()).total_seconds())
         steps += await scheduler.run_due(clock.now())
     return steps
+
+
+class LinesThenOfflineLLM:
+    """A model for adapter tests: scripted lines first, then the offline demo writer."""
+
+    def __init__(self) -> None:
+        self.script: list[str] = []
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        """Return the next scripted line, or what the offline model would write."""
+        if self.script and request.hints.get("task") != "summary":
+            text = self.script.pop(0)
+        else:
+            messages = [m.as_dict() for m in request.messages]
+            text = compose(request.hints, messages, request.seed)
+        return Completion(text, Usage(request.model, 1, 1, None, 0.0))
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[str | Completion]:
+        """Yield the whole completion at once."""
+        yield await self.complete(request)

@@ -16,12 +16,11 @@ import yarl
 from adapters.discord import DiscordAdapter
 from bot.app import Services, build_services
 from bot.clock import FakeClock
-from bot.completion import ChatRequest, Completion, Usage
 from bot.config import Settings
-from bot.offline_model import compose
 from bot.pacing import ManualScheduler
 from bot.rooms import RoomKey
 from tests.fakes.discord_server import MANAGE_CHANNELS, FakeDiscord, Guild
+from tests.support import LinesThenOfflineLLM as ScriptedLLM
 
 
 @dataclass
@@ -67,26 +66,6 @@ def point_discord_at(fake: FakeDiscord) -> None:
     """Point discord.py's REST base and gateway at the fake."""
     discord.http.Route.BASE = fake.api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
-
-
-class ScriptedLLM:
-    """A model for tests: scripted lines first, then the offline demo writer (no litellm)."""
-
-    def __init__(self) -> None:
-        self.script: list[str] = []
-
-    async def complete(self, request: ChatRequest) -> Completion:
-        """Return the next scripted line, or what the offline model would write."""
-        if self.script and request.hints.get("task") != "summary":
-            text = self.script.pop(0)
-        else:
-            messages = [m.as_dict() for m in request.messages]
-            text = compose(request.hints, messages, request.seed)
-        return Completion(text, Usage(request.model, 1, 1, None, 0.0))
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[str | Completion]:
-        """Yield the whole completion at once."""
-        yield await self.complete(request)
 
 
 @dataclass

@@ -20,37 +20,16 @@ from slack_sdk.signature import SignatureVerifier
 from adapters.slack import SlackAdapter
 from bot.app import Services, build_services
 from bot.clock import FakeClock
-from bot.completion import ChatRequest, Completion, Usage
 from bot.config import Settings
-from bot.offline_model import compose
 from bot.pacing import ManualScheduler
 from bot.rooms import Room, RoomKey
 from bot.web import WebServer
 from tests.fakes.slack_api import Call, FakeSlack, Message
+from tests.support import LinesThenOfflineLLM as ScriptedLLM
 
 SECRET = "test-signing-secret"
 CHANNEL = "C0CHAT"
 ALLOWLISTED = "UALLOW"
-
-
-class ScriptedLLM:
-    """A model for tests: scripted lines first, then the offline demo writer (no litellm)."""
-
-    def __init__(self) -> None:
-        self.script: list[str] = []
-
-    async def complete(self, request: ChatRequest) -> Completion:
-        """Return the next scripted line, or what the offline model would write."""
-        if self.script and request.hints.get("task") != "summary":
-            text = self.script.pop(0)
-        else:
-            messages = [m.as_dict() for m in request.messages]
-            text = compose(request.hints, messages, request.seed)
-        return Completion(text, Usage(request.model, 1, 1, None, 0.0))
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[str | Completion]:
-        """Yield the whole completion at once."""
-        yield await self.complete(request)
 
 
 @dataclass
