@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run a paced conversation in the terminal")
     demo.add_argument("topic", nargs="?", default=DEFAULT_TOPIC)
-    demo.add_argument("--mode", choices=("chat", "debate"), default="chat")
+    demo.add_argument("--mode", choices=("chat", "debate", "consortium", "compare"), default="chat")
     demo.add_argument("--personas", help="comma-separated persona ids, e.g. poet,skeptic,comedian")
     demo.add_argument("--turns", type=int, help="persona turns (chat) / total turns (debate)")
     demo.add_argument("--pace", type=float, help="seconds between turns (default from settings)")
@@ -38,6 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=argparse.REMAINDER,
         help='e.g. list | show poet | create pirate name="The Pirate" bio="…"',
     )
+    consortium = sub.add_parser(
+        "consortium", help="save, list, show, remove, use, run or export consortium setups"
+    )
+    consortium.add_argument(
+        "words",
+        nargs=argparse.REMAINDER,
+        help='e.g. list | save team members=philosopher:2,openai/gpt-4o-mini | run team "Why?"',
+    )
+    ask = sub.add_parser("ask", help="ask a consortium a question in the terminal")
+    ask.add_argument("words", nargs=argparse.REMAINDER, help='e.g. "Why?" config=team chart=yes')
+    board = sub.add_parser("leaderboard", help="show the compare-mode Elo leaderboard")
+    board.add_argument("words", nargs=argparse.REMAINDER, help="e.g. model chart=yes")
     sub.add_parser("serve", help="run the Discord and/or Slack adapters")
     discord = sub.add_parser("discord", help="Discord set-up helpers")
     discord.add_argument("action", choices=("invite-url",))
@@ -133,6 +145,52 @@ async def _persona(settings: Any, args: argparse.Namespace) -> int:
     return 1 if reply.error else 0
 
 
+async def _consortium(settings: Any, args: argparse.Namespace) -> int:
+    return await _in_console(settings, ["consortium", *(args.words or ["list"])])
+
+
+async def _ask(settings: Any, args: argparse.Namespace) -> int:
+    return await _in_console(settings, ["ask", *args.words])
+
+
+async def _leaderboard(settings: Any, args: argparse.Namespace) -> int:
+    return await _in_console(settings, ["leaderboard", *args.words])
+
+
+async def _in_console(settings: Any, words: list[str]) -> int:
+    """Run one command in the terminal room and wait for what it started to finish."""
+    import getpass
+    import shlex
+
+    from adapters.console.room import ConsolePlatform
+    from bot.app import build_services
+    from bot.commands import Caller
+    from bot.rooms import RoomKey
+
+    user = getpass.getuser() or "you"
+    key = RoomKey("console", user, "terminal")
+    async with build_services(settings) as services:
+        services.orchestrator.attach(ConsolePlatform())
+        text = " ".join(shlex.quote(word) for word in words)
+        reply = await services.commands.run_text(key, Caller(user, user, True), text)
+        _print_reply(reply)
+        while services.tasks.running:  # a run posts its answers as they come
+            await services.tasks.drain(60.0)
+    return 1 if reply.error else 0
+
+
+def _print_reply(reply: Any) -> None:
+    print(reply.text, file=sys.stderr if reply.error else sys.stdout)
+    for label, value in reply.fields:
+        print(f"  {label}: {value}")
+    for attachment in reply.attachments:
+        if attachment.content_type.startswith(("text/", "application/json")):
+            print(attachment.data.decode("utf-8"))
+        else:
+            Path(attachment.filename).write_bytes(attachment.data)
+            print(f"wrote {attachment.filename}")
+
+
 async def _serve(settings: Any, args: argparse.Namespace) -> int:
     from bot.serve import serve
 
@@ -155,6 +213,9 @@ _HANDLERS = {
     "export": _export,
     "db": _db,
     "persona": _persona,
+    "consortium": _consortium,
+    "ask": _ask,
+    "leaderboard": _leaderboard,
     "serve": _serve,
     "discord": _discord,
 }

@@ -138,10 +138,9 @@ class DeliberationCommands:
         personas = await self.ctx.personas(key.tenant_id)
         chart = None
         if table and args.get("chart") == "yes":
-            names = [display_name(kind, row.name, {}) for row in table]
-            if kind == "persona":
-                names = [personas[n].name if n in personas else n for n in names]
-            title = f"{kind.title()} leaderboard"
+            # Plain names: the chart's font has no emoji.
+            names = [display_name(kind, row.name, personas, emoji=False) for row in table]
             ratings = [row.rating for row in table]
+            title = f"{kind.title()} leaderboard"
             chart = await asyncio.to_thread(ratings_chart, names, ratings, title=title)
         return leaderboard_reply(kind, table, personas, chart)

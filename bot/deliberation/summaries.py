@@ -77,10 +77,14 @@ def leaderboard_reply(
     return Reply(text, title=f"{kind.title()} leaderboard", fields=fields, attachments=files)
 
 
-def display_name(kind: str, subject: str, personas: Mapping[str, Persona]) -> str:
+def display_name(
+    kind: str, subject: str, personas: Mapping[str, Persona], *, emoji: bool = True
+) -> str:
     """Return how a rated subject is shown (a persona's emoji and name, else the id)."""
     persona = personas.get(subject) if kind == "persona" else None
-    return f"{persona.emoji} {persona.name}" if persona else subject
+    if persona is None:
+        return subject
+    return f"{persona.emoji} {persona.name}" if emoji else persona.name
 
 
 def _record(row: elo.Standing) -> str:
