@@ -14,6 +14,7 @@ from bot.commands import CommandHandler
 from bot.completion import LLM
 from bot.config import Settings
 from bot.deliberation import Context, DeliberationCommands, Deliberations
+from bot.memory_commands import MemoryCommands
 from bot.orchestrator import Orchestrator, Recall
 from bot.pacing import TurnScheduler
 from bot.rooms import RoomSettings
@@ -156,6 +157,7 @@ def _wire(
         orchestrator=orchestrator,
         defaults=defaults,
         deliberation=DeliberationCommands(deliberations),
+        memory_commands=MemoryCommands(memory, clock),
     )
     return Services(
         settings, store, catalog, llm, orchestrator, commands, scheduler, clock, tasks, memory

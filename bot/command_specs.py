@@ -22,7 +22,7 @@ class Param:
     """One command parameter."""
 
     name: str
-    kind: str = "str"  # str | int | float | choice | list
+    kind: str = "str"  # str | int | float | choice | list | file (bytes of an upload)
     help: str = ""
     required: bool = False
     choices: tuple[str, ...] = ()
@@ -75,6 +75,8 @@ _CONSORTIUM_SETTINGS = (
 _QUESTION = Param("question", help="what to ask", required=True)
 _CONFIG = Param("config", help="saved configuration to use (default: this channel's)")
 _CHART = Param("chart", "choice", "yes to attach a PNG chart", choices=("yes", "no"))
+_DOC_FORMATS = ("text", "markdown", "html", "pdf")
+_FORGET = ("document", "room", "all")
 
 _SPECS = (
     CommandSpec(
@@ -198,6 +200,40 @@ _SPECS = (
         (Param("kind", "choice", "persona or model", choices=RATED), _CHART),
         positional="kind",
     ),
+    CommandSpec(
+        "ingest",
+        "Add a document (text, Markdown, HTML or PDF) to memory: attach it or give its URL.",
+        (
+            Param("source", help="http(s) URL, Slack file link or id; a file path in the terminal"),
+            Param("data", "file", "the document, as an attached file"),
+            Param("name", help="the name to cite it by (default: the file's name)"),
+            Param("format", "choice", "default: from the name or content", choices=_DOC_FORMATS),
+        ),
+        manage=True,
+        positional="source",
+    ),
+    CommandSpec("memory list", "List the documents in memory, with their ids."),
+    CommandSpec(
+        "memory search",
+        "Search memory: the best passages with their sources and scores.",
+        (
+            Param("query", help="what to look for", required=True),
+            Param("limit", "int", "how many passages (1–10)", low=1, high=10),
+        ),
+        positional="query",
+    ),
+    CommandSpec("memory stats", "Show how much memory holds."),
+    CommandSpec(
+        "memory forget",
+        "Forget a document, this channel's conversations, or everything (asks to confirm).",
+        (
+            Param("what", "choice", "document, room (this channel) or all", choices=_FORGET),
+            Param("document", help="document id or name (see memory list)"),
+            Param("confirm", "choice", "yes to delete", choices=("yes", "no")),
+        ),
+        manage=True,
+        positional="what",
+    ),
     CommandSpec("help", "Show the commands."),
 )
 
@@ -279,6 +315,8 @@ def validate(spec: CommandSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _convert(spec: CommandSpec, param: Param, value: Any) -> Any:
+    if param.kind == "file":
+        return value if isinstance(value, bytes) else str(value).encode()
     text = str(value).strip()
     if param.kind == "choice":
         if text.lower() not in param.choices:

@@ -13,12 +13,14 @@ from bot.export import to_json, to_markdown
 from bot.modes import CastError, assign_debate, debate_length
 from bot.orchestrator import Orchestrator, RoomError
 from bot.platform import Attachment
+from bot.progress import Progress, reporting
 from bot.rooms import IllegalTransition, Mode, Room, RoomKey, RoomSettings, Selection
 from personas.cards import CardError, Persona
 from storage.store import Store
 
 if TYPE_CHECKING:
     from bot.deliberation import DeliberationCommands
+    from bot.memory_commands import MemoryCommands
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ class CommandHandler:
         orchestrator: Orchestrator,
         defaults: RoomSettings,
         deliberation: DeliberationCommands | None = None,
+        memory_commands: MemoryCommands | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -87,19 +90,31 @@ class CommandHandler:
         }
         if deliberation is not None:
             self._handlers |= deliberation.handlers()
+        if memory_commands is not None:
+            self._handlers |= memory_commands.handlers()
 
     parse_text = staticmethod(parse_text)
 
-    async def run_text(self, key: RoomKey, caller: Caller, text: str) -> Reply:
+    async def run_text(
+        self, key: RoomKey, caller: Caller, text: str, *, progress: Progress | None = None
+    ) -> Reply:
         """Parse a text command (Slack, console) and run it."""
         try:
             name, args = parse_text(text)
         except CommandError as exc:
             return Reply(str(exc), error=True)
-        return await self.run(key, caller, name, args)
+        return await self.run(key, caller, name, args, progress=progress)
 
-    async def run(self, key: RoomKey, caller: Caller, name: str, args: Mapping[str, Any]) -> Reply:
-        """Run one command; every problem becomes an error reply saying what to fix."""
+    async def run(
+        self,
+        key: RoomKey,
+        caller: Caller,
+        name: str,
+        args: Mapping[str, Any],
+        *,
+        progress: Progress | None = None,
+    ) -> Reply:
+        """Run one command (`progress` hears how a long one goes); problems become error replies."""
         spec = COMMANDS.get(name)
         if spec is None or name not in self._handlers:
             return Reply(f"Unknown command '{name}'. Try `help`.", error=True)
@@ -110,7 +125,8 @@ class CommandHandler:
                 error=True,
             )
         try:
-            return await self._handlers[name](key, caller, validate(spec, args))
+            with reporting(progress):
+                return await self._handlers[name](key, caller, validate(spec, args))
         except (CommandError, RoomError, IllegalTransition, CardError, CastError) as exc:
             return Reply(_sentence(str(exc)), error=True)
 

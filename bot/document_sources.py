@@ -1,0 +1,104 @@
+"""Where a document to ingest comes from: an upload, a local file (terminal only), or a URL."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+import aiohttp
+
+MAX_BYTES = 25 * 1024 * 1024
+FETCH_TIMEOUT_S = 30.0
+_FORMATS = {
+    "application/pdf": "pdf",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/markdown": "markdown",
+    "text/x-markdown": "markdown",
+    "text/plain": "text",
+}
+
+
+class SourceError(ValueError):
+    """A document cannot be fetched or read; the message says why."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """The bytes of a document, its name, where it came from and, if known, its format."""
+
+    name: str
+    data: bytes
+    source: str
+    format: str | None = None
+
+
+def is_url(text: str) -> bool:
+    """Tell whether `text` is an http(s) URL."""
+    parts = urlsplit(text.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def format_of(content_type: str) -> str | None:
+    """Return the document format a Content-Type names, or None to guess from the content."""
+    return _FORMATS.get(content_type.split(";")[0].strip().lower())
+
+
+async def read_path(path: str, *, max_bytes: int = MAX_BYTES) -> Document:
+    """Read a local file (in a worker thread)."""
+    return await asyncio.to_thread(_read_file, path, max_bytes)
+
+
+def _read_file(path: str, max_bytes: int) -> Document:
+    file = Path(path).expanduser()
+    try:
+        size = file.stat().st_size
+        if size > max_bytes:
+            raise SourceError(f"{file.name} is {_mb(size)}; the limit is {_mb(max_bytes)}")
+        return Document(file.name, file.read_bytes(), str(file.resolve()))
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+async def fetch_url(
+    url: str, *, max_bytes: int = MAX_BYTES, timeout_s: float = FETCH_TIMEOUT_S
+) -> Document:
+    """Download a document over http(s), refusing one larger than `max_bytes`."""
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(url) as response,
+        ):
+            if response.status != 200:
+                raise SourceError(f"{url} answered HTTP {response.status}")
+            data = await _read_limited(response, max_bytes)
+            kind = format_of(response.headers.get("Content-Type", ""))
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise SourceError(f"cannot download {url}: {exc or type(exc).__name__}") from None
+    return Document(name_of(url), data, url, kind)
+
+
+async def _read_limited(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    if (response.content_length or 0) > max_bytes:
+        size = _mb(response.content_length or 0)
+        raise SourceError(f"the document is {size}; the limit is {_mb(max_bytes)}")
+    data = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > max_bytes:
+            raise SourceError(f"the document is larger than {_mb(max_bytes)}")
+    return bytes(data)
+
+
+def name_of(url: str) -> str:
+    """Return a document name for a URL: its last path segment, else its host."""
+    parts = urlsplit(url)
+    last = unquote(PurePosixPath(parts.path).name)
+    return last or parts.netloc
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
