@@ -190,7 +190,7 @@ _SPECS = (
     ),
     CommandSpec(
         "ask",
-        "Ask the consortium: members answer, an arbiter synthesises (channel's configuration).",
+        "Ask a consortium: the channel's configuration, else one named default, else built-in.",
         (_QUESTION, _CONFIG, _CHART),
         positional="question",
     ),

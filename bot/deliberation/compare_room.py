@@ -19,7 +19,7 @@ from bot.deliberation.context import Context
 from bot.deliberation.identity import model_footer, seat_persona
 from bot.deliberation.ratings import Contestant, RatingChange, record_round
 from bot.pacing import due_at
-from bot.platform import Notice, TurnPost, join_names
+from bot.platform import Notice, Posted, TurnPost, join_names
 from bot.results import VOTE_UP
 from bot.rooms import Mode, Room, RoomKey, RoomState, SpeakerKind, Turn
 from storage.polls import MessageRef
@@ -122,12 +122,7 @@ class CompareRooms:
         persona = seat_persona(seat.label, seat.model, seat.persona)
         post = TurnPost(persona, answer.text, turn.seq, (VOTE,), model_footer(seat.model))
         posted = await self.ctx.post_turn(room, post)
-        refs = [
-            MessageRef(
-                room.key.platform, message_id, room.id, turn.seq, contestant.persona_id, None
-            )
-            for message_id in posted.message_ids
-        ]
+        refs = _refs(room, posted, turn.seq, contestant.persona_id)
         subject = f"{contestant.key}#{turn.seq}"
         await self.ctx.store.polls.open_on(
             room.id, POLL_KIND, subject, {VOTE: contestant.key}, refs
@@ -143,6 +138,11 @@ class CompareRooms:
         await self.ctx.post_notice(room, Notice(text, title="Vote for the best answer"))
         due = due_at(self.ctx.clock.now(), window)
         self.ctx.scheduler.schedule(room.id, room.next_seq, "close_vote", due)
+
+
+def _refs(room: Room, posted: Posted, seq: int, persona_id: str | None) -> list[MessageRef]:
+    platform = room.key.platform
+    return [MessageRef(platform, mid, room.id, seq, persona_id, None) for mid in posted.message_ids]
 
 
 def contestants_of(room: Room) -> list[Contestant]:
