@@ -56,7 +56,7 @@ def _read_file(path: str, max_bytes: int) -> Document:
     try:
         size = file.stat().st_size
         if size > max_bytes:
-            raise SourceError(f"{file.name} is {_mb(size)}; the limit is {_mb(max_bytes)}")
+            raise SourceError(f"{file.name} is {_size(size)}; the limit is {_size(max_bytes)}")
         return Document(file.name, file.read_bytes(), str(file.resolve()))
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
@@ -73,7 +73,7 @@ async def fetch_url(
             session.get(url) as response,
         ):
             if response.status != 200:
-                raise SourceError(f"{url} answered HTTP {response.status}")
+                raise SourceError(f"downloading {url} failed: HTTP {response.status}")
             data = await _read_limited(response, max_bytes)
             kind = format_of(response.headers.get("Content-Type", ""))
     except (aiohttp.ClientError, TimeoutError) as exc:
@@ -83,13 +83,13 @@ async def fetch_url(
 
 async def _read_limited(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
     if (response.content_length or 0) > max_bytes:
-        size = _mb(response.content_length or 0)
-        raise SourceError(f"the document is {size}; the limit is {_mb(max_bytes)}")
+        size = _size(response.content_length or 0)
+        raise SourceError(f"the document is {size}; the limit is {_size(max_bytes)}")
     data = bytearray()
     async for chunk in response.content.iter_chunked(64 * 1024):
         data += chunk
         if len(data) > max_bytes:
-            raise SourceError(f"the document is larger than {_mb(max_bytes)}")
+            raise SourceError(f"the document is larger than {_size(max_bytes)}")
     return bytes(data)
 
 
@@ -100,5 +100,7 @@ def name_of(url: str) -> str:
     return last or parts.netloc
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"

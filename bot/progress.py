@@ -76,7 +76,7 @@ class Throttle:
         if self._last is not None:
             last_fraction, last_time = self._last
             waited = (now - last_time).total_seconds()
-            if fraction - last_fraction < self._step or waited < self._interval_s:
+            if fraction - last_fraction < self._step - 1e-9 or waited < self._interval_s:
                 return False
         self._last = (fraction, now)
         return True
