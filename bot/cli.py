@@ -50,6 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("words", nargs=argparse.REMAINDER, help='e.g. "Why?" config=team chart=yes')
     board = sub.add_parser("leaderboard", help="show the compare-mode Elo leaderboard")
     board.add_argument("words", nargs=argparse.REMAINDER, help="e.g. model chart=yes")
+    ingest = sub.add_parser("ingest", help="add a document (file or http(s) URL) to memory")
+    ingest.add_argument("source", help="a text, Markdown, HTML or PDF file, or an http(s) URL")
+    ingest.add_argument("--name", help="the name to cite it by (default: the file's name)")
+    ingest.add_argument("--format", choices=("text", "markdown", "html", "pdf"))
+    memory = sub.add_parser("memory", help="list, search, count or forget what memory holds")
+    memory.add_argument(
+        "words", nargs=argparse.REMAINDER, help='e.g. search "deploy days" | stats | forget all'
+    )
     sub.add_parser("serve", help="run the Discord and/or Slack adapters")
     discord = sub.add_parser("discord", help="Discord set-up helpers")
     discord.add_argument("action", choices=("invite-url",))
@@ -157,7 +165,19 @@ async def _leaderboard(settings: Any, args: argparse.Namespace) -> int:
     return await _in_console(settings, ["leaderboard", *args.words])
 
 
-async def _in_console(settings: Any, words: list[str]) -> int:
+async def _ingest(settings: Any, args: argparse.Namespace) -> int:
+    from adapters.console.progress import ProgressBar
+
+    options = [f"{key}={value}" for key in ("name", "format") if (value := getattr(args, key))]
+    with ProgressBar() as bar:
+        return await _in_console(settings, ["ingest", args.source, *options], progress=bar)
+
+
+async def _memory(settings: Any, args: argparse.Namespace) -> int:
+    return await _in_console(settings, ["memory", *(args.words or ["list"])])
+
+
+async def _in_console(settings: Any, words: list[str], progress: Any = None) -> int:
     """Run one command in the terminal room and wait for what it started to finish."""
     import getpass
     import shlex
@@ -172,7 +192,8 @@ async def _in_console(settings: Any, words: list[str]) -> int:
     async with build_services(settings) as services:
         services.orchestrator.attach(ConsolePlatform())
         text = " ".join(shlex.quote(word) for word in words)
-        reply = await services.commands.run_text(key, Caller(user, user, True), text)
+        caller = Caller(user, user, True)
+        reply = await services.commands.run_text(key, caller, text, progress=progress)
         _print_reply(reply)
         while services.tasks.running:  # a run posts its answers as they come
             await services.tasks.drain(60.0)
@@ -216,6 +237,8 @@ _HANDLERS = {
     "consortium": _consortium,
     "ask": _ask,
     "leaderboard": _leaderboard,
+    "ingest": _ingest,
+    "memory": _memory,
     "serve": _serve,
     "discord": _discord,
 }
