@@ -121,7 +121,7 @@ class MemoryCommands:
         if not documents:
             return Reply("No documents in memory yet. Add one with `ingest`.")
         fields = tuple((d.name, _document_line(d)) for d in documents)
-        return Reply(f"{len(documents)} document(s)", title="Documents in memory", fields=fields)
+        return Reply(_count(len(documents), "document"), title="Documents in memory", fields=fields)
 
     async def _search(self, key: RoomKey, caller: Caller, args: dict[str, Any]) -> Reply:
         query = args["query"]
@@ -137,10 +137,10 @@ class MemoryCommands:
         stats = await self._need().stats(key.tenant_id)
         counts = {str(kind): count for kind, count in stats.by_kind.items()}
         fields = (
-            ("Documents", f"{stats.documents} ({counts.get('document', 0)} passages)"),
+            ("Documents", f"{stats.documents} ({_passages(counts.get('document', 0))})"),
             *((label, str(counts.get(kind, 0))) for kind, label in _KINDS),
         )
-        text = f"{_owner(key).capitalize()} memory holds {stats.total} passages."
+        text = f"{_owner(key).capitalize()} memory holds {_passages(stats.total)}."
         return Reply(text, title="Memory", fields=fields)
 
     # -- forgetting --------------------------------------------------------------------------
@@ -167,7 +167,8 @@ class MemoryCommands:
         documents = await memory.documents(key.tenant_id)
         doc = _find_document(documents, wanted)
         return _Plan(
-            f"This deletes the document “{doc.name}” (id {doc.doc_id}): its {doc.chunks} passages.",
+            f"This deletes the document “{doc.name}” (id {doc.doc_id}): "
+            f"its {_passages(doc.chunks)}.",
             f"memory forget document={doc.doc_id}",
             f"“{doc.name}”",
             lambda: memory.forget_document(key.tenant_id, doc.doc_id),
@@ -186,10 +187,10 @@ class MemoryCommands:
     async def _forget_all(self, memory: Memory, key: RoomKey) -> _Plan:
         stats = await memory.stats(key.tenant_id)
         counts = {str(kind): count for kind, count in stats.by_kind.items()}
-        parts = [f"{stats.documents} document(s) ({counts.get('document', 0)} passages)"]
+        parts = [f"{_count(stats.documents, 'document')} ({_passages(counts.get('document', 0))})"]
         parts += [f"{counts.get(kind, 0)} {label.lower()}" for kind, label in _KINDS]
         return _Plan(
-            f"This deletes everything {_owner(key)} memory holds: {stats.total} passages — "
+            f"This deletes everything {_owner(key)} memory holds: {_passages(stats.total)} — "
             + ", ".join(parts)
             + ".",
             "memory forget all",
@@ -205,7 +206,7 @@ async def _confirmed(plan: _Plan, confirm: bool) -> Reply:
             f"To go ahead, run `{plan.command} confirm=yes`."
         )
     removed = await plan.run()
-    return Reply(f"Forgot {plan.subject}: {removed} passages deleted.", ephemeral=False)
+    return Reply(f"Forgot {plan.subject}: {_passages(removed)} deleted.", ephemeral=False)
 
 
 def _find_document(documents: list[DocumentInfo], wanted: str) -> DocumentInfo:
@@ -221,14 +222,14 @@ def _find_document(documents: list[DocumentInfo], wanted: str) -> DocumentInfo:
 
 def _ingested(key: RoomKey, info: DocumentInfo) -> str:
     return (
-        f"Added {info.name} to {_owner(key)} memory: {info.chunks} passages ({info.format}), "
-        f"id {info.doc_id}. Remove it with `memory forget document={info.doc_id}`."
+        f"Added {info.name} to {_owner(key)} memory: {_passages(info.chunks)} "
+        f"({info.format}), id {info.doc_id}. Remove it with `memory forget document={info.doc_id}`."
     )
 
 
 def _document_line(doc: DocumentInfo) -> str:
     source = "" if doc.source == doc.name else f" · from {doc.source}"
-    return f"id {doc.doc_id} · {doc.format} · {doc.chunks} passages{source}"
+    return f"id {doc.doc_id} · {doc.format} · {_passages(doc.chunks)}{source}"
 
 
 def _hit_field(n: int, hit: Hit) -> tuple[str, str]:
@@ -236,6 +237,14 @@ def _hit_field(n: int, hit: Hit) -> tuple[str, str]:
     if len(text) > SNIPPET_CHARS:
         text = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
     return f"[{n}] {hit.source} · score {hit.score:.2f}", text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _passages(n: int) -> str:
+    return _count(n, "passage")
 
 
 def _owner(key: RoomKey) -> str:

@@ -93,7 +93,7 @@ def doc_id(reply: Reply) -> str:
 async def test_ingest_text_then_search_shows_the_source_and_score(services: Services) -> None:
     reply = await ingest(services, TEAM_A, "handbook.txt", HANDBOOK.encode())
     assert not reply.error and not reply.ephemeral
-    assert "Added handbook.txt to this server's memory: 1 passages (text)" in reply.text
+    assert "Added handbook.txt to this server's memory: 1 passage (text)" in reply.text
     assert "memory forget document=doc-" in reply.text
     found = await run(services, TEAM_A, "memory search when do we deploy to production?")
     label, snippet = found.fields[0]
@@ -212,11 +212,11 @@ async def test_list_and_stats(services: Services) -> None:
     await ingest(services, TEAM_A, "handbook.txt", HANDBOOK.encode())
     await services.memory.remember_turn(TEAM_A.tenant_id, str(TEAM_A), "Ada", 1, "Hello")  # type: ignore[union-attr]
     listing = await run(services, TEAM_A, "memory list")
-    assert listing.fields[0][0] == "handbook.txt" and "text · 1 passages" in listing.fields[0][1]
+    assert listing.fields[0][0] == "handbook.txt" and "text · 1 passage" in listing.fields[0][1]
     stats = await run(services, TEAM_A, "memory stats", caller=MEMBER)
     assert stats.text == "This server's memory holds 2 passages."
     assert dict(stats.fields) == {
-        "Documents": "1 (1 passages)",
+        "Documents": "1 (1 passage)",
         "Turns": "1",
         "Persona positions": "0",
         "Summaries": "0",
@@ -236,11 +236,11 @@ async def test_forget_a_document_needs_confirmation(services: Services) -> None:
     ident = doc_id(await ingest(services, TEAM_A, "handbook.txt", HANDBOOK.encode()))
     ask = await run(services, TEAM_A, f"memory forget document={ident}")
     assert not ask.error and ask.ephemeral
-    assert f"deletes the document “handbook.txt” (id {ident}): its 1 passages" in ask.text
+    assert f"deletes the document “handbook.txt” (id {ident}): its 1 passage" in ask.text
     assert f"run `memory forget document={ident} confirm=yes`" in ask.text
     assert len(await services.memory.documents(TEAM_A.tenant_id)) == 1  # type: ignore[union-attr]
     done = await run(services, TEAM_A, "memory forget document=handbook.txt confirm=yes")
-    assert done.text == "Forgot “handbook.txt”: 1 passages deleted." and not done.ephemeral
+    assert done.text == "Forgot “handbook.txt”: 1 passage deleted." and not done.ephemeral
     assert await services.memory.documents(TEAM_A.tenant_id) == []  # type: ignore[union-attr]
 
 
@@ -261,7 +261,7 @@ async def test_forget_room_deletes_only_this_channels_turns(services: Services) 
     assert "memory forget room confirm=yes" in ask.text
     assert (await memory.stats(TEAM_A.tenant_id)).total == 2
     done = await run(services, TEAM_A, "memory forget room confirm=yes")
-    assert done.text == "Forgot this channel's conversations: 1 passages deleted."
+    assert done.text == "Forgot this channel's conversations: 1 passage deleted."
     (left,) = await memory.search(TEAM_A.tenant_id, "pineapple", kinds=["turn"])
     assert left.meta["room"] == str(TEAM_A_OTHER)
 
@@ -270,12 +270,12 @@ async def test_forget_all_explains_then_deletes_everything(services: Services) -
     await ingest(services, TEAM_A, "handbook.txt", HANDBOOK.encode())
     await ingest(services, TEAM_B, "handbook.txt", HANDBOOK.encode())
     ask = await run(services, TEAM_A, "memory forget all")
-    assert "everything this server's memory holds: 1 passages — 1 document(s)" in ask.text
+    assert "everything this server's memory holds: 1 passage — 1 document" in ask.text
     assert "run `memory forget all confirm=yes`" in ask.text
     no = await run(services, TEAM_A, "memory forget all confirm=no")
     assert "Nothing has been deleted yet" in no.text
     done = await run(services, TEAM_A, "memory forget all confirm=yes")
-    assert done.text == "Forgot everything in this server's memory: 1 passages deleted."
+    assert done.text == "Forgot everything in this server's memory: 1 passage deleted."
     assert (await services.memory.stats(TEAM_A.tenant_id)).total == 0  # type: ignore[union-attr]
     assert (await services.memory.stats(TEAM_B.tenant_id)).total == 1  # type: ignore[union-attr]
 
