@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import Clock
 from bot.command_specs import CommandError
 from bot.commands import Caller, Handler, Reply
-from bot.document_sources import MAX_BYTES, Document, SourceError, fetch_url, is_url, read_path
+from bot.document_sources import (
+    MAX_BYTES,
+    Document,
+    SourceError,
+    fetch_url,
+    is_url,
+    name_of,
+    read_path,
+)
 from bot.progress import Status, Throttle, report
 from bot.rooms import RoomKey
 
@@ -83,11 +91,14 @@ class MemoryCommands:
         return Reply(_ingested(key, info), ephemeral=False)
 
     async def _document(self, key: RoomKey, args: dict[str, Any]) -> Document:
+        """Return the upload (its source, if any, is where it came from) or fetch the source."""
+        source, name = args.get("source", "").strip(), args.get("name", "")
         if "data" in args:
-            name = args.get("name") or "document"
-            return Document(name, args["data"], name)
-        doc = await self._fetch(key, args.get("source", "").strip())
-        return dataclasses.replace(doc, name=args["name"]) if args.get("name") else doc
+            original = name_of(source) if source else name or "document"
+            doc = Document(original, args["data"], source or original)
+        else:
+            doc = await self._fetch(key, source)
+        return _renamed(doc, name) if name and name != doc.name else doc
 
     async def _fetch(self, key: RoomKey, source: str) -> Document:
         if not source:
@@ -207,6 +218,15 @@ async def _confirmed(plan: _Plan, confirm: bool) -> Reply:
         )
     removed = await plan.run()
     return Reply(f"Forgot {plan.subject}: {_passages(removed)} deleted.", ephemeral=False)
+
+
+def _renamed(doc: Document, name: str) -> Document:
+    from bot.memory.documents import guess_format  # memory is on, so this is loaded already
+
+    # The format follows the original name ("q3.pdf"), not the one to cite it by ("Q3").
+    return dataclasses.replace(
+        doc, name=name, format=doc.format or guess_format(doc.name, doc.data)
+    )
 
 
 def _find_document(documents: list[DocumentInfo], wanted: str) -> DocumentInfo:

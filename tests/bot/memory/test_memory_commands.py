@@ -111,6 +111,17 @@ async def test_ingest_markdown_and_pdf_by_name(services: Services) -> None:
     assert found.fields[0][0].startswith("[1] q3.pdf, p. 1") and "grew 9%" in found.fields[0][1]
 
 
+async def test_an_upload_keeps_its_source_and_the_format_of_its_file_name(
+    services: Services,
+) -> None:
+    url = "https://cdn.example/attachments/1/coffee.md?ex=1"
+    args = {"data": NOTES.encode(), "source": url, "name": "Coffee rota"}
+    reply = await services.commands.run(TEAM_A, ADMIN, "ingest", args)
+    assert "Added Coffee rota to this server's memory: 1 passage (markdown)" in reply.text
+    (doc,) = await services.memory.documents(TEAM_A.tenant_id)  # type: ignore[union-attr]
+    assert (doc.name, doc.source) == ("Coffee rota", url)
+
+
 async def test_ingest_a_local_file_from_the_terminal(services: Services, tmp_path: Path) -> None:
     path = tmp_path / "handbook.md"
     path.write_text(HANDBOOK)
