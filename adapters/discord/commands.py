@@ -12,9 +12,11 @@ from discord import app_commands
 from adapters.discord.keys import room_key
 from adapters.discord.render import embed, needs_embed, no_mentions, text_chunks, to_files
 from adapters.discord.tree import build_groups, qualified_name
+from adapters.discord.uploads import EditProgress, read_upload
 from adapters.discord.webhooks import Webhooks, WebhookUnavailable
 from bot.command_specs import CommandError, CommandSpec, validate
 from bot.commands import Caller, Reply
+from bot.progress import Progress
 from bot.rooms import RoomKey
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,13 @@ class Handlers(Protocol):
     """The core's command handler, as the adapter uses it."""
 
     async def run(
-        self, key: RoomKey, caller: Caller, name: str, args: Mapping[str, Any]
+        self,
+        key: RoomKey,
+        caller: Caller,
+        name: str,
+        args: Mapping[str, Any],
+        *,
+        progress: Progress | None = None,
     ) -> Reply: ...
 
     async def persona_choices(self, tenant_id: str, prefix: str) -> list[tuple[str, str]]: ...
@@ -60,8 +68,9 @@ class SlashCommands:
             return
         public = spec.manage  # room controls announce in the channel; the rest are private
         await interaction.response.defer(ephemeral=not public, thinking=True)
-        reply = await self._run(interaction, spec, caller, args)
-        await respond(interaction, reply, deferred_public=public)
+        progress = EditProgress(interaction)
+        reply = await self._run(interaction, spec, caller, args, progress)
+        await respond(interaction, reply, deferred_public=public, replace=progress.shown)
 
     async def _run(
         self,
@@ -69,14 +78,16 @@ class SlashCommands:
         spec: CommandSpec,
         caller: Caller,
         args: dict[str, Any],
+        progress: Progress,
     ) -> Reply:
         key = interaction_key(interaction)
-        if spec.name in NEEDS_WEBHOOK:
-            try:
+        try:
+            if spec.name in NEEDS_WEBHOOK:
                 await self.webhooks.get(int(key.channel))
-            except WebhookUnavailable as exc:
-                return Reply(str(exc), error=True)
-        return await self.handlers.run(key, caller, spec.name, args)
+            args = await read_upload(args)
+        except (WebhookUnavailable, CommandError) as exc:
+            return Reply(str(exc), error=True)
+        return await self.handlers.run(key, caller, spec.name, args, progress=progress)
 
     async def personas(
         self, interaction: discord.Interaction, current: str
@@ -134,11 +145,14 @@ def interaction_key(interaction: discord.Interaction) -> RoomKey:
     return room_key(interaction.guild_id or 0, channel)
 
 
-async def respond(interaction: discord.Interaction, reply: Reply, *, deferred_public: bool) -> None:
-    """Follow up a deferred command with its reply, public or private as the reply asks."""
+async def respond(
+    interaction: discord.Interaction, reply: Reply, *, deferred_public: bool, replace: bool = False
+) -> None:
+    """Follow up a deferred command with its reply (`replace`: in place of its progress)."""
     public = not reply.ephemeral and not reply.error
-    if public != deferred_public:
-        # A follow-up keeps the deferral's visibility; start over to change it.
+    if public != deferred_public or replace:
+        # A follow-up keeps the deferral's visibility (and leaves the progress line standing):
+        # start over to change it.
         await interaction.delete_original_response()
     for message in reply_messages(reply):
         await interaction.followup.send(

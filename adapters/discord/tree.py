@@ -21,6 +21,7 @@ from bot.command_specs import COMMANDS, CommandSpec, Param
 CONTROL_GROUP = "chimera"
 INFO_GROUP = "chimera-info"
 DESCRIPTION_LIMIT = 100
+FILE_OPTION = "file"
 
 Invoke = Callable[[discord.Interaction, CommandSpec, dict[str, Any]], Awaitable[None]]
 Complete = Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]
@@ -80,6 +81,10 @@ def _describe_options(callback: Any, spec: CommandSpec, personas: Complete) -> N
     callback.__discord_app_commands_param_autocomplete__ = {
         p.name: personas for p in params if names_persona(spec, p)
     }
+    # An upload reaches the core as `data` (its bytes); on Discord the option reads "file".
+    callback.__discord_app_commands_param_rename__ = {
+        p.name: FILE_OPTION for p in params if p.kind == "file"
+    }
 
 
 def names_persona(spec: CommandSpec, param: Param) -> bool:
@@ -112,6 +117,8 @@ def _signature(params: list[Param]) -> inspect.Signature:
 
 
 def _annotation(param: Param) -> Any:
+    if param.kind == "file":
+        return discord.Attachment
     if param.kind in ("int", "float"):
         kind = int if param.kind == "int" else float
         if param.low is None and param.high is None:

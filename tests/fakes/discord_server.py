@@ -17,7 +17,8 @@ member; `default_member_permissions` is recorded, not enforced), rate-limit buck
 headers (only injected 429s), gateway resume/reconnect, compression and sharding, option
 validation Discord does client-side (required, min/max, choices), the 3 s / 15 min interaction
 deadlines, message edit/delete events, member chunking, forum channels, the 1000-per-guild
-webhook limit (inject 30058 to test it), attachment CDN URLs.
+webhook limit (inject 30058 to test it), CDN URLs of the files the bot posts. Files a person
+attaches to a slash command (`add_attachment`) are served at their URL.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ PUBLIC_THREAD = 11
 BODY = web.RequestKey("body", object)
 FILES = web.RequestKey("files", list)
 
-OPTION_TYPES = {"SUB_COMMAND": 1, "SUB_COMMAND_GROUP": 2}
+OPTION_TYPES = {"SUB_COMMAND": 1, "SUB_COMMAND_GROUP": 2, "ATTACHMENT": 11}
 
 
 @dataclass
@@ -207,6 +208,8 @@ class FakeDiscord:
         self.commands: list[dict[str, Any]] = []
         self.guild_commands: dict[str, list[dict[str, Any]]] = {}
         self.interactions: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, tuple[bytes, str]] = {}  # attachment id -> (data, content type)
+        self.downloads: list[str] = []  # attachment ids fetched from the fake CDN
         self.requests: list[Recorded] = []
         self.identifies: list[dict[str, Any]] = []
         self._failures: dict[str, list[Failure]] = {}
@@ -321,6 +324,16 @@ class FakeDiscord:
     def add_foreign_webhook(self, channel: dict[str, Any], name: str) -> dict[str, Any]:
         """Create a webhook owned by someone else (the adapter must not use it)."""
         return self._create_webhook(channel, name, owner=self.owner, application_id=None)
+
+    def add_attachment(
+        self, filename: str, data: bytes, content_type: str = "text/plain"
+    ) -> dict[str, Any]:
+        """Upload a file a person will attach to a slash command; return its payload."""
+        attachment = _attachment(self._ids.next(), filename, data)
+        attachment["url"] = f"{self.base_url}/attachments/{attachment['id']}/{filename}?ex=1"
+        attachment["content_type"] = content_type
+        self.uploads[attachment["id"]] = (data, content_type)
+        return attachment
 
     def delete_webhook(self, webhook_id: str) -> None:
         """Delete a webhook as a server admin would; later executes get 10015."""
@@ -551,6 +564,9 @@ class FakeDiscord:
             outer["options"] = [inner] if inner else leaf_options
         data = {"id": top["id"], "name": top["name"], "type": 1, "guild_id": None}
         data["options"] = chain[:1] if chain else leaf_options
+        files = {v["id"]: v for v in options.values() if isinstance(v, dict) and "filename" in v}
+        if files:
+            data["resolved"] = {"attachments": files}
         return data
 
     def _find_command(self, name: str) -> dict[str, Any]:
@@ -563,6 +579,8 @@ class FakeDiscord:
     @staticmethod
     def _option(spec: dict[str, Any], key: str, value: Any, focused: bool) -> dict[str, Any]:
         option = next(o for o in spec.get("options", []) if o["name"] == key)
+        if option["type"] == OPTION_TYPES["ATTACHMENT"]:
+            value = value["id"]  # the attachment itself travels in `resolved`
         out = {"name": key, "type": option["type"], "value": value}
         if focused:
             out["focused"] = True
@@ -707,6 +725,7 @@ class FakeDiscord:
         for method, path, handler, name in routes:
             app.router.add_route(method, p + path, _named(name, handler))
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{id}/{filename}", self._download)
 
     @web.middleware
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -993,6 +1012,13 @@ class FakeDiscord:
             ("MESSAGE_REACTION_ADD", self._reaction_data(message, self.bot_user, emoji, add=True))
         )
         return web.Response(status=204)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        upload = self.uploads.get(request.match_info["id"])
+        if upload is None:
+            return web.Response(status=404)
+        self.downloads.append(request.match_info["id"])
+        return web.Response(body=upload[0], headers={"Content-Type": upload[1]})
 
     async def _typing(self, request: web.Request) -> web.Response:
         if not self._find_channel(request.match_info["channel"]):

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 import pytest
@@ -21,6 +21,9 @@ from bot.pacing import ManualScheduler
 from bot.rooms import RoomKey
 from tests.fakes.discord_server import MANAGE_CHANNELS, FakeDiscord, Guild
 from tests.support import LinesThenOfflineLLM as ScriptedLLM
+
+if TYPE_CHECKING:
+    from bot.memory.interface import Memory
 
 
 @dataclass
@@ -92,7 +95,7 @@ class Bot:
 
 
 @contextlib.asynccontextmanager
-async def chimera(world: World, data_dir: Path) -> AsyncIterator[Bot]:
+async def chimera(world: World, data_dir: Path, memory: Memory | None = None) -> AsyncIterator[Bot]:
     """Build the core on `data_dir`, connect the Discord adapter to the fake, and clean up."""
     settings = Settings(
         data_dir=data_dir,
@@ -104,7 +107,9 @@ async def chimera(world: World, data_dir: Path) -> AsyncIterator[Bot]:
         vote_window_s=5,
     )
     scheduler, clock, llm = ManualScheduler(), FakeClock(), ScriptedLLM()
-    async with build_services(settings, clock=clock, llm=llm, scheduler=scheduler) as services:
+    async with build_services(
+        settings, clock=clock, llm=llm, scheduler=scheduler, memory=memory
+    ) as services:
         adapter = DiscordAdapter(services, ready_timeout=0.05)
         await adapter.start()
         try:
