@@ -102,7 +102,7 @@ class Orchestrator:
     async def launch(self, room: Room) -> Room:
         """Move a freshly created room to running, post its header and schedule turn one."""
         room = await self._transition(room, RoomState.RUNNING)
-        await self._notice(room, header_notice(room, await self.cast(room), self.model_for(room)))
+        await self.notify(room, header_notice(room, await self.cast(room), self.model_for(room)))
         self.scheduler.schedule(room.id, room.next_seq, "turn", self.clock.now())
         return room
 
@@ -249,7 +249,7 @@ class Orchestrator:
 
     async def _post_turn(self, room: Room, persona: Persona, turn: Turn, footer: str) -> None:
         post = TurnPost(persona, turn.content, turn.seq, tuple(TURN_VOTES), footer)
-        posted = await self._deliver(room, post)
+        posted = await self.deliver(room, post)
         refs = _refs(room, posted, turn.seq, persona.id)
         subject = f"{persona.id}#{turn.seq}"
         await self.store.polls.open_on(room.id, "turn", subject, dict(TURN_VOTES), refs)
@@ -270,7 +270,7 @@ class Orchestrator:
         if room is not None and room.state is RoomState.RUNNING:
             await self._transition(room, RoomState.PAUSED)
             text = "Something went wrong on our side; the room is paused. Use `resume` to retry."
-            await self._notice(room, Notice(text, title="Paused"))
+            await self.notify(room, Notice(text, title="Paused"))
 
     async def _model_failed(self, room: Room, persona: Persona, exc: LLMError) -> None:
         log.warning("room %s: %s", room.id, exc)
@@ -280,7 +280,7 @@ class Orchestrator:
         )
         if room.state is RoomState.RUNNING:
             await self._transition(room, RoomState.PAUSED)
-        await self._notice(room, Notice(text, title="Model error"))
+        await self.notify(room, Notice(text, title="Model error"))
 
     # -- voting and results ----------------------------------------------------------------
 
@@ -290,7 +290,7 @@ class Orchestrator:
         if room.mode is Mode.DEBATE:
             await self._outcome_poll(room, window)
         elif window > 0:
-            await self._notice(
+            await self.notify(
                 room,
                 Notice(
                     f"That's the last turn. React {VOTE_UP} on your favourite lines; "
@@ -308,7 +308,7 @@ class Orchestrator:
             f"Audience vote on “{room.topic}”: react {SIDES['for']} for the motion or "
             f"{SIDES['against']} against. Voting closes in {window:.0f} s."
         )
-        posted = await self._notice(
+        posted = await self.notify(
             room, Notice(text, title="Your verdict", vote_emoji=tuple(options))
         )
         refs = _refs(room, posted, None, None)
@@ -321,7 +321,7 @@ class Orchestrator:
         results = await self.results(room)
         if room.mode is Mode.DEBATE and results.decision is not None:
             await self.store.records.save_decision(results.decision)
-        await self._notice(room, results.notice(reason))
+        await self.notify(room, results.notice(reason))
         # Finished last: whoever waits for the end (the console demo) sees the results posted.
         await self._transition(room, RoomState.FINISHED)
 
@@ -413,7 +413,8 @@ class Orchestrator:
             except Exception:  # typing is cosmetic; never let it cost a turn
                 log.warning("typing indicator failed in room %s", room.id, exc_info=True)
 
-    async def _deliver(self, room: Room, post: TurnPost) -> Posted:
+    async def deliver(self, room: Room, post: TurnPost) -> Posted:
+        """Post a persona's turn on the room's platform; a failure is logged, not raised."""
         platform = self._platform(room)
         if platform is None:
             return Posted(())
@@ -423,7 +424,8 @@ class Orchestrator:
             log.exception("posting turn %s of room %s failed", post.seq, room.id)
             return Posted(())
 
-    async def _notice(self, room: Room, notice: Notice) -> Posted:
+    async def notify(self, room: Room, notice: Notice) -> Posted:
+        """Post a notice on the room's platform; a failure is logged, not raised."""
         platform = self._platform(room)
         if platform is None:
             return Posted(())

@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.completion import LLM
 from bot.orchestrator import Orchestrator, RoomError
 from bot.pacing import TurnScheduler
-from bot.platform import Notice, Platform, Posted, TurnPost
+from bot.platform import Notice, Posted, TurnPost
 from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState, check_transition
 from bot.tasks import TaskOwner
 from personas.cards import Persona
@@ -86,25 +86,8 @@ class Context:
 
     async def post_turn(self, room: Room, post: TurnPost) -> Posted:
         """Post under a persona's identity; a platform failure is logged, not raised."""
-        platform = self._platform(room)
-        if platform is None:
-            return Posted(())
-        try:
-            return await platform.post_turn(room, post)
-        except Exception:
-            log.exception("posting %s's answer in room %s failed", post.persona.name, room.id)
-            return Posted(())
+        return await self.orchestrator.deliver(room, post)
 
     async def post_notice(self, room: Room, notice: Notice) -> Posted:
         """Post in the bot's own name; a platform failure is logged, not raised."""
-        platform = self._platform(room)
-        if platform is None:
-            return Posted(())
-        try:
-            return await platform.post_notice(room, notice)
-        except Exception:
-            log.exception("posting a notice in room %s failed", room.id)
-            return Posted(())
-
-    def _platform(self, room: Room) -> Platform | None:
-        return self.orchestrator.platforms.get(room.key.platform)
+        return await self.orchestrator.notify(room, notice)
