@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-consortium clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,14 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## the benchmarks, each printing JSON
+bench: $(STAMP)  ## the benchmarks, each printing JSON on its last line
 	$(BIN)/python bench/turn_overhead.py
+	$(BIN)/python bench/recall.py
+	$(BIN)/python bench/memory.py
+
+bench-consortium: $(STAMP)  ## Chimera's consortium beside llm-consortium (own venv, ~3 min)
+	test -x bench/.venv-consortium/bin/python || bench/setup_consortium_env.sh
+	$(BIN)/python bench/consortium.py
 
 clean:
 	rm -rf $(VENV) .chimera .pytest_cache .mypy_cache .ruff_cache
