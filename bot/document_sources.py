@@ -63,14 +63,18 @@ def _read_file(path: str, max_bytes: int) -> Document:
 
 
 async def fetch_url(
-    url: str, *, max_bytes: int = MAX_BYTES, timeout_s: float = FETCH_TIMEOUT_S
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    max_bytes: int = MAX_BYTES,
+    timeout_s: float = FETCH_TIMEOUT_S,
 ) -> Document:
     """Download a document over http(s), refusing one larger than `max_bytes`."""
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     try:
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(url) as response,
+            session.get(url, headers=headers) as response,
         ):
             if response.status != 200:
                 raise SourceError(f"downloading {url} failed: HTTP {response.status}")

@@ -16,6 +16,7 @@ from adapters.slack.platform import SlackPlatform
 from adapters.slack.replies import Responder
 from adapters.slack.slash import SlashCommand
 from adapters.slack.socket_mode import SocketModeConnection
+from adapters.slack.uploads import SlackFiles
 from adapters.slack.users import UserDirectory
 from bot.app import Services
 from bot.clock import Clock
@@ -70,7 +71,9 @@ class SlackAdapter:
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
             dedupe=EventDedupe(self._services.store.events),
-            slash=SlashCommand(commands, self.users, responder, self.tasks, self._refresh),
+            slash=SlashCommand(
+                commands, self.users, responder, self.tasks, self._refresh, SlackFiles(self.client)
+            ),
             buttons=ControlButtons(commands, self.users, responder, self.tasks, self._refresh),
             events=EventListeners(self._services.orchestrator, self.users, self.platform),
         )

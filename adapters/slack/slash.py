@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from adapters.slack.replies import Responder, render_reply
+from adapters.slack.uploads import ResponseProgress, SlackFileError, SlackFiles
 from adapters.slack.users import UserDirectory
 from bot.command_specs import COMMANDS, CommandError, help_text
-from bot.commands import CommandHandler, Reply
+from bot.commands import Caller, CommandHandler, Reply
 from bot.rooms import RoomKey
 from bot.tasks import TaskOwner
 
@@ -41,7 +42,9 @@ class SlashCommand:
         responder: Responder,
         tasks: TaskOwner,
         after_control: AfterControl,
+        files: SlackFiles | None = None,
     ) -> None:
+        self._files = files
         self._commands = commands
         self._users = users
         self._responder = responder
@@ -67,13 +70,27 @@ class SlashCommand:
         user = str(command.get("user_id"))
         try:
             caller = await self._users.caller(user, str(command.get("user_name") or ""))
-            reply = await self._commands.run(key, caller, name, args)
+            reply = await self._run(command, key, caller, name, args)
         except Exception:
             log.exception("%s %s failed in %s", NAME, name, key)
             reply = FAILED
         await self._responder.to_command(command.get("response_url"), key.channel, user, reply)
         if COMMANDS[name].manage and not reply.error:
             await self._after_control(key)
+
+    async def _run(
+        self, command: dict[str, Any], key: RoomKey, caller: Caller, name: str, args: dict[str, Any]
+    ) -> Reply:
+        """Fetch the Slack file `ingest` names (for those who may ingest), then run the command."""
+        if name == "ingest" and caller.can_manage and self._files is not None:
+            try:
+                args = await self._files.resolve(args)
+            except SlackFileError as exc:
+                return Reply(str(exc), error=True)
+        progress = ResponseProgress(command.get("response_url"))
+        reply = await self._commands.run(key, caller, name, args, progress=progress)
+        await progress.clear()
+        return reply
 
 
 def _ack_body(reply: Reply) -> dict[str, Any]:

@@ -4,9 +4,9 @@ It models the methods Chimera's Slack adapter calls, closely enough for slack-sd
 `AsyncWebClient(base_url=...)` to talk to it: `auth.test`, `chat.postMessage`,
 `chat.update`, `chat.postEphemeral`, `reactions.add` / `remove` / `get`, `users.info`,
 `conversations.info`, the `files.uploadV2` flow (`files.getUploadURLExternal`, the upload
-URL, `files.completeUploadExternal`), `apps.connections.open` and
-`response_url` POSTs. Failures (429 with Retry-After, or any `{"ok": false, "error": ...}`)
-can be queued per method.
+URL, `files.completeUploadExternal`), `files.info` with private downloads that need the bot
+token (files a person shared: `add_file`), `apps.connections.open` and `response_url` POSTs.
+Failures (429 with Retry-After, or any `{"ok": false, "error": ...}`) can be queued per method.
 """
 
 from __future__ import annotations
@@ -104,6 +104,8 @@ class FakeSlack:
         self.responses: list[dict[str, Any]] = []  # bodies POSTed to response URLs
         self.reactions: dict[tuple[str, str], dict[str, list[str]]] = {}
         self.uploads: dict[str, dict[str, Any]] = {}  # file id -> {filename, data, ...}
+        self.files: dict[str, dict[str, Any]] = {}  # files people shared: id -> files.info object
+        self.downloads: list[str] = []  # ids of files downloaded with the bot token
         self.socket = FakeSocketMode(self)
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -118,6 +120,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{file_id}/{name}", self._download)
         app.router.add_post("/response/{token}", self._response_url)
         app.router.add_get("/socket-mode", self.socket.handle)
         self._runner = web.AppRunner(app)
@@ -163,6 +166,22 @@ class FakeSlack:
     def add_user(self, user_id: str, name: str, *, admin: bool = False) -> None:
         """Add a workspace member."""
         self.users[user_id] = _user(user_id, name, admin=admin)
+
+    def add_file(self, name: str, data: bytes, mimetype: str = "text/plain") -> dict[str, Any]:
+        """Share a file in the workspace, as a person would; return its `files.info` object."""
+        file_id = f"F{next(self._ids):06d}"
+        self.files[file_id] = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "size": len(data),
+            "url_private": f"{self.url}/files-pri/{file_id}/{name}",
+            "url_private_download": f"{self.url}/files-pri/{file_id}/{name}?download=1",
+            "permalink": f"https://fake.slack.com/files/UADMIN/{file_id}/{name}",
+            "_data": data,
+        }
+        return {k: v for k, v in self.files[file_id].items() if not k.startswith("_")}
 
     def calls_to(self, method: str) -> list[Call]:
         """Return the recorded calls of one method, in order."""
@@ -246,6 +265,15 @@ class FakeSlack:
         self.calls.append(Call("upload", {"file_id": file_id}, None))
         return web.Response(text=f"OK - {len(self.uploads[file_id]['data'])}")
 
+    async def _download(self, request: web.Request) -> web.Response:
+        file = self.files.get(request.match_info["file_id"])
+        if request.headers.get("Authorization") != f"Bearer {self.bot_token}":
+            return web.Response(status=403, text="private file: send the bot token")
+        if file is None:
+            return web.Response(status=404, text="no such file")
+        self.downloads.append(file["id"])
+        return web.Response(body=file["_data"], headers={"Content-Type": file["mimetype"]})
+
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
         body["_token"] = request.match_info["token"]
@@ -268,6 +296,7 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
+            "files.info": self._files_info,
             "apps.connections.open": self._connections_open,
         }
 
@@ -397,6 +426,12 @@ class FakeSlack:
                 initial_comment=params.get("initial_comment"),
             )
         return {"files": [{"id": item["id"], "title": item.get("title")} for item in files]}
+
+    async def _files_info(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        file = self.files.get(str(params.get("file")))
+        if file is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"file": {k: v for k, v in file.items() if not k.startswith("_")}}
 
     async def _connections_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"url": self.socket.ws_url()}

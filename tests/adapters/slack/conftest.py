@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -26,6 +26,9 @@ from bot.rooms import Room, RoomKey
 from bot.web import WebServer
 from tests.fakes.slack_api import Call, FakeSlack, Message
 from tests.support import LinesThenOfflineLLM as ScriptedLLM
+
+if TYPE_CHECKING:
+    from bot.memory.interface import Memory
 
 SECRET = "test-signing-secret"
 CHANNEL = "C0CHAT"
@@ -258,13 +261,15 @@ def settings_for(slack: FakeSlack, data_dir: Path, **overrides: Any) -> Settings
 
 @contextlib.asynccontextmanager
 async def running_chimera(
-    slack: FakeSlack, data_dir: Path, **overrides: Any
+    slack: FakeSlack, data_dir: Path, *, memory: Memory | None = None, **overrides: Any
 ) -> AsyncIterator[Chimera]:
     """Run the core, the web server and the Slack adapter; tear them down afterwards."""
     settings = settings_for(slack, data_dir, **overrides)
     scheduler, clock, llm = ManualScheduler(), FakeClock(), ScriptedLLM()
     adapter_clock = FakeClock()
-    async with build_services(settings, clock=clock, llm=llm, scheduler=scheduler) as services:
+    async with build_services(
+        settings, clock=clock, llm=llm, scheduler=scheduler, memory=memory
+    ) as services:
         web = WebServer(settings.http_host, settings.http_port)
         adapter = SlackAdapter(services, web=web, clock=adapter_clock)
         await adapter.start()

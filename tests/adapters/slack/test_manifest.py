@@ -30,3 +30,4 @@ def test_manifest_matches_the_adapter() -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"chat:write", "chat:write.customize", "commands", "reactions:read"} <= scopes
     assert {"reactions:write", "users:read", "files:write", "channels:history"} <= scopes
+    assert "files:read" in scopes  # /chimera ingest of a Slack file
