@@ -24,7 +24,8 @@ _FILE_ID = re.compile(r"F[A-Z0-9]{6,}")
 _FILE_URL = re.compile(
     r"https://[\w.-]*slack\.com/(?:files/[^/]+/|files-pri/[A-Z0-9]+-)(F[A-Z0-9]{6,})(?:/|$)"
 )
-PROGRESS_BUDGET = 2  # a response URL takes 5 messages: keep room for the clean-up and reply
+# A response URL takes 5 messages: 3 progress lines, then removing the last one, then the reply.
+PROGRESS_BUDGET = 3
 
 
 class SlackFileError(Exception):
