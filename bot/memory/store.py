@@ -343,7 +343,9 @@ def _depth(k: int) -> int:
 
 def _turn(room_id: str, speaker: str, seq: int, text: str) -> Record:
     meta: dict[str, MetaValue] = {"room": room_id, "speaker": speaker, "seq": seq}
-    return Record(f"turn:{room_id}:{seq}", text, Kind.TURN, meta)
+    # The text's digest keeps a later conversation in the same channel (whose sequence numbers
+    # start again at 1) from overwriting an earlier one, while a repeated write stays one record.
+    return Record(f"turn:{room_id}:{seq}:{digest(text)}", text, Kind.TURN, meta)
 
 
 def _lexical_row(record: Record) -> LexicalRow:

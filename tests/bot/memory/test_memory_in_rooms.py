@@ -12,6 +12,7 @@ from bot.clock import FakeClock
 from bot.commands import Caller
 from bot.config import Settings
 from bot.memory import MemoryStore
+from bot.memory.records import Kind
 from bot.pacing import ManualScheduler
 from bot.rooms import RoomKey
 from tests.support import RecordingPlatform, ScriptedLLM, run_until_quiet
@@ -70,3 +71,16 @@ async def test_turns_are_remembered_for_later_rooms(
     hits = await store.search(TEAM_A.tenant_id, "turn", k=5, kinds=["turn"])
     assert len(hits) >= 2
     assert await store.search(TEAM_B.tenant_id, "turn", k=5, kinds=["turn"]) == []
+
+
+async def test_a_second_room_in_the_same_channel_keeps_the_first_rooms_turns(
+    core: tuple[Services, FakeClock, RecordingPlatform, ScriptedLLM], store: MemoryStore
+) -> None:
+    services, clock, _, llm = core
+    llm.script = lambda request: f"On {request.hints['topic']}, turn {request.hints['turn']}."
+    for topic in ("Pineapple on pizza", "Cats versus dogs"):
+        args = {"topic": topic, "turns": "2", "pace": "0"}
+        assert not (await services.commands.run(TEAM_A, ADMIN, "start", args)).error
+        await run_until_quiet(services, clock)
+    stats = await store.stats(TEAM_A.tenant_id)
+    assert stats.by_kind[Kind.TURN] == 4
