@@ -19,12 +19,12 @@ from bot.orchestrator import Orchestrator, Recall
 from bot.pacing import TurnScheduler
 from bot.rooms import RoomSettings
 from bot.tasks import TaskOwner
-
-if TYPE_CHECKING:
-    from bot.memory.interface import Memory
 from personas.cards import load_dir
 from storage.db import Database
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.memory.interface import Memory
 
 log = logging.getLogger(__name__)
 
