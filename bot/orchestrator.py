@@ -159,7 +159,9 @@ class Orchestrator:
     ) -> None:
         """Run a scheduled step once; a stale or repeated step (seq already used) is ignored."""
         async with self._lock(room_id):
-            room = await self.store.rooms.get(room_id)
+            room, recent, older_chars = await self.store.rooms.snapshot(
+                room_id, last=self.history_turns
+            )
             if room is None or not _may_step(room, action, allow_paused):
                 return
             if room.next_seq != seq:
@@ -169,7 +171,7 @@ class Orchestrator:
                 if action == "close_vote":
                     await self._finish(room, reason="voting closed")
                 else:
-                    await self._turn(room)
+                    await self._turn(room, recent, older_chars)
             except Exception:
                 log.exception("step %s/%s of room %s failed", seq, action, room_id)
                 await self._step_failed(room_id)
@@ -180,11 +182,8 @@ class Orchestrator:
         if room.state is RoomState.RUNNING and self.scheduler.pending(room.id) is None:
             self.scheduler.schedule(room.id, room.next_seq, "turn", self.clock.now())
 
-    async def _turn(self, room: Room) -> None:
+    async def _turn(self, room: Room, recent: list[Turn], older_chars: int) -> None:
         cast = await self.cast(room)
-        recent, older_chars = await self.store.rooms.window(
-            room.id, after=room.summary_upto, last=self.history_turns
-        )
         step = self._plan(room, cast, recent)
         if step is None:
             await self._open_vote(room)
@@ -198,12 +197,13 @@ class Orchestrator:
             await self._model_failed(room, step.persona, exc)
             return
         persona = step.persona
-        turn = await self.store.rooms.append(
+        turn, poll_id = await self.store.rooms.append_with_poll(
             room,
             Turn(0, SpeakerKind.PERSONA, persona.id, persona.name, spoken.text, step.role),
             spoken.usage,
+            dict(TURN_VOTES),
         )
-        await self._post_turn(room, persona, turn, spoken.footer())
+        await self._post_turn(room, persona, turn, poll_id, spoken.footer())
         self._schedule_after(room, turn)
 
     def _plan(self, room: Room, cast: dict[str, Persona], window: Sequence[Turn]) -> Step | None:
@@ -247,12 +247,12 @@ class Orchestrator:
             await self.memory.remember_summary(room, completion.text.strip(), older[-1].seq)
         return await self._reload(room)
 
-    async def _post_turn(self, room: Room, persona: Persona, turn: Turn, footer: str) -> None:
+    async def _post_turn(
+        self, room: Room, persona: Persona, turn: Turn, poll_id: int, footer: str
+    ) -> None:
         post = TurnPost(persona, turn.content, turn.seq, tuple(TURN_VOTES), footer)
         posted = await self.deliver(room, post)
-        refs = _refs(room, posted, turn.seq, persona.id)
-        subject = f"{persona.id}#{turn.seq}"
-        await self.store.polls.open_on(room.id, "turn", subject, dict(TURN_VOTES), refs)
+        await self.store.polls.bind(poll_id, _refs(room, posted, turn.seq, persona.id))
         if self.memory is not None:
             await self.memory.remember(room, turn)
 

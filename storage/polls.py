@@ -65,19 +65,20 @@ class PollStore:
             "options": options,
             "state": "open",
         }
-        # Core inserts: this runs on every turn, and the ORM's unit of work costs more than
-        # the two statements themselves.
+        # Core inserts: the ORM's unit of work costs more than the statements themselves.
         async with self.db.sessions.begin() as session:
             poll_id = (
                 await session.execute(insert(PollRow).values(values).returning(PollRow.id))
             ).scalar_one()
-            rows = [
-                ref.__dict__ | {"poll_id": poll_id if i == 0 else None}
-                for i, ref in enumerate(refs)
-            ]
-            if rows:
-                await session.execute(insert(PlatformMessageRow), rows)
+            if refs:
+                await session.execute(insert(PlatformMessageRow), _rows(poll_id, refs))
         return Poll(poll_id, room_id, kind, subject, dict(options), True)
+
+    async def bind(self, poll_id: int, refs: list[MessageRef]) -> None:
+        """Record the posted messages of a poll's subject; the first one carries the poll."""
+        if refs:
+            async with self.db.sessions.begin() as session:
+                await session.execute(insert(PlatformMessageRow), _rows(poll_id, refs))
 
     async def get(self, poll_id: int) -> Poll | None:
         """Return a poll by id."""
@@ -139,6 +140,10 @@ class PollStore:
         async with self.db.sessions() as session:
             row = (await session.execute(query)).scalar_one_or_none()
             return _ref(row) if row else None
+
+
+def _rows(poll_id: int, refs: list[MessageRef]) -> list[dict[str, Any]]:
+    return [ref.__dict__ | {"poll_id": poll_id if i == 0 else None} for i, ref in enumerate(refs)]
 
 
 def _poll(row: PollRow) -> Poll:

@@ -9,8 +9,8 @@ from sqlalchemy import func, insert, select, update
 
 from bot.completion import Usage
 from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState, Selection, SpeakerKind, Turn
-from storage.db import Database
-from storage.models import RoomRow, Tenant, TurnRow, UsageRow
+from storage.db import AsyncSession, Database
+from storage.models import PollRow, RoomRow, Tenant, TurnRow, UsageRow
 
 
 class RoomStore:
@@ -97,28 +97,25 @@ class RoomStore:
 
     async def append(self, room: Room, turn: Turn, usage: Usage | None = None) -> Turn:
         """Append a turn at the room's next sequence number; returns it with its seq."""
-        # One UPDATE … RETURNING both claims the sequence number and locks the room row.
-        bump = (
-            update(RoomRow)
-            .where(RoomRow.id == room.id)
-            .values(
-                next_seq=RoomRow.next_seq + 1,
-                persona_turns=RoomRow.persona_turns + (1 if turn.by_persona else 0),
-            )
-            .returning(RoomRow.next_seq)
-        )
         async with self.db.sessions.begin() as session:
-            seq = (await session.execute(bump)).scalar_one() - 1
-            stored = replace(turn, seq=seq)
-            values = _turn_values(room.id, stored)
-            turn_id = (
-                await session.execute(insert(TurnRow).values(values).returning(TurnRow.id))
-            ).scalar_one()
-            if usage is not None:
-                await session.execute(
-                    insert(UsageRow).values(usage_values(room.id, turn_id, usage))
-                )
+            stored, _ = await _append(session, room.id, turn, usage)
             return stored
+
+    async def append_with_poll(
+        self, room: Room, turn: Turn, usage: Usage | None, options: dict[str, str]
+    ) -> tuple[Turn, int]:
+        """Append a persona's turn and open its vote in one transaction; return both."""
+        async with self.db.sessions.begin() as session:
+            stored, _ = await _append(session, room.id, turn, usage)
+            poll = {
+                "room_id": room.id,
+                "kind": "turn",
+                "subject": f"{turn.speaker_id}#{stored.seq}",
+                "options": options,
+                "state": "open",
+            }
+            statement = insert(PollRow).values(poll).returning(PollRow.id)
+            return stored, (await session.execute(statement)).scalar_one()
 
     async def record_usage(self, room_id: int, usage: Usage, purpose: str) -> None:
         """Store the usage of a call that did not produce a turn (summaries, picks)."""
@@ -140,22 +137,16 @@ class RoomStore:
             rows = list((await session.execute(query.order_by(TurnRow.seq))).scalars())
         return [to_turn(row) for row in rows]
 
-    async def window(self, room_id: int, *, after: int, last: int) -> tuple[list[Turn], int]:
-        """Return the last `last` turns after seq `after`, and the characters of the older ones."""
-        newest = (
-            select(TurnRow)
-            .where(TurnRow.room_id == room_id, TurnRow.seq > after)
-            .order_by(TurnRow.seq.desc())
-            .limit(last)
-        )
+    async def snapshot(self, room_id: int, *, last: int) -> tuple[Room | None, list[Turn], int]:
+        """Return a room with its window of recent turns since its summary, in one session."""
         async with self.db.sessions() as session:
-            recent = [to_turn(row) for row in reversed(list(await session.scalars(newest)))]
-            if not recent:
-                return recent, 0
-            size = select(func.coalesce(func.sum(func.length(TurnRow.content) + 20), 0)).where(
-                TurnRow.room_id == room_id, TurnRow.seq > after, TurnRow.seq < recent[0].seq
-            )
-            return recent, int((await session.execute(size)).scalar_one())
+            row = await session.scalar(select(RoomRow).where(RoomRow.id == room_id))
+            if row is None:
+                return None, [], 0
+            room = to_room(row)
+            query = _window_query(room_id, room.summary_upto, last)
+            recent, older = _window(list(await session.execute(query)))
+            return room, recent, older
 
     async def usage_totals(self, room_id: int) -> dict[str, Any]:
         """Return tokens, known cost and call count of a room."""
@@ -221,6 +212,46 @@ def to_room(row: RoomRow) -> Room:
         summary=row.summary,
         summary_upto=row.summary_upto,
     )
+
+
+def _window_query(room_id: int, after: int, last: int) -> Any:
+    # One statement: the window total counts every turn after `after`, before the LIMIT.
+    size = func.length(TurnRow.content) + 20  # 20: the speaker's name on the prompt line
+    return (
+        select(TurnRow, func.sum(size).over().label("total"), size.label("size"))
+        .where(TurnRow.room_id == room_id, TurnRow.seq > after)
+        .order_by(TurnRow.seq.desc())
+        .limit(last)
+    )
+
+
+def _window(rows: list[Any]) -> tuple[list[Turn], int]:
+    if not rows:
+        return [], 0
+    recent = [to_turn(row[0]) for row in reversed(rows)]
+    return recent, int(rows[0].total) - sum(int(row.size) for row in rows)
+
+
+async def _append(
+    session: AsyncSession, room_id: int, turn: Turn, usage: Usage | None
+) -> tuple[Turn, int]:
+    # One UPDATE … RETURNING both claims the sequence number and locks the room row.
+    bump = (
+        update(RoomRow)
+        .where(RoomRow.id == room_id)
+        .values(
+            next_seq=RoomRow.next_seq + 1,
+            persona_turns=RoomRow.persona_turns + (1 if turn.by_persona else 0),
+        )
+        .returning(RoomRow.next_seq)
+    )
+    seq = (await session.execute(bump)).scalar_one() - 1
+    stored = replace(turn, seq=seq)
+    statement = insert(TurnRow).values(_turn_values(room_id, stored)).returning(TurnRow.id)
+    turn_id = (await session.execute(statement)).scalar_one()
+    if usage is not None:
+        await session.execute(insert(UsageRow).values(usage_values(room_id, turn_id, usage)))
+    return stored, turn_id
 
 
 def _turn_values(room_id: int, turn: Turn) -> dict[str, Any]:
