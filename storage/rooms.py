@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Integer, bindparam, func, insert, select, update
 
 from bot.completion import Usage
 from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState, Selection, SpeakerKind, Turn
@@ -140,12 +140,12 @@ class RoomStore:
     async def snapshot(self, room_id: int, *, last: int) -> tuple[Room | None, list[Turn], int]:
         """Return a room with its window of recent turns since its summary, in one session."""
         async with self.db.sessions() as session:
-            row = await session.scalar(select(RoomRow).where(RoomRow.id == room_id))
+            row = await session.scalar(_ROOM, {"room_id": room_id})
             if row is None:
                 return None, [], 0
             room = to_room(row)
-            query = _window_query(room_id, room.summary_upto, last)
-            recent, older = _window(list(await session.execute(query)))
+            params = {"room_id": room_id, "after": room.summary_upto, "last": last}
+            recent, older = _window(list(await session.execute(_WINDOW, params)))
             return room, recent, older
 
     async def usage_totals(self, room_id: int) -> dict[str, Any]:
@@ -214,15 +214,28 @@ def to_room(row: RoomRow) -> Room:
     )
 
 
-def _window_query(room_id: int, after: int, last: int) -> Any:
-    # One statement: the window total counts every turn after `after`, before the LIMIT.
-    size = func.length(TurnRow.content) + 20  # 20: the speaker's name on the prompt line
-    return (
-        select(TurnRow, func.sum(size).over().label("total"), size.label("size"))
-        .where(TurnRow.room_id == room_id, TurnRow.seq > after)
-        .order_by(TurnRow.seq.desc())
-        .limit(last)
+# The statements every turn runs are built once, with bound parameters: building them anew
+# costs more CPU than SQLite spends executing them.
+_SIZE = func.length(TurnRow.content) + 20  # 20: the speaker's name on the prompt line
+# One statement: the window total counts every turn after `after`, before the LIMIT.
+_WINDOW = (
+    select(TurnRow, func.sum(_SIZE).over().label("total"), _SIZE.label("size"))
+    .where(TurnRow.room_id == bindparam("room_id"), TurnRow.seq > bindparam("after"))
+    .order_by(TurnRow.seq.desc())
+    .limit(bindparam("last"))
+)
+# One UPDATE … RETURNING both claims the sequence number and locks the room row.
+_BUMP = (
+    update(RoomRow)
+    .where(RoomRow.id == bindparam("room_id"))
+    .values(
+        next_seq=RoomRow.next_seq + 1,
+        persona_turns=RoomRow.persona_turns + bindparam("persona", type_=Integer),
     )
+    .returning(RoomRow.next_seq)
+)
+_INSERT_TURN = insert(TurnRow).returning(TurnRow.id)
+_ROOM = select(RoomRow).where(RoomRow.id == bindparam("room_id"))
 
 
 def _window(rows: list[Any]) -> tuple[list[Turn], int]:
@@ -235,20 +248,10 @@ def _window(rows: list[Any]) -> tuple[list[Turn], int]:
 async def _append(
     session: AsyncSession, room_id: int, turn: Turn, usage: Usage | None
 ) -> tuple[Turn, int]:
-    # One UPDATE … RETURNING both claims the sequence number and locks the room row.
-    bump = (
-        update(RoomRow)
-        .where(RoomRow.id == room_id)
-        .values(
-            next_seq=RoomRow.next_seq + 1,
-            persona_turns=RoomRow.persona_turns + (1 if turn.by_persona else 0),
-        )
-        .returning(RoomRow.next_seq)
-    )
-    seq = (await session.execute(bump)).scalar_one() - 1
+    bump = {"room_id": room_id, "persona": 1 if turn.by_persona else 0}
+    seq = (await session.execute(_BUMP, bump)).scalar_one() - 1
     stored = replace(turn, seq=seq)
-    statement = insert(TurnRow).values(_turn_values(room_id, stored)).returning(TurnRow.id)
-    turn_id = (await session.execute(statement)).scalar_one()
+    turn_id = (await session.execute(_INSERT_TURN, _turn_values(room_id, stored))).scalar_one()
     if usage is not None:
         await session.execute(insert(UsageRow).values(usage_values(room_id, turn_id, usage)))
     return stored, turn_id
