@@ -95,7 +95,7 @@ async def _demo(settings: Any, args: argparse.Namespace) -> int:
         args.topic, args.mode, args.personas, args.turns, args.pace, interactive=not args.no_input
     )
     async with build_services(settings) as services:
-        platform = ConsolePlatform()
+        platform = ConsolePlatform(files_dir=settings.data_dir / "files")
         services.orchestrator.attach(platform)
         room = await ConsoleDemo(services, platform).run(options)
         if room is None:
@@ -190,7 +190,7 @@ async def _in_console(settings: Any, words: list[str], progress: Any = None) -> 
     user = getpass.getuser() or "you"
     key = RoomKey("console", user, "terminal")
     async with build_services(settings) as services:
-        services.orchestrator.attach(ConsolePlatform())
+        services.orchestrator.attach(ConsolePlatform(files_dir=settings.data_dir / "files"))
         text = " ".join(shlex.quote(word) for word in words)
         caller = Caller(user, user, True)
         reply = await services.commands.run_text(key, caller, text, progress=progress)

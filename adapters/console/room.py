@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.platform import Notice, Posted, TurnPost
+from bot.platform import Attachment, Notice, Posted, TurnPost
 from bot.rooms import Room
 from personas.cards import Persona
 
@@ -26,8 +28,9 @@ class ConsolePlatform:
 
     name = PLATFORM
 
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, files_dir: Path | None = None) -> None:
         self.console = console or Console(highlight=False)
+        self.files_dir = files_dir or Path(".chimera") / "files"
         self._notice_ids = itertools.count(1)
         self.last_poll_message: str | None = None
 
@@ -52,10 +55,23 @@ class ConsolePlatform:
         if notice.fields:
             body = _table(notice)
         self.console.print(Panel(body, title=notice.title or "Chimera", expand=False))
+        for attachment in notice.attachments:
+            self.console.print(f"  attached: {await self._save(attachment)}", style="dim")
         message_id = f"room-{room.id}-notice-{next(self._notice_ids)}"
         if notice.vote_emoji:
             self.last_poll_message = message_id
         return Posted((message_id,))
+
+    async def _save(self, attachment: Attachment) -> Path:
+        """Write an attachment (a chart, an export) where the terminal user can open it."""
+        path = self.files_dir / Path(attachment.filename).name
+        await asyncio.to_thread(_write, path, attachment.data)
+        return path
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _table(notice: Notice) -> Table:
