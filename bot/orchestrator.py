@@ -14,10 +14,19 @@ from bot.completion import LLM, OFFLINE_LABEL, LLMError, Usage, is_offline
 from bot.modes import SIDES, plan_chat, plan_debate
 from bot.pacing import TurnScheduler, due_at, next_delay
 from bot.platform import Notice, Platform, Posted, TurnPost
-from bot.prompts import Passage, Step, build_request, summary_request
+from bot.prompts import Passage, Step, build_request, pick_request, summary_request
 from bot.results import VOTE_DOWN, VOTE_UP, Results, collect_results
-from bot.rooms import Mode, Room, RoomKey, RoomState, SpeakerKind, Turn, check_transition
-from bot.speakers import mentioned
+from bot.rooms import (
+    Mode,
+    Room,
+    RoomKey,
+    RoomState,
+    Selection,
+    SpeakerKind,
+    Turn,
+    check_transition,
+)
+from bot.speakers import last_persona_speaker, mentioned, others, parse_pick
 from personas.cards import Persona
 from storage.polls import MessageRef
 from storage.store import Store
@@ -184,6 +193,8 @@ class Orchestrator:
 
     async def _turn(self, room: Room, recent: list[Turn], older_chars: int) -> None:
         cast = await self.cast(room)
+        if room.settings.selection is Selection.MODERATOR and room.id not in self._requested:
+            await self._moderator_pick(room, cast, recent)
         step = self._plan(room, cast, recent)
         if step is None:
             await self._open_vote(room)
@@ -205,6 +216,30 @@ class Orchestrator:
         )
         await self._post_turn(room, persona, turn, poll_id, spoken.footer())
         self._schedule_after(room, turn)
+
+    async def _moderator_pick(
+        self, room: Room, cast: dict[str, Persona], recent: Sequence[Turn]
+    ) -> None:
+        """Let the moderator name the next speaker; on any failure natural selection decides."""
+        if room.mode is not Mode.CHAT or room.persona_turns >= room.settings.turns:
+            return
+        moderator = next((p for p in cast.values() if p.has_role("moderator")), None)
+        moderator = moderator or (
+            await self.cast_lookup.resolve(room.tenant_id, ["moderator"])
+        ).get("moderator")
+        candidates = others(list(cast.values()), last_persona_speaker(recent))
+        if moderator is None or not candidates:
+            return
+        request = pick_request(room, moderator, candidates, recent, model=self.model_for(room))
+        try:
+            completion = await self.llm.complete(request)
+        except LLMError as exc:
+            log.warning("moderator pick in room %s failed: %s", room.id, exc)
+            return
+        await self.store.rooms.record_usage(room.id, completion.usage, "pick")
+        picked = parse_pick(completion.text, candidates)
+        if picked is not None:
+            self._requested[room.id] = picked.id
 
     def _plan(self, room: Room, cast: dict[str, Persona], window: Sequence[Turn]) -> Step | None:
         if room.mode is Mode.DEBATE:

@@ -131,3 +131,34 @@ def summary_request(room: Room, turns: Sequence[Turn], *, model: str) -> ChatReq
 def estimate_tokens(turns: Sequence[Turn]) -> int:
     """Estimate tokens cheaply (about four characters per token)."""
     return sum(len(turn.content) + len(turn.speaker_name) + 4 for turn in turns) // 4
+
+
+def pick_request(
+    room: Room,
+    moderator: Persona,
+    candidates: Sequence[Persona],
+    recent: Sequence[Turn],
+    *,
+    model: str,
+) -> ChatRequest:
+    """Build the request in which the moderator names who should speak next."""
+    names = [p.name for p in candidates]
+    others = ", ".join(names)
+    system = moderator.system_prompt(topic=room.topic, others=others)
+    ask = f"Who should speak next? Answer with exactly one name from: {others}."
+    messages = [Message("system", system)]
+    messages += [Message("user", f"{t.speaker_name}: {t.content}") for t in recent]
+    messages.append(Message("user", ask))
+    last = recent[-1] if recent else None
+    return ChatRequest(
+        model=model,
+        messages=tuple(messages),
+        seed=room.settings.seed * 100_003 + room.next_seq,
+        hints={
+            "persona": moderator.to_card(),
+            "topic": room.topic,
+            "task": "pick_speaker",
+            "candidates": names,
+            "last": {"speaker": last.speaker_name, "text": last.content} if last else None,
+        },
+    )

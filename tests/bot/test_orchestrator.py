@@ -186,3 +186,29 @@ async def test_an_unexpected_error_pauses_the_room_with_a_message(
     room = await services.store.rooms.latest(KEY)
     assert room is not None and room.state is RoomState.PAUSED
     assert platform.notices[-1].title == "Paused" and "resume" in platform.notices[-1].text
+
+
+async def test_moderator_selection_lets_the_moderator_name_the_next_speaker(
+    services: Services, clock: FakeClock, platform: RecordingPlatform, llm: ScriptedLLM
+) -> None:
+    picks = iter(["The Poet, please.", "Let us hear the Skeptic.", "gibberish", "Poet again"])
+
+    def script(request):  # type: ignore[no-untyped-def]
+        if request.hints.get("task") == "pick_speaker":
+            return next(picks)
+        return f"{request.hints['persona']['name']} speaks."
+
+    llm.script = script
+    await start(
+        services, turns="4", pace="0", selection="moderator", personas="poet,skeptic,comedian"
+    )
+    await run_until_quiet(services, clock)
+    speakers = [post.persona.id for post in platform.turns]
+    assert speakers[:2] == ["poet", "skeptic"]
+    assert speakers[2] in ("poet", "comedian")  # an unusable pick: natural selection decides
+    if speakers[2] != "poet":
+        assert speakers[3] == "poet"
+    picks_asked = [r for r in llm.requests if r.hints.get("task") == "pick_speaker"]
+    assert len(picks_asked) == 4
+    assert picks_asked[0].hints["persona"]["id"] == "moderator"  # the built-in moderator
+    assert "The Skeptic" not in picks_asked[2].hints["candidates"]  # it just spoke
