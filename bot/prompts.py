@@ -128,11 +128,6 @@ def summary_request(room: Room, turns: Sequence[Turn], *, model: str) -> ChatReq
     )
 
 
-def estimate_tokens(turns: Sequence[Turn]) -> int:
-    """Estimate tokens cheaply (about four characters per token)."""
-    return sum(len(turn.content) + len(turn.speaker_name) + 4 for turn in turns) // 4
-
-
 def pick_request(
     room: Room,
     moderator: Persona,

@@ -44,16 +44,6 @@ class PollStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, room_id: int, kind: str, subject: str, options: dict[str, str]) -> Poll:
-        """Open a poll."""
-        async with self.db.sessions.begin() as session:
-            row = PollRow(
-                room_id=room_id, kind=kind, subject=subject, options=options, state="open"
-            )
-            session.add(row)
-            await session.flush()
-            return _poll(row)
-
     async def open_on(
         self, room_id: int, kind: str, subject: str, options: dict[str, str], refs: list[MessageRef]
     ) -> Poll:
@@ -126,11 +116,6 @@ class PollStore:
         query = select(VoteRow.choice).where(VoteRow.poll_id == poll_id)
         async with self.db.sessions() as session:
             return Counter((await session.execute(query)).scalars())
-
-    async def remember_message(self, ref: MessageRef) -> None:
-        """Store which room, turn and poll a platform message belongs to."""
-        async with self.db.sessions.begin() as session:
-            session.add(PlatformMessageRow(**ref.__dict__))
 
     async def message(self, platform: str, message_id: str) -> MessageRef | None:
         """Look up a platform message we posted."""
