@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import text
@@ -49,6 +50,7 @@ async def serve(settings: Settings) -> int:
             log.error("%s", exc)
             return 2
         await web.start()
+        services.tasks.spawn("prune-events", prune_events(services))
         try:
             for adapter in adapters:
                 await adapter.start()
@@ -71,6 +73,20 @@ def _build_adapters(services: Services, web: WebServer) -> list[Adapter]:
 
         adapters.append(SlackAdapter(services, web=web))
     return adapters
+
+
+EVENT_MEMORY = timedelta(days=1)  # Slack retries for minutes; a day is plenty of margin
+PRUNE_EVERY_S = 3600.0
+
+
+async def prune_events(services: Services) -> None:
+    """Forget processed event ids older than a day, now and then every hour, until cancelled."""
+    while True:
+        try:
+            await services.store.events.prune(services.clock.now() - EVENT_MEMORY)
+        except Exception:  # a failed prune must not stop the next one
+            log.exception("pruning processed event ids failed")
+        await services.clock.sleep(PRUNE_EVERY_S)
 
 
 async def _database_ok(services: Services) -> bool:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy import update
 
 from bot.config import Settings
 from bot.serve import serve
+from storage.models import ProcessedEventRow
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -59,3 +62,28 @@ async def _wait_for_health(http: aiohttp.ClientSession, url: str) -> int:
                 return response.status
         await asyncio.sleep(0.05)
     raise AssertionError(f"{url} never answered")
+
+
+async def test_processed_event_ids_older_than_a_day_are_pruned(services) -> None:  # type: ignore[no-untyped-def]
+    from bot.serve import prune_events
+
+    store = services.store.events
+    assert await store.first_time("slack", "old")
+    assert await store.first_time("slack", "new")
+    async with services.store.db.sessions.begin() as session:  # "old" arrived two days ago
+        await session.execute(
+            update(ProcessedEventRow)
+            .where(ProcessedEventRow.event_id == "old")
+            .values(created_at=datetime.now(UTC) - timedelta(days=2))
+        )
+    services.clock.advance((datetime.now(UTC) - services.clock.now()).total_seconds())
+    task = asyncio.create_task(prune_events(services))
+    for _ in range(100):  # the fake clock makes the hourly sleep instant; let one pass run
+        await asyncio.sleep(0)
+        if services.clock.slept:
+            break
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert await store.first_time("slack", "old")  # forgotten, so new again
+    assert not await store.first_time("slack", "new")  # still remembered
