@@ -14,6 +14,7 @@ keyword arguments land in `optional_params` and would be forwarded to real provi
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -30,8 +31,9 @@ OFFLINE_PROVIDER = "chimera"
 _LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
 
 
+@functools.cache
 def _litellm() -> Any:
-    """Import litellm on first use, offline-safe and quiet."""
+    """Import and set up litellm once, on first use, offline-safe and quiet."""
     # Without this, importing litellm fetches the model price map from the network.
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
@@ -143,6 +145,7 @@ class LiteLLMGateway:
         self._api_keys = dict(api_keys or {})
         self._clock = clock
         self._router: Router | None = None
+        self._priced: dict[str, bool] = {}  # model -> has a price in litellm's map
 
     async def complete(self, request: ChatRequest) -> Completion:
         """Return the whole completion, after the Router's retries and fallbacks."""
@@ -252,9 +255,10 @@ class LiteLLMGateway:
         completion = getattr(reported, "completion_tokens", 0) or (
             litellm.token_counter(model=model, text=text) if text else 0
         )
-        return Usage(
-            model, prompt, completion, _cost(litellm, model, prompt, completion), latency_ms
-        )
+        if (priced := self._priced.get(model)) is None:
+            priced = self._priced[model] = _has_price(litellm, model)
+        cost = _cost(litellm, model, prompt, completion) if priced else None
+        return Usage(model, prompt, completion, cost, latency_ms)
 
 
 def _delta(chunk: Any) -> str:
@@ -269,9 +273,7 @@ def _used_model(response: Any, requested: str) -> str:
 
 
 def _cost(litellm: Any, model: str, prompt: int, completion: int) -> float | None:
-    """Price the tokens with litellm; None when the model has no known pricing."""
-    if not _has_price(litellm, model):
-        return None
+    """Price the tokens of a priced model with litellm."""
     counts = litellm.Usage(
         prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
     )
