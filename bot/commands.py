@@ -188,14 +188,20 @@ class CommandHandler:
         return Reply(f"Stopped “{room.topic}”. Results are posted.", ephemeral=False)
 
     async def _pause(self, key: RoomKey, caller: Caller, args: dict[str, Any]) -> Reply:
+        if self.deliberation and (reply := await self.deliberation.pause(key)):
+            return reply
         room = await self.orchestrator.pause(key)
         return Reply(f"Paused “{room.topic}”. Use `resume` to continue.", ephemeral=False)
 
     async def _resume(self, key: RoomKey, caller: Caller, args: dict[str, Any]) -> Reply:
+        if self.deliberation and (reply := await self.deliberation.resume(key)):
+            return reply
         room = await self.orchestrator.resume(key)
         return Reply(f"Resumed “{room.topic}”.", ephemeral=False)
 
     async def _next(self, key: RoomKey, caller: Caller, args: dict[str, Any]) -> Reply:
+        if self.deliberation:
+            await self.deliberation.refuse_next(key)
         await self.orchestrator.next(key)
         return Reply("Next turn coming up.")
 

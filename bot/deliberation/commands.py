@@ -51,6 +51,18 @@ class DeliberationCommands:
         """Stop a consortium or compare room (None: the channel runs something else)."""
         return await self.service.stop(key)
 
+    async def pause(self, key: RoomKey) -> Reply | None:
+        """Pause a consortium (None: the channel runs something else)."""
+        return await self.service.pause(key)
+
+    async def resume(self, key: RoomKey) -> Reply | None:
+        """Resume a paused consortium (None: the channel runs something else)."""
+        return await self.service.resume(key)
+
+    async def refuse_next(self, key: RoomKey) -> None:
+        """Refuse `next` in a consortium or compare room, which have no turns to skip to."""
+        await self.service.refuse_next(key)
+
     async def results(self, key: RoomKey) -> Reply | None:
         """Show a consortium or compare room's results (None: the latest room is another kind)."""
         return await self.service.results(key)

@@ -2,7 +2,9 @@
 
 Each run is a room (mode consortium) driven by one owned background task, so the command
 answers at once. Member answers and syntheses go into the room's transcript (so `export`
-works), and the run's record is stored for `consortium export <run id>`.
+works), and the run's record is stored for `consortium export <run id>`. Pausing the room
+holds the run at its next event: answers already asked for are kept, and nothing more is
+posted or asked until it resumes.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class ConsortiumRooms:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._open: dict[int, asyncio.Event] = {}  # set while the room's run may go on
 
     async def start(
         self,
@@ -62,11 +65,27 @@ class ConsortiumRooms:
         settings = self.ctx.defaults.with_changes(model=model, extra=extra)
         room = await self.ctx.open_room(key, Mode.CONSORTIUM, question, cast, settings, by)
         await self.ctx.post_notice(room, header_notice(room, config))
-        run = self._run(room, config, personas, chart)
+        gate = self._open[room.id] = asyncio.Event()
+        gate.set()
+        run = self._run(room, config, Progress(self.ctx, room, personas, gate), chart)
         task = self.ctx.tasks.spawn(f"consortium-room-{room.id}", run)
         self._running[room.id] = task
-        task.add_done_callback(lambda _: self._running.pop(room.id, None))
+        task.add_done_callback(lambda _: self._forget(room.id))
         return room
+
+    def hold(self, room_id: int) -> None:
+        """Hold the room's run before its next event (the room was paused)."""
+        if gate := self._open.get(room_id):
+            gate.clear()
+
+    def release(self, room_id: int) -> None:
+        """Let a held run go on (the room was resumed)."""
+        if gate := self._open.get(room_id):
+            gate.set()
+
+    def _forget(self, room_id: int) -> None:
+        self._running.pop(room_id, None)
+        self._open.pop(room_id, None)
 
     def running(self, room_id: int) -> bool:
         """Tell whether this process is running the room's consortium."""
@@ -92,15 +111,14 @@ class ConsortiumRooms:
         await self.ctx.finish(room_id)
 
     async def _run(
-        self, room: Room, config: ConsortiumConfig, personas: dict[str, Persona], chart: bool
+        self, room: Room, config: ConsortiumConfig, progress: Progress, chart: bool
     ) -> None:
-        progress = Progress(self.ctx, room, personas)
         try:
             run = await run_consortium(
                 self.ctx.llm,
                 config,
                 room.topic,
-                personas=personas,
+                personas=progress.personas,
                 default_model=self.ctx.model_for(room),
                 on_event=progress.on_event,
                 seed=room.settings.seed,
@@ -132,13 +150,21 @@ class ConsortiumRooms:
 class Progress:
     """Posts a run's events as they happen: answers as personas, syntheses as notices."""
 
-    def __init__(self, ctx: Context, room: Room, personas: dict[str, Persona]) -> None:
+    def __init__(
+        self, ctx: Context, room: Room, personas: dict[str, Persona], gate: asyncio.Event
+    ) -> None:
         self.ctx = ctx
         self.room = room
         self.personas = personas
+        self.gate = gate
 
     async def on_event(self, event: ConsortiumEvent) -> None:
-        """Post one progress event."""
+        """Post one progress event, first waiting while the room is paused.
+
+        The engine awaits this, so a closed gate holds the run: the next iteration, the
+        arbiter and the result wait for `resume`.
+        """
+        await self.gate.wait()
         if isinstance(event, MemberAnswered):
             await self._answered(event)
         elif isinstance(event, MemberFailed):

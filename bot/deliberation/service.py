@@ -85,14 +85,57 @@ class Deliberations:
 
     async def stop(self, key: RoomKey) -> Reply | None:
         """Stop the channel's consortium or compare room; None when it runs something else."""
-        room = await self.ctx.store.rooms.current(key)
-        if room is None or room.mode not in DELIBERATIONS:
+        room = await self._deliberation(key)
+        if room is None:
             return None
         if room.mode is Mode.COMPARE:
             await self.compare.stop(room)
         else:
             await self.consortium.stop(room)
         return Reply(f"Stopped “{room.topic}”.", ephemeral=False)
+
+    async def pause(self, key: RoomKey) -> Reply | None:
+        """Hold the channel's consortium; None when it runs something else."""
+        room = await self._deliberation(key)
+        if room is None:
+            return None
+        if room.mode is Mode.COMPARE:
+            raise CommandError(
+                "a compare round cannot be paused: its answers are already on their way. "
+                "Use `stop` to end it now"
+            )
+        self.consortium.hold(room.id)  # at once: the run may post while the state is saved
+        try:
+            room = await self.ctx.orchestrator.pause(key)
+        except Exception:
+            self.consortium.release(room.id)
+            raise
+        text = f"Paused “{room.topic}”: answers already asked for wait until `resume`."
+        return Reply(text, ephemeral=False)
+
+    async def resume(self, key: RoomKey) -> Reply | None:
+        """Let a held consortium go on; None when the channel runs something else."""
+        room = await self._deliberation(key)
+        if room is None:
+            return None
+        if room.mode is Mode.COMPARE:
+            raise CommandError("a compare round is never paused; there is nothing to resume")
+        room = await self.ctx.orchestrator.resume(key)
+        self.consortium.release(room.id)
+        return Reply(f"Resumed “{room.topic}”.", ephemeral=False)
+
+    async def refuse_next(self, key: RoomKey) -> None:
+        """Raise for `next` in a consortium or compare room: they run on their own."""
+        room = await self._deliberation(key)
+        if room is None:
+            return
+        if room.mode is Mode.COMPARE:
+            raise CommandError("a compare round has no turns to skip to; `stop` closes the vote")
+        raise CommandError("a consortium goes on by itself; use `pause`, `resume` or `stop`")
+
+    async def _deliberation(self, key: RoomKey) -> Room | None:
+        room = await self.ctx.store.rooms.current(key)
+        return room if room is not None and room.mode in DELIBERATIONS else None
 
     async def results(self, key: RoomKey) -> Reply | None:
         """Show the latest consortium's outcome or compare's votes; None for other rooms."""

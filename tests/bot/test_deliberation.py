@@ -183,3 +183,45 @@ async def test_a_run_lost_in_a_restart_is_closed_with_a_notice(
     await run_until_quiet(services, clock)
     assert platform.titled("Consortium interrupted")
     assert (await services.store.rooms.current(KEY)) is None
+
+
+async def test_pause_holds_a_consortium_until_resume(services: Services, llm: ScriptedLLM) -> None:
+    llm.script = jury
+    answers = asyncio.Event()
+    answer = llm.complete
+
+    async def held(request: ChatRequest) -> Completion:
+        await answers.wait()
+        return await answer(request)
+
+    llm.complete = held  # type: ignore[method-assign]
+    platform = attach_logging(services)
+    await say(services, "ask Which cache?")
+    paused = await say(services, "pause")
+    assert paused.text == "Paused “Which cache?”: answers already asked for wait until `resume`."
+    answers.set()  # the members asked before the pause answer now
+    for _ in range(50):  # let the run go as far as it can while paused
+        await asyncio.sleep(0)
+    assert platform.log == ["notice:Chimera consortium"]  # answers held, nothing posted
+    assert all(request.hints.get("task") != "arbiter" for request in llm.requests)
+    room = await services.store.rooms.current(KEY)
+    assert room is not None and room.state is RoomState.PAUSED
+    refused = await say(services, "next")
+    assert refused.error and refused.text.startswith("A consortium goes on by itself")
+    resumed = await say(services, "resume")
+    assert resumed.text == "Resumed “Which cache?”." and not resumed.error
+    await services.tasks.drain()
+    assert platform.log[-2:] == ["notice:Final synthesis", "notice:Consortium result"]
+    assert len(platform.turns) == 6  # three members, two iterations
+    assert (await services.store.rooms.current(KEY)) is None
+
+
+async def test_a_paused_consortium_can_be_stopped(services: Services, llm: ScriptedLLM) -> None:
+    llm.script = jury
+    platform = attach_logging(services)
+    await say(services, "ask Which queue?")
+    await say(services, "pause")
+    reply = await say(services, "stop")
+    assert reply.text == "Stopped “Which queue?”."
+    assert services.tasks.running == 0 and platform.log[-1] == "notice:Consortium stopped"
+    assert (await services.store.rooms.current(KEY)) is None

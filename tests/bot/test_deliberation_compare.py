@@ -123,3 +123,15 @@ async def test_a_tie_is_a_draw_between_the_leaders_who_each_beat_the_rest() -> N
     assert table["a"].draws == 1 and table["a"].wins == 1
     assert table["a"].rating == table["b"].rating > elo.DEFAULT_RATING > table["c"].rating
     assert table["c"].losses == 2
+
+
+async def test_pause_and_next_are_refused_with_what_to_do_instead(services: Services) -> None:
+    await say(services, START)
+    await services.tasks.drain()
+    paused = await say(services, "pause")
+    assert paused.error and paused.text.startswith("A compare round cannot be paused")
+    assert "Use `stop` to end it now" in paused.text
+    skipped = await say(services, "next")
+    assert skipped.error and "`stop` closes the vote" in skipped.text
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.VOTING
