@@ -194,6 +194,20 @@ class WebhookRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RoomThreadRow(Base):
+    """The message a room's posts thread under on a platform (Slack's header)."""
+
+    __tablename__ = "room_threads"
+    __table_args__ = (UniqueConstraint("platform", "channel_id", "ts", name="uq_room_thread"),)
+    room_id: Mapped[int] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    platform: Mapped[str] = mapped_column(String(20))
+    channel_id: Mapped[str] = mapped_column(String(120))
+    ts: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ProcessedEventRow(Base):
     __tablename__ = "processed_events"
     __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_processed_event"),)

@@ -1,4 +1,4 @@
-"""Platform bookkeeping: persisted webhooks and processed event ids."""
+"""Platform bookkeeping: persisted webhooks, room threads and processed event ids."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.models import ProcessedEventRow, WebhookRow
+from storage.models import ProcessedEventRow, RoomThreadRow, WebhookRow
 
 
 class WebhookStore:
@@ -44,6 +44,36 @@ class WebhookStore:
                     WebhookRow.platform == platform, WebhookRow.channel_id == channel_id
                 )
             )
+
+
+class ThreadStore:
+    """The message each room's posts thread under, so a restart keeps the same thread."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, room_id: int) -> tuple[str, str] | None:
+        """Return (channel id, message ts) of a room's thread, if one is stored."""
+        async with self.db.sessions() as session:
+            row = await session.get(RoomThreadRow, room_id)
+            return (row.channel_id, row.ts) if row else None
+
+    async def save(self, room_id: int, platform: str, channel_id: str, ts: str) -> None:
+        """Remember the message a room's posts thread under."""
+        async with self.db.sessions.begin() as session:
+            session.add(
+                RoomThreadRow(room_id=room_id, platform=platform, channel_id=channel_id, ts=ts)
+            )
+
+    async def is_room_thread(self, platform: str, channel_id: str, ts: str) -> bool:
+        """Tell whether a thread is one a room posted under."""
+        query = select(RoomThreadRow.room_id).where(
+            RoomThreadRow.platform == platform,
+            RoomThreadRow.channel_id == channel_id,
+            RoomThreadRow.ts == ts,
+        )
+        async with self.db.sessions() as session:
+            return (await session.execute(query)).first() is not None
 
 
 class EventStore:

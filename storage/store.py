@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from storage.catalog import CatalogStore
 from storage.db import Database
-from storage.platform_state import EventStore, WebhookStore
+from storage.platform_state import EventStore, ThreadStore, WebhookStore
 from storage.polls import PollStore
 from storage.records import RecordStore
 from storage.rooms import RoomStore
@@ -22,6 +22,7 @@ class Store:
     catalog: CatalogStore
     records: RecordStore
     webhooks: WebhookStore
+    threads: ThreadStore
     events: EventStore
 
     @classmethod
@@ -34,6 +35,7 @@ class Store:
             catalog=CatalogStore(db),
             records=RecordStore(db),
             webhooks=WebhookStore(db),
+            threads=ThreadStore(db),
             events=EventStore(db),
         )
 

@@ -59,6 +59,7 @@ class SlackAdapter:
             ChannelPacer(clock),
             load_room=services.store.rooms.get,
             describe=self._describe,
+            threads=services.store.threads,
             thread_mode=settings.slack_thread_mode,
         )
         self.app = self._bolt_app(settings)

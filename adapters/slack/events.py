@@ -36,7 +36,7 @@ class RoomEvents(Protocol):
 class Threads(Protocol):
     """Which threads are rooms' threads."""
 
-    def is_room_thread(self, channel: str, thread_ts: str) -> bool:
+    async def is_room_thread(self, channel: str, thread_ts: str) -> bool:
         """Tell whether a thread belongs to a room."""
         ...
 
@@ -94,7 +94,7 @@ class EventListeners:
         channel = str(event.get("channel"))
         thread = event.get("thread_ts")
         # Replies in unrelated threads are side conversations, not part of the room.
-        if thread and not self._threads.is_room_thread(channel, str(thread)):
+        if thread and not await self._threads.is_room_thread(channel, str(thread)):
             return
         user = str(event["user"])
         member = await self._users.member(user)

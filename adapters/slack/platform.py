@@ -19,6 +19,7 @@ from adapters.slack.render import Message, header_message, notice_message, turn_
 from bot.platform import Attachment, Notice, Posted, TurnPost, split_text
 from bot.rooms import Room, RoomState
 from personas.cards import Persona
+from storage.platform_state import ThreadStore
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,14 @@ class SlackPlatform:
         *,
         load_room: RoomLoader,
         describe: Describe,
+        threads: ThreadStore,
         thread_mode: bool = True,
     ) -> None:
         self._client = client
         self._pacer = pacer
         self._load_room = load_room
         self._describe = describe
+        self._threads = threads
         self._thread_mode = thread_mode
         self._headers: dict[int, Header] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -82,9 +85,11 @@ class SlackPlatform:
         await self._decorate(room, ids, notice.vote_emoji, notice.attachments, thread)
         return Posted(tuple(message_id(room.key.channel, ts) for ts in ids))
 
-    def is_room_thread(self, channel: str, thread_ts: str) -> bool:
-        """Tell whether a thread is one of our rooms' threads."""
-        return any(h.channel == channel and h.ts == thread_ts for h in self._headers.values())
+    async def is_room_thread(self, channel: str, thread_ts: str) -> bool:
+        """Tell whether a thread is one of our rooms' threads (also from before a restart)."""
+        if any(h.channel == channel and h.ts == thread_ts for h in self._headers.values()):
+            return True
+        return await self._threads.is_room_thread(NAME, channel, thread_ts)
 
     def header_of(self, room_id: int) -> Header | None:
         """Return a room's header, if this process posted one."""
@@ -96,17 +101,26 @@ class SlackPlatform:
         async with self._lock(room.id):
             header = self._headers.get(room.id)
             if header is None:
-                header = await self._open(room, opening)
+                header = await self._stored(room) or await self._open(room, opening)
                 self._headers[room.id] = header
             return header
 
+    async def _stored(self, room: Room) -> Header | None:
+        """Return the header a room posted before a restart, so it keeps its thread."""
+        stored = await self._threads.get(room.id)
+        if stored is None:
+            return None
+        channel, ts = stored
+        return Header(channel, ts, await self._describe(room), room.state)
+
     async def _open(self, room: Room, opening: Notice | None) -> Header:
-        # A fresh room's opening notice is its header; a room met mid-way (after a restart)
-        # gets a header rebuilt from its description, so its posts still share a thread.
+        # A fresh room's opening notice is its header; a room met mid-way with no stored
+        # header gets one rebuilt from its description, so its posts still share a thread.
         fresh = room.next_seq == 1 and room.persona_turns == 0
         notice = opening if opening is not None and fresh else await self._describe(room)
         thread = room.key.thread
         (ts,) = await self._post(room.key.channel, thread, [header_message(notice, room)], None)
+        await self._threads.save(room.id, NAME, room.key.channel, ts)
         return Header(room.key.channel, ts, notice, room.state)
 
     async def refresh(self, room_id: int) -> None:

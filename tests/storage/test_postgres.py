@@ -15,6 +15,8 @@ from bot.commands import Caller
 from bot.config import Settings
 from bot.pacing import ManualScheduler
 from bot.rooms import RoomKey, RoomState
+from storage.db import Database
+from tests.storage.test_migrations import schema_differences
 from tests.support import RecordingPlatform, ScriptedLLM, run_until_quiet
 
 ADMIN_URL = os.environ.get("CHIMERA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -83,3 +85,13 @@ async def test_a_debate_runs_and_is_recorded_on_postgres(
     assert dict(await services.store.polls.tally(first_poll.id)) == {"👎": 1}
     assert await services.store.events.first_time("slack", "Ev1")
     assert not await services.store.events.first_time("slack", "Ev1")
+
+
+async def test_migrations_match_the_models_on_postgres(pg_url: str) -> None:
+    db = Database(pg_url)
+    try:
+        await db.migrate()
+        async with db.engine.connect() as conn:
+            assert await conn.run_sync(schema_differences) == []
+    finally:
+        await db.close()

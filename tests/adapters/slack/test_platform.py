@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -14,18 +15,10 @@ from bot.clock import FakeClock
 from bot.platform import Attachment, Notice, TurnPost
 from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState
 from personas.cards import Persona
+from storage.store import Store, open_store
 from tests.fakes.slack_api import FakeSlack
 
 SAGE = Persona(id="sage", name="Sage", bio="b", prompt="p", emoji="🦉")
-ROOM = Room(
-    7,
-    RoomKey("slack", "T0001", "C1"),
-    Mode.CHAT,
-    "Topic",
-    ("sage",),
-    RoomState.RUNNING,
-    RoomSettings(),
-)
 
 
 class Rooms:
@@ -51,29 +44,67 @@ async def slack() -> AsyncIterator[FakeSlack]:
         await fake.close()
 
 
-def platform_for(slack: FakeSlack, rooms: Rooms) -> SlackPlatform:
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/chimera.db")
+    try:
+        yield store
+    finally:
+        await store.db.close()
+
+
+@pytest.fixture
+async def room(store: Store) -> Room:
+    """A running chat room in channel C1, stored so its thread can be remembered."""
+    key = RoomKey("slack", "T0001", "C1")
+    created = await store.rooms.create(key, Mode.CHAT, "Topic", ("sage",), RoomSettings())
+    return replace(created, state=RoomState.RUNNING)
+
+
+def platform_for(slack: FakeSlack, rooms: Rooms, store: Store) -> SlackPlatform:
     clock = FakeClock()
     client = build_client(slack.bot_token, api_url=slack.api_url, sleep=clock.sleep)
-    return SlackPlatform(client, ChannelPacer(clock), load_room=rooms.get, describe=rooms.describe)
+    return SlackPlatform(
+        client,
+        ChannelPacer(clock),
+        load_room=rooms.get,
+        describe=rooms.describe,
+        threads=store.threads,
+    )
 
 
-async def test_a_room_met_mid_way_gets_a_rebuilt_header(slack: FakeSlack) -> None:
-    room = replace(ROOM, next_seq=5, persona_turns=4)  # e.g. after a restart
-    platform = platform_for(slack, Rooms(room))
+async def test_a_room_met_mid_way_gets_a_rebuilt_header(
+    slack: FakeSlack, store: Store, room: Room
+) -> None:
+    room = replace(room, next_seq=5, persona_turns=4)  # e.g. an upgrade from before threads
+    platform = platform_for(slack, Rooms(room), store)
     posted = await platform.post_turn(room, TurnPost(SAGE, "Still here.", 5))
     header, turn = slack.messages
     assert "(continued)" in str(header.blocks) and turn.thread_ts == header.ts
     assert posted.message_ids == (f"C1:{turn.ts}",)
-    assert platform.is_room_thread("C1", header.ts)
+    assert await platform.is_room_thread("C1", header.ts)
 
 
-async def test_notice_with_attachment_and_poll(slack: FakeSlack) -> None:
-    rooms = Rooms(ROOM)
-    platform = platform_for(slack, rooms)
-    await platform.post_notice(ROOM, Notice("Opening", title="Chimera chat"))
+async def test_after_a_restart_a_room_keeps_posting_in_its_thread(
+    slack: FakeSlack, store: Store, room: Room
+) -> None:
+    before = platform_for(slack, Rooms(room), store)
+    await before.post_notice(room, Notice("Opening", title="Chimera chat"))
+    after = platform_for(slack, Rooms(room), store)  # a new process on the same database
+    await after.post_turn(room, TurnPost(SAGE, "Where were we?", 2))
+    header, turn = slack.messages
+    assert turn.thread_ts == header.ts and "Opening" in str(header.blocks)
+    assert await after.is_room_thread("C1", header.ts)
+    assert not await after.is_room_thread("C1", turn.ts)
+
+
+async def test_notice_with_attachment_and_poll(slack: FakeSlack, store: Store, room: Room) -> None:
+    rooms = Rooms(room)
+    platform = platform_for(slack, rooms, store)
+    await platform.post_notice(room, Notice("Opening", title="Chimera chat"))
     chart = Attachment("tally.png", b"\x89PNG", "image/png")
     notice = Notice("Vote now", title="Your verdict", attachments=(chart,), vote_emoji=("👍", "🫠"))
-    posted = await platform.post_notice(ROOM, notice)
+    posted = await platform.post_notice(room, notice)
     header, vote = slack.messages
     assert posted.message_ids == (f"C1:{vote.ts}",) and vote.thread_ts == header.ts
     assert slack.reactions[("C1", vote.ts)] == {"+1": ["UBOT"]}  # 🫠 has no Slack name: skipped
@@ -81,23 +112,27 @@ async def test_notice_with_attachment_and_poll(slack: FakeSlack) -> None:
     assert upload["data"] == b"\x89PNG" and upload["thread_ts"] == header.ts
 
 
-async def test_header_redrawn_only_when_the_state_changes(slack: FakeSlack) -> None:
-    rooms = Rooms(ROOM)
-    platform = platform_for(slack, rooms)
-    await platform.post_notice(ROOM, Notice("Opening", title="Chimera chat"))
-    await platform.refresh(ROOM.id)
+async def test_header_redrawn_only_when_the_state_changes(
+    slack: FakeSlack, store: Store, room: Room
+) -> None:
+    rooms = Rooms(room)
+    platform = platform_for(slack, rooms, store)
+    await platform.post_notice(room, Notice("Opening", title="Chimera chat"))
+    await platform.refresh(room.id)
     assert slack.calls_to("chat.update") == []
-    rooms.room = replace(ROOM, state=RoomState.PAUSED)
-    await platform.refresh(ROOM.id)
-    await platform.refresh(ROOM.id)
+    rooms.room = replace(room, state=RoomState.PAUSED)
+    await platform.refresh(room.id)
+    await platform.refresh(room.id)
     assert len(slack.calls_to("chat.update")) == 1
     assert "paused" in str(slack.messages[0].blocks)
 
 
-async def test_a_refused_message_is_resent_as_plain_text(slack: FakeSlack) -> None:
-    platform = platform_for(slack, Rooms(ROOM))
-    await platform.post_notice(ROOM, Notice("Opening", title="Chimera chat"))
+async def test_a_refused_message_is_resent_as_plain_text(
+    slack: FakeSlack, store: Store, room: Room
+) -> None:
+    platform = platform_for(slack, Rooms(room), store)
+    await platform.post_notice(room, Notice("Opening", title="Chimera chat"))
     slack.fail("chat.postMessage", error="invalid_blocks")
-    posted = await platform.post_turn(ROOM, TurnPost(SAGE, "word " * 300, 1))
+    posted = await platform.post_turn(room, TurnPost(SAGE, "word " * 300, 1))
     assert [c.error for c in slack.calls_to("chat.postMessage")][1:] == ["invalid_blocks", None]
     assert len(posted.message_ids) == 1 and slack.messages[-1].username == "Sage"

@@ -132,3 +132,19 @@ async def test_channel_mode_posts_without_a_thread(slack: FakeSlack, tmp_path: P
         await chimera.step(2)
         posts = [m for m in slack.messages if m.channel == CHANNEL]
         assert len(posts) == 3 and all(m.thread_ts is None for m in posts)
+
+
+async def test_after_a_restart_the_room_keeps_its_thread(slack: FakeSlack, tmp_path: Path) -> None:
+    async with running_chimera(slack, tmp_path) as first:
+        await first.sender.command("start Keep the thread turns=4")
+        header = await first.header()
+        await first.step(1)
+    async with running_chimera(slack, tmp_path) as second:  # same database, new process
+        said = second.sender.message("Bring up costs please", "UMEMBER", thread_ts=header.ts)
+        assert (await second.sender.event(said)).status == 200
+        await second.step(2)
+        headers = [m for m in slack.messages if m.channel == CHANNEL and not m.thread_ts]
+        assert headers == [header]  # no second header: the room went on in its thread
+        assert len(persona_posts(second, header)) == 3
+        turns = await second.services.store.rooms.transcript((await second.room()).id)
+        assert any(t.content == "Bring up costs please" for t in turns)
