@@ -157,7 +157,7 @@ def _wire(
         orchestrator=orchestrator,
         defaults=defaults,
         deliberation=DeliberationCommands(deliberations),
-        memory_commands=MemoryCommands(memory, clock),
+        memory_commands=MemoryCommands(memory, clock, private_urls=settings.ingest_private_urls),
     )
     return Services(
         settings, store, catalog, llm, orchestrator, commands, scheduler, clock, tasks, memory

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
 
     memory_enabled: bool = True
     chroma_url: str | None = None
+    ingest_private_urls: bool = False  # let `ingest <url>` reach private and local addresses
     redis_url: str | None = None
 
     @classmethod

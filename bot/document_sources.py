@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 MAX_BYTES = 25 * 1024 * 1024
 FETCH_TIMEOUT_S = 30.0
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _FORMATS = {
     "application/pdf": "pdf",
     "text/html": "html",
@@ -68,21 +74,79 @@ async def fetch_url(
     headers: dict[str, str] | None = None,
     max_bytes: int = MAX_BYTES,
     timeout_s: float = FETCH_TIMEOUT_S,
+    public_only: bool = False,
 ) -> Document:
-    """Download a document over http(s), refusing one larger than `max_bytes`."""
+    """Download a document over http(s), refusing one larger than `max_bytes`.
+
+    With `public_only`, every address the download would connect to (redirects included)
+    must be a public one, so a URL someone typed cannot reach the bot's own network.
+    """
     timeout = aiohttp.ClientTimeout(total=timeout_s)
+    connector = aiohttp.TCPConnector(resolver=PublicResolver()) if public_only else None
     try:
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(url, headers=headers) as response,
-        ):
-            if response.status != 200:
-                raise SourceError(f"downloading {url} failed: HTTP {response.status}")
-            data = await _read_limited(response, max_bytes)
-            kind = format_of(response.headers.get("Content-Type", ""))
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+            where = url
+            for _ in range(MAX_REDIRECTS + 1):
+                if public_only:
+                    _refuse_private_literal(where)
+                async with session.get(where, headers=headers, allow_redirects=False) as response:
+                    if response.status in _REDIRECTS and "Location" in response.headers:
+                        where = urljoin(where, response.headers["Location"])
+                        continue
+                    if response.status != 200:
+                        raise SourceError(f"downloading {url} failed: HTTP {response.status}")
+                    data = await _read_limited(response, max_bytes)
+                    kind = format_of(response.headers.get("Content-Type", ""))
+                    return Document(name_of(url), data, url, kind)
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise SourceError(f"cannot download {url}: {exc or type(exc).__name__}") from None
-    return Document(name_of(url), data, url, kind)
+    raise SourceError(f"downloading {url} failed: more than {MAX_REDIRECTS} redirects")
+
+
+class PrivateAddressError(SourceError):
+    """A download would connect to a private, loopback or otherwise non-public address."""
+
+
+class PublicResolver(AbstractResolver):
+    """Resolves names as aiohttp does, but only to public addresses."""
+
+    def __init__(self) -> None:
+        self._inner = aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """Return the host's public addresses; raise if it has none."""
+        found = await self._inner.resolve(host, port, family)
+        public = [entry for entry in found if _is_public(entry["host"])]
+        if not public:
+            raise PrivateAddressError(_private_message(host))
+        return public
+
+    async def close(self) -> None:
+        """Close the underlying resolver."""
+        await self._inner.close()
+
+
+def _refuse_private_literal(url: str) -> None:
+    host = urlsplit(url).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return  # a name: the resolver checks where it points
+    if not _is_public(host):
+        raise PrivateAddressError(_private_message(host))
+
+
+def _is_public(address: Any) -> bool:
+    return ipaddress.ip_address(str(address).split("%")[0]).is_global
+
+
+def _private_message(host: str) -> str:
+    return (
+        f"{host} is a private or local address, which `ingest` does not download from; "
+        "attach the file instead, or set CHIMERA_INGEST_PRIVATE_URLS=true to allow it"
+    )
 
 
 async def _read_limited(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:

@@ -52,10 +52,18 @@ class _Plan:
 class MemoryCommands:
     """The ingest and memory commands, merged into the core's command set."""
 
-    def __init__(self, memory: Memory | None, clock: Clock, *, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(
+        self,
+        memory: Memory | None,
+        clock: Clock,
+        *,
+        max_bytes: int = MAX_BYTES,
+        private_urls: bool = False,
+    ) -> None:
         self.memory = memory
         self.clock = clock
         self.max_bytes = max_bytes
+        self.private_urls = private_urls  # may `ingest <url>` reach private addresses?
 
     def handlers(self) -> dict[str, Handler]:
         """Return the handlers by command name."""
@@ -111,7 +119,9 @@ class MemoryCommands:
         try:
             if is_url(source):
                 await report(Status(f"Downloading {source}…"))
-                return await fetch_url(source, max_bytes=self.max_bytes)
+                return await fetch_url(
+                    source, max_bytes=self.max_bytes, public_only=not self.private_urls
+                )
             return await read_path(source, max_bytes=self.max_bytes)
         except SourceError as exc:
             raise CommandError(str(exc)) from None

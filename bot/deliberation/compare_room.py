@@ -70,6 +70,7 @@ class CompareRooms:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            await self.ctx.settled()
         await self.close(room.id, "stopped")
 
     async def close(self, room_id: int, reason: str) -> None:
@@ -99,7 +100,10 @@ class CompareRooms:
     async def _ask(self, room: Room, seats: Sequence[Seat]) -> None:
         try:
             answers = await compare(
-                self.ctx.llm, room.topic, seats, on_answer=lambda a: self._post(room, a)
+                self.ctx.llm,
+                room.topic,
+                seats,
+                on_answer=lambda answer: self.ctx.whole(self._post(room, answer)),
             )
         except Exception:
             log.exception("compare round in room %s failed", room.id)

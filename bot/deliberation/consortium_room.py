@@ -97,6 +97,7 @@ class ConsortiumRooms:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            await self.ctx.settled()
         text = f"The consortium on “{room.topic}” was stopped before it finished."
         await self.ctx.post_notice(room, Notice(text, title="Consortium stopped"))
         await self.ctx.finish(room.id)
@@ -123,7 +124,7 @@ class ConsortiumRooms:
                 on_event=progress.on_event,
                 seed=room.settings.seed,
             )
-            await self._conclude(room, run, chart)
+            await self.ctx.whole(self._conclude(room, run, chart))
         except ConsortiumError as exc:
             await self._failed(room, f"The consortium could not finish: {exc}.")
         except Exception:
@@ -166,11 +167,12 @@ class Progress:
         """
         await self.gate.wait()
         if isinstance(event, MemberAnswered):
-            await self._answered(event)
+            await self.ctx.whole(self._answered(event))
         elif isinstance(event, MemberFailed):
-            await self.ctx.post_notice(self.room, Notice(failure_text(event.failure)))
+            notice = Notice(failure_text(event.failure))
+            await self.ctx.whole(self.ctx.post_notice(self.room, notice))
         elif isinstance(event, SynthesisReady):
-            await self._synthesis(event)
+            await self.ctx.whole(self._synthesis(event))
 
     async def _answered(self, event: MemberAnswered) -> None:
         answer = event.answer

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from bot.catalog import PersonaCatalog
 from bot.clock import Clock
@@ -17,6 +20,7 @@ from personas.cards import Persona
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,23 @@ class Context:
     clock: Clock
     tasks: TaskOwner
     defaults: RoomSettings
+    _posting: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
+
+    async def whole(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run a post and its database writes to the end, even if the caller is cancelled.
+
+        A task cancelled half way through a SQLite write can leave the write lock held, so
+        a stop cancels a run between posts and then waits for `settled`.
+        """
+        task = self.tasks.spawn("deliberation-post", work)
+        self._posting.add(task)
+        task.add_done_callback(self._posting.discard)
+        result: T = await asyncio.shield(task)
+        return result
+
+    async def settled(self) -> None:
+        """Wait for the posts started with `whole` to finish."""
+        await asyncio.gather(*self._posting, return_exceptions=True)
 
     @property
     def default_model(self) -> str:

@@ -39,7 +39,11 @@ MEMBER = Caller("u2", "Mo", False)
 
 @pytest.fixture
 async def services(tmp_path: Path, store: MemoryStore) -> AsyncIterator[Services]:
-    settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        ingest_private_urls=True,  # the test site is on 127.0.0.1
+        _env_file=None,  # type: ignore[call-arg]
+    )
     async with build_services(
         settings, clock=FakeClock(), llm=ScriptedLLM(), scheduler=ManualScheduler(), memory=store
     ) as svc:
@@ -56,6 +60,10 @@ async def site() -> AsyncIterator[str]:
     }
 
     async def serve(request: web.Request) -> web.Response:
+        if request.path == "/moved":
+            raise web.HTTPFound("/parking")
+        if request.path == "/inside":
+            raise web.HTTPFound("http://10.1.2.3/secrets")
         if request.path not in files:
             return web.Response(status=404)
         body, kind = files[request.path]
@@ -331,3 +339,28 @@ async def test_downloads_and_files_over_the_limit_are_refused(site: str, tmp_pat
     big.write_bytes(b"x" * 2048)
     with pytest.raises(SourceError, match=r"big\.txt is 2 KB; the limit is 1 KB"):
         await read_path(str(big), max_bytes=1024)
+
+
+async def test_ingest_refuses_private_addresses_unless_allowed(
+    tmp_path: Path, store: MemoryStore, site: str
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+    async with build_services(
+        settings, clock=FakeClock(), llm=ScriptedLLM(), scheduler=ManualScheduler(), memory=store
+    ) as svc:
+        for url in (f"{site}/parking", site.replace("127.0.0.1", "localhost") + "/parking"):
+            reply = await run(svc, TEAM_A, f"ingest {url}")
+            assert reply.error and "is a private or local address" in reply.text
+            assert "CHIMERA_INGEST_PRIVATE_URLS=true" in reply.text
+        assert await store.documents(TEAM_A.tenant_id) == []
+
+
+async def test_redirects_are_followed_and_each_hop_is_checked(
+    site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moved = await fetch_url(f"{site}/moved")
+    assert moved.format == "html" and b"Parking" in moved.data
+    # Let the test site count as public: the redirect's private target is still refused.
+    monkeypatch.setattr("bot.document_sources._is_public", lambda address: address == "127.0.0.1")
+    with pytest.raises(SourceError, match=r"10\.1\.2\.3 is a private or local address"):
+        await fetch_url(f"{site}/inside", public_only=True)
