@@ -101,7 +101,8 @@ async def _demo(settings: Any, args: argparse.Namespace) -> int:
         if room is None:
             return 1
         platform.console.print(
-            f"Transcript stored as room {room.id} ({room.persona_turns} persona turns). "
+            f"Transcript stored as room {room.id} ({room.persona_turns} persona "
+            f"turn{'' if room.persona_turns == 1 else 's'}). "
             f"Export it with: chimera export {room.id} --format md"
         )
     return 0

@@ -46,7 +46,7 @@ class Results:
         rows = [
             (
                 f"{s.persona.emoji} {s.persona.name}",
-                f"{VOTE_UP} {s.up}  {VOTE_DOWN} {s.down}  ({s.turns} turns)",
+                f"{VOTE_UP} {s.up}  {VOTE_DOWN} {s.down}  ({s.turns} turn{'' if s.turns == 1 else 's'})",
             )
             for s in self.scores
         ]

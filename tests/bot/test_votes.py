@@ -70,5 +70,5 @@ async def test_results_rank_personas_by_votes(
     reply = await services.commands.run(KEY, Caller("x", "x", False), "results", {})
     assert not reply.error
     assert reply.fields[0][0].endswith(second_speaker.name)
-    assert f"{VOTE_UP} 2" in reply.fields[0][1]
+    assert f"{VOTE_UP} 2" in reply.fields[0][1] and reply.fields[0][1].endswith("(1 turn)")
     assert any(label == "Best line" for label, _ in reply.fields)
