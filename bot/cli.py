@@ -88,6 +88,7 @@ async def _demo(settings: Any, args: argparse.Namespace) -> int:
     from adapters.console.demo import ConsoleDemo, DemoOptions
     from adapters.console.room import ConsolePlatform
     from bot.app import build_services
+    from bot.results import plural
 
     window = 0.0 if args.no_input else min(settings.vote_window_s, 20.0)
     settings = settings.model_copy(update={"vote_window_s": window})
@@ -101,8 +102,7 @@ async def _demo(settings: Any, args: argparse.Namespace) -> int:
         if room is None:
             return 1
         platform.console.print(
-            f"Transcript stored as room {room.id} ({room.persona_turns} persona "
-            f"turn{'' if room.persona_turns == 1 else 's'}). "
+            f"Transcript stored as room {room.id} ({plural(room.persona_turns, 'persona turn')}). "
             f"Export it with: chimera export {room.id} --format md"
         )
     return 0

@@ -27,6 +27,7 @@ from bot.rooms import (
     check_transition,
 )
 from bot.speakers import last_persona_speaker, mentioned, others, parse_pick
+from bot.vote_sync import catch_up
 from personas.cards import Persona
 from storage.polls import MessageRef
 from storage.store import Store
@@ -351,7 +352,9 @@ class Orchestrator:
 
     async def _finish(self, room: Room, *, reason: str) -> None:
         check_transition(room.state, RoomState.FINISHED)
-        for poll in await self.store.polls.of_room(room.id):
+        polls = await self.store.polls.of_room(room.id)
+        await catch_up(self.store, self.platform_of(room), room, polls)
+        for poll in polls:
             await self.store.polls.close(poll.id)
         results = await self.results(room)
         if room.mode is Mode.DEBATE and results.decision is not None:
@@ -437,11 +440,12 @@ class Orchestrator:
     def _lock(self, room_id: int) -> asyncio.Lock:
         return self._locks.setdefault(room_id, asyncio.Lock())
 
-    def _platform(self, room: Room) -> Platform | None:
+    def platform_of(self, room: Room) -> Platform | None:
+        """Return the adapter that renders the room, if it is attached."""
         return self.platforms.get(room.key.platform)
 
     async def _typing(self, room: Room, persona: Persona) -> None:
-        platform = self._platform(room)
+        platform = self.platform_of(room)
         if platform is not None:
             try:
                 await platform.typing(room, persona)
@@ -450,7 +454,7 @@ class Orchestrator:
 
     async def deliver(self, room: Room, post: TurnPost) -> Posted:
         """Post a persona's turn on the room's platform; a failure is logged, not raised."""
-        platform = self._platform(room)
+        platform = self.platform_of(room)
         if platform is None:
             return Posted(())
         try:
@@ -461,7 +465,7 @@ class Orchestrator:
 
     async def notify(self, room: Room, notice: Notice) -> Posted:
         """Post a notice on the room's platform; a failure is logged, not raised."""
-        platform = self._platform(room)
+        platform = self.platform_of(room)
         if platform is None:
             return Posted(())
         try:

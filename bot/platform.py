@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.rooms import Room
 from personas.cards import Persona
@@ -69,6 +69,21 @@ class Platform(Protocol):
 
     async def post_notice(self, room: Room, notice: Notice) -> Posted:
         """Post a message in the bot's own name."""
+        ...
+
+
+@runtime_checkable
+class ReactionReader(Protocol):
+    """A platform that can say who reacts on a message now, to catch votes missed while down."""
+
+    async def reactions(
+        self, room: Room, message_id: str, emoji: Sequence[str]
+    ) -> dict[str, set[str]] | None:
+        """Return who (never the bot) reacts with each of `emoji` on a message.
+
+        An emoji is left out when the platform gave only part of its list; None means the
+        message could not be read at all.
+        """
         ...
 
 

@@ -46,7 +46,7 @@ class Results:
         rows = [
             (
                 f"{s.persona.emoji} {s.persona.name}",
-                f"{VOTE_UP} {s.up}  {VOTE_DOWN} {s.down}  ({s.turns} turn{'' if s.turns == 1 else 's'})",
+                f"{VOTE_UP} {s.up}  {VOTE_DOWN} {s.down}  ({plural(s.turns, 'turn')})",
             )
             for s in self.scores
         ]
@@ -170,3 +170,8 @@ def _decision_rows(decision: Decision) -> list[tuple[str, str]]:
 def _excerpt(text: str, limit: int = 120) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def plural(count: int, noun: str) -> str:
+    """Return "1 turn", "2 turns"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -111,6 +111,19 @@ class PollStore:
                 )
             )
 
+    async def votes(self, poll_id: int) -> dict[str, str]:
+        """Return each voter's current choice."""
+        query = select(VoteRow.user_id, VoteRow.choice).where(VoteRow.poll_id == poll_id)
+        async with self.db.sessions() as session:
+            return {user: choice for user, choice in (await session.execute(query)).all()}
+
+    async def bound_message(self, poll_id: int) -> MessageRef | None:
+        """Return the platform message people react on to vote in a poll."""
+        query = select(PlatformMessageRow).where(PlatformMessageRow.poll_id == poll_id)
+        async with self.db.sessions() as session:
+            row = (await session.execute(query.limit(1))).scalar_one_or_none()
+            return _ref(row) if row else None
+
     async def tally(self, poll_id: int) -> Counter[str]:
         """Count the votes per choice."""
         query = select(VoteRow.choice).where(VoteRow.poll_id == poll_id)

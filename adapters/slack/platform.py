@@ -11,9 +11,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.emoji import slack_name
+from adapters.slack.emoji import from_slack, slack_name
 from adapters.slack.files import share_file
-from adapters.slack.identity import message_id, persona_identity
+from adapters.slack.identity import message_id, persona_identity, split_message_id
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.render import Message, header_message, notice_message, turn_messages
 from bot.platform import Attachment, Notice, Posted, TurnPost, split_text
@@ -62,6 +62,7 @@ class SlackPlatform:
         self._thread_mode = thread_mode
         self._headers: dict[int, Header] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._bot_user: str | None = None
 
     async def typing(self, room: Room, persona: Persona) -> None:
         """Do nothing: Slack's Web API has no typing indicator for bot posts."""
@@ -84,6 +85,33 @@ class SlackPlatform:
             ids = await self._post(room.key.channel, thread, [notice_message(notice)], None)
         await self._decorate(room, ids, notice.vote_emoji, notice.attachments, thread)
         return Posted(tuple(message_id(room.key.channel, ts) for ts in ids))
+
+    async def reactions(
+        self, room: Room, message_id: str, emoji: Sequence[str]
+    ) -> dict[str, set[str]] | None:
+        """Read who reacts on a message now (`reactions.get`), leaving out the bot's seeds."""
+        channel, ts = split_message_id(message_id)
+        try:
+            bot = await self._bot_user_id()
+            response = await self._client.reactions_get(channel=channel, timestamp=ts, full=True)
+        except SlackApiError as exc:
+            log.warning("reading reactions on %s failed: %s", ts, exc.response.get("error"))
+            return None
+        found: dict[str, set[str]] = {e: set() for e in emoji}
+        for reaction in (response.get("message") or {}).get("reactions", []):
+            name, users = from_slack(str(reaction.get("name"))), reaction.get("users", [])
+            if name not in found:
+                continue
+            if len(users) < int(reaction.get("count", 0)):
+                del found[name]  # Slack sent part of the list: say nothing about this emoji
+                continue
+            found[name] |= {str(user) for user in users if user != bot}
+        return found
+
+    async def _bot_user_id(self) -> str | None:
+        if self._bot_user is None:
+            self._bot_user = (await self._client.auth_test()).get("user_id")
+        return self._bot_user
 
     async def is_room_thread(self, channel: str, thread_ts: str) -> bool:
         """Tell whether a thread is one of our rooms' threads (also from before a restart)."""

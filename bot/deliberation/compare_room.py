@@ -22,6 +22,7 @@ from bot.pacing import due_at
 from bot.platform import Notice, Posted, TurnPost, join_names
 from bot.results import VOTE_UP
 from bot.rooms import Mode, Room, RoomKey, RoomState, SpeakerKind, Turn
+from bot.vote_sync import catch_up
 from storage.polls import MessageRef
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,10 @@ class CompareRooms:
             if room is None or not room.is_live:
                 return
             self.ctx.scheduler.cancel(room_id)
+            polls = await self.ctx.store.polls.of_room(room.id, POLL_KIND)
+            await catch_up(self.ctx.store, self.ctx.orchestrator.platform_of(room), room, polls)
             votes = await self.tally(room)
-            for poll in await self.ctx.store.polls.of_room(room.id, POLL_KIND):
+            for poll in polls:
                 await self.ctx.store.polls.close(poll.id)
             changes = await record_round(self.ctx.store.records, room.tenant_id, votes)
             await self.ctx.post_notice(room, result_notice(room, votes, changes, reason))

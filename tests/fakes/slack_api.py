@@ -167,6 +167,18 @@ class FakeSlack:
         """Add a workspace member."""
         self.users[user_id] = _user(user_id, name, admin=admin)
 
+    def react(self, event: dict[str, Any]) -> None:
+        """Apply a person's `reaction_added` / `reaction_removed` to the message's reactions."""
+        item = event["item"]
+        users = self.reactions.setdefault((item["channel"], item["ts"]), {}).setdefault(
+            event["reaction"], []
+        )
+        user = event["user"]
+        if event["type"] == "reaction_added" and user not in users:
+            users.append(user)
+        elif event["type"] == "reaction_removed" and user in users:
+            users.remove(user)
+
     def add_file(self, name: str, data: bytes, mimetype: str = "text/plain") -> dict[str, Any]:
         """Share a file in the workspace, as a person would; return its `files.info` object."""
         file_id = f"F{next(self._ids):06d}"

@@ -100,6 +100,8 @@ class SlackSender:
         self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
     ) -> Reply:
         """Send an Events API callback (a redelivery when `retry` > 0)."""
+        if event.get("type") in ("reaction_added", "reaction_removed") and not retry:
+            self.slack.react(event)  # Slack's own record of the message changes first
         envelope = self.event_envelope(event, event_id)
         headers = {} if retry is None else {"X-Slack-Retry-Num": str(retry)}
         if retry:

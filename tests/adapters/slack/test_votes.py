@@ -115,3 +115,19 @@ async def test_debate_outcome_vote_and_decision_record(chimera: Chimera) -> None
     decision = await chimera.services.store.records.decision((await chimera.room()).id)
     assert decision is not None and decision.question == "Should we adopt Postgres?"
     assert decision.audience == {"for": 2, "against": 1}
+
+
+async def test_reactions_missed_while_down_are_counted_when_the_room_ends(
+    chimera: Chimera,
+) -> None:
+    _, (turn,) = await started(chimera, "start Offline votes turns=1 pace=30")
+    sender = chimera.sender
+    await sender.event(sender.reaction("-1", turn, "UADMIN"))
+    # While Chimera was down (no events reach it), UMEMBER added a 👍 with a skin tone and
+    # UADMIN took the 👎 back.
+    chimera.slack.react(sender.reaction("+1::skin-tone-2", turn, "UMEMBER"))
+    chimera.slack.react(sender.reaction("-1", turn, "UADMIN", added=False))
+    reply = await sender.command("stop")
+    assert reply.status == 200
+    await chimera.settle()
+    assert await tally_of(chimera, turn) == Counter({"👍": 1})  # the bot's own seeds are not votes
