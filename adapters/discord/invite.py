@@ -13,6 +13,7 @@ SCOPES = ("bot", "applications.commands")
 def required_permissions() -> discord.Permissions:
     """Return the permissions Chimera needs in a server, and no others."""
     return discord.Permissions(
+        view_channel=True,
         manage_webhooks=True,
         send_messages=True,
         send_messages_in_threads=True,

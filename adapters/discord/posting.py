@@ -54,6 +54,22 @@ class DiscordPlatform:
         await self._seed(room.key, ids[0], notice.vote_emoji)
         return Posted(tuple(str(i) for i in ids))
 
+    async def reactions(
+        self, room: Room, message_id: str, emoji: Sequence[str]
+    ) -> dict[str, set[str]] | None:
+        """Read who reacts on a message now, leaving out bots (the seeds are the bot's own)."""
+        try:
+            message = await self._target(room.key).fetch_message(int(message_id))
+            found: dict[str, set[str]] = {e: set() for e in emoji}
+            for reaction in message.reactions:
+                name = str(reaction.emoji)
+                if name in found:
+                    found[name] = {str(u.id) async for u in reaction.users() if not u.bot}
+        except discord.HTTPException as exc:
+            log.warning("reading reactions on %s failed: %s", message_id, exc)
+            return None
+        return found
+
     async def say(self, key: RoomKey, text: str, notice: Notice | None = None) -> list[int]:
         """Post text (or a notice) as the bot; return the message ids."""
         target = self._target(key)

@@ -480,12 +480,23 @@ class FakeDiscord:
         return message
 
     async def react(self, message_id: str, user: dict[str, Any], emoji: str) -> None:
-        """Dispatch MESSAGE_REACTION_ADD from a person."""
+        """A person adds a reaction: record it and dispatch MESSAGE_REACTION_ADD."""
+        self.set_reaction(message_id, user, emoji, add=True)
         await self._reaction("MESSAGE_REACTION_ADD", message_id, user, emoji, add=True)
 
     async def unreact(self, message_id: str, user: dict[str, Any], emoji: str) -> None:
-        """Dispatch MESSAGE_REACTION_REMOVE from a person."""
+        """A person removes a reaction: record it and dispatch MESSAGE_REACTION_REMOVE."""
+        self.set_reaction(message_id, user, emoji, add=False)
         await self._reaction("MESSAGE_REACTION_REMOVE", message_id, user, emoji, add=False)
+
+    def set_reaction(self, message_id: str, user: dict[str, Any], emoji: str, *, add: bool) -> None:
+        """Change a message's reactions without any gateway event (as while the bot is away)."""
+        reactors = self.messages[message_id].setdefault("reactors", {}).setdefault(emoji, [])
+        present = any(u["id"] == user["id"] for u in reactors)
+        if add and not present:
+            reactors.append(user)
+        elif not add and present:
+            reactors[:] = [u for u in reactors if u["id"] != user["id"]]
 
     def interaction_replies(self, interaction: dict[str, Any]) -> list[Recorded]:
         """Return the callback and follow-ups recorded for one interaction, in order."""
@@ -713,6 +724,12 @@ class FakeDiscord:
                 "/channels/{channel}/messages/{message}/reactions/{emoji}/@me",
                 self._add_own_reaction,
                 "add_reaction",
+            ),
+            (
+                "GET",
+                "/channels/{channel}/messages/{message}/reactions/{emoji}",
+                self._reactors,
+                "get_reactions",
             ),
             ("POST", "/channels/{channel}/typing", self._typing, "typing"),
             (
@@ -999,7 +1016,31 @@ class FakeDiscord:
         message = self.messages.get(request.match_info["message"])
         if message is None:
             return api_error(404, 10008, "Unknown Message")
-        return _json(message)
+        shown = {key: value for key, value in message.items() if key != "reactors"}
+        reactions = [
+            {
+                "count": len(users),
+                "count_details": {"burst": 0, "normal": len(users)},
+                "me": any(u["id"] == self.bot_user["id"] for u in users),
+                "me_burst": False,
+                "burst_colors": [],
+                "emoji": {"id": None, "name": emoji},
+            }
+            for emoji, users in message.get("reactors", {}).items()
+            if users
+        ]
+        return _json({**shown, "reactions": reactions})
+
+    async def _reactors(self, request: web.Request) -> web.Response:
+        """List who reacted with an emoji, `limit` at a time after the user id `after`."""
+        message = self.messages.get(request.match_info["message"])
+        if message is None:
+            return api_error(404, 10008, "Unknown Message")
+        users = message.get("reactors", {}).get(request.match_info["emoji"], [])
+        after = int(request.query.get("after", "0"))
+        limit = min(int(request.query.get("limit", "25")), 100)
+        page = sorted((u for u in users if int(u["id"]) > after), key=lambda u: int(u["id"]))
+        return _json(page[:limit])
 
     async def _add_own_reaction(self, request: web.Request) -> web.Response:
         message = self.messages.get(request.match_info["message"])
@@ -1007,6 +1048,7 @@ class FakeDiscord:
             return api_error(404, 10008, "Unknown Message")
         emoji = request.match_info["emoji"]
         message.setdefault("own_reactions", []).append(emoji)
+        self.set_reaction(message["id"], self.bot_user, emoji, add=True)
         # Discord tells the bot about its own reactions too; the adapter must ignore them.
         self._events.append(
             ("MESSAGE_REACTION_ADD", self._reaction_data(message, self.bot_user, emoji, add=True))

@@ -61,6 +61,7 @@ def test_the_invite_asks_for_exactly_the_needed_permissions() -> None:
     assert query["scope"] == ["bot applications.commands"]
     granted = discord.Permissions(int(query["permissions"][0]))
     assert {name for name, on in granted if on} == {
+        "read_messages",  # View Channel
         "manage_webhooks",
         "send_messages",
         "send_messages_in_threads",
