@@ -181,6 +181,7 @@ class RatingRow(Base):
     rating: Mapped[float] = mapped_column(Float, default=1000.0)
     wins: Mapped[int] = mapped_column(Integer, default=0)
     losses: Mapped[int] = mapped_column(Integer, default=0)
+    draws: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WebhookRow(Base):

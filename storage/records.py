@@ -35,6 +35,7 @@ class Rating:
     rating: float
     wins: int
     losses: int
+    draws: int = 0
 
 
 class RecordStore:
@@ -93,7 +94,7 @@ class RecordStore:
         )
         async with self.db.sessions() as session:
             rows = (await session.execute(query)).scalars()
-            return [Rating(r.kind, r.subject, r.rating, r.wins, r.losses) for r in rows]
+            return [Rating(r.kind, r.subject, r.rating, r.wins, r.losses, r.draws) for r in rows]
 
     async def save_ratings(self, tenant_id: str, ratings: list[Rating]) -> None:
         """Create or update ratings."""
@@ -114,3 +115,4 @@ class RecordStore:
             row = RatingRow(tenant_id=tenant_id, kind=rating.kind, subject=rating.subject)
             session.add(row)
         row.rating, row.wins, row.losses = rating.rating, rating.wins, rating.losses
+        row.draws = rating.draws

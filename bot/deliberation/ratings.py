@@ -109,7 +109,7 @@ async def record_round(
 async def standings(records: RecordStore, tenant_id: str, kind: str) -> list[elo.Standing]:
     """Return the tenant's leaderboard of one kind."""
     stored = await records.ratings(tenant_id, kind)
-    return elo.leaderboard({r.subject: elo.Rating(r.rating, r.wins, r.losses) for r in stored})
+    return elo.leaderboard({r.subject: _rating(r) for r in stored})
 
 
 async def _update(
@@ -118,10 +118,13 @@ async def _update(
     if not lose and len(win) < 2:
         return {}
     stored = await records.ratings(tenant_id, kind)
-    table = {r.subject: elo.Rating(r.rating, r.wins, r.losses) for r in stored}
+    table = {r.subject: _rating(r) for r in stored}
     after = play_round(table, win, lose)
     names = [*win, *lose]
-    rows = [StoredRating(kind, n, after[n].rating, after[n].wins, after[n].losses) for n in names]
+    rows = [
+        StoredRating(kind, n, after[n].rating, after[n].wins, after[n].losses, after[n].draws)
+        for n in names
+    ]
     await records.save_ratings(tenant_id, rows)
     before = {n: table.get(n, elo.Rating()).rating for n in names}
     return {f"{kind}:{n}": RatingChange(before[n], after[n].rating) for n in names}
@@ -129,3 +132,7 @@ async def _update(
 
 def _subjects(contestants: Sequence[Contestant], kind: str) -> list[str]:
     return list(dict.fromkeys(s for c in contestants if (s := c.subject(kind))))
+
+
+def _rating(stored: StoredRating) -> elo.Rating:
+    return elo.Rating(stored.rating, stored.wins, stored.losses, stored.draws)

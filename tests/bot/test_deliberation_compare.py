@@ -135,3 +135,21 @@ async def test_pause_and_next_are_refused_with_what_to_do_instead(services: Serv
     assert skipped.error and "`stop` closes the vote" in skipped.text
     room = await services.store.rooms.latest(KEY)
     assert room is not None and room.state is RoomState.VOTING
+
+
+async def test_tied_winners_draw_and_the_leaderboard_keeps_the_draws(
+    services: Services, clock: FakeClock
+) -> None:
+    platform = attach_logging(services)
+    await say(services, START)
+    await services.tasks.drain()
+    assert await vote(services, platform, "The Comedian", "u1")
+    assert await vote(services, platform, "The Philosopher", "u2")
+    await run_until_quiet(services, clock)
+    personas = await services.store.records.ratings(KEY.tenant_id, "persona")
+    assert sorted((r.subject, r.wins, r.losses, r.draws) for r in personas) == [
+        ("comedian", 0, 0, 1),
+        ("philosopher", 0, 0, 1),
+    ]
+    board = await say(services, "leaderboard", MEMBER)
+    assert dict(board.fields)["1. 🎭 The Comedian"] == "1500 · 0W 0L 1D"
