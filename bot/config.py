@@ -61,7 +61,6 @@ class Settings(BaseSettings):
     memory_enabled: bool = True
     chroma_url: str | None = None
     ingest_private_urls: bool = False  # let `ingest <url>` reach private and local addresses
-    redis_url: str | None = None
 
     @classmethod
     def settings_customise_sources(
