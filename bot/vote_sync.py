@@ -1,9 +1,10 @@
 """Catching up on reaction votes missed while the process was down, before a poll closes.
 
 Reactions made while Chimera was offline never arrive as events (Discord does not replay
-them; Slack gives up retrying after a while). So when a poll closes, the platform is asked
-who reacts on the poll's message now, and the stored votes are brought in line: a missed
-vote is added, and a vote whose reaction has gone is withdrawn.
+them; Slack gives up retrying after a while). So when a poll that was opened before the
+process started closes, the platform is asked who reacts on the poll's message now, and the
+stored votes are brought in line: a missed vote is added, and a vote whose reaction has gone
+is withdrawn. Polls opened since the start heard every event, so they cost no API calls.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ async def catch_up(
         return 0
     changed = 0
     for poll in polls:
-        if not poll.open:
+        if not poll.open or not store.polls.opened_before_start(poll):
             continue
         ref = await store.polls.bound_message(poll.id)
         if ref is None or ref.platform != room.key.platform:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -11,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.db import Database
-from storage.models import PlatformMessageRow, PollRow, VoteRow
+from storage.models import PlatformMessageRow, PollRow, VoteRow, utcnow
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Poll:
     subject: str
     options: dict[str, str]
     open: bool
+    opened_at: datetime | None = None  # None: just opened by this process
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ class PollStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.started_at = utcnow()  # polls opened earlier may have missed reaction events
+
+    def opened_before_start(self, poll: Poll) -> bool:
+        """Tell whether a poll was opened before this process started (a restart since)."""
+        return poll.opened_at is not None and poll.opened_at < self.started_at
 
     async def open_on(
         self, room_id: int, kind: str, subject: str, options: dict[str, str], refs: list[MessageRef]
@@ -145,7 +152,11 @@ def _rows(poll_id: int, refs: list[MessageRef]) -> list[dict[str, Any]]:
 
 
 def _poll(row: PollRow) -> Poll:
-    return Poll(row.id, row.room_id, row.kind, row.subject, dict(row.options), row.state == "open")
+    opened = row.created_at
+    if opened.tzinfo is None:  # SQLite keeps the UTC time without its zone
+        opened = opened.replace(tzinfo=UTC)
+    options = dict(row.options)
+    return Poll(row.id, row.room_id, row.kind, row.subject, options, row.state == "open", opened)
 
 
 def _ref(row: PlatformMessageRow) -> MessageRef:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from bot.app import Services
+from bot.app import Services, build_services
 from bot.clock import FakeClock
 from bot.commands import Caller
+from bot.config import Settings
+from bot.pacing import ManualScheduler
 from bot.results import VOTE_DOWN, VOTE_UP
 from bot.rooms import Room, RoomKey
 from bot.vote_sync import differences
-from tests.support import RecordingPlatform
+from storage.polls import Poll
+from tests.support import RecordingPlatform, ScriptedLLM
 
 KEY = RoomKey("test", "g", "sync")
 ADMIN = Caller("u1", "Ada", can_manage=True)
@@ -23,10 +27,12 @@ class ReactingPlatform(RecordingPlatform):
 
     on_message: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     unreadable: bool = False
+    reads: list[str] = field(default_factory=list)
 
     async def reactions(
         self, room: Room, message_id: str, emoji: Sequence[str]
     ) -> dict[str, set[str]] | None:
+        self.reads.append(message_id)
         if self.unreadable:
             raise RuntimeError("platform API down")
         found = self.on_message.get(message_id, {})
@@ -46,8 +52,19 @@ def test_an_incomplete_reaction_list_withdraws_nothing() -> None:
     assert cast == {"ann": VOTE_UP} and withdrawn == {}
 
 
-async def _started(services: Services, clock: FakeClock, platform: RecordingPlatform) -> Room:
-    services.orchestrator.attach(platform)
+@contextlib.asynccontextmanager
+async def running(
+    settings: Settings, clock: FakeClock, platform: RecordingPlatform
+) -> AsyncIterator[Services]:
+    """Run the core on the settings' database (a second call is a restart)."""
+    llm, scheduler = ScriptedLLM(), ManualScheduler()
+    async with build_services(settings, clock=clock, llm=llm, scheduler=scheduler) as services:
+        services.orchestrator.attach(platform)
+        yield services
+
+
+async def voted_room(services: Services, clock: FakeClock) -> tuple[Poll, str]:
+    """Start a room, post one turn, let bob vote 👎 on it; return its poll and message id."""
     reply = await services.commands.run(
         KEY, ADMIN, "start", {"topic": "Tabs or spaces", "turns": "2", "pace": "0"}
     )
@@ -55,35 +72,45 @@ async def _started(services: Services, clock: FakeClock, platform: RecordingPlat
     await services.scheduler.run_due(clock.now())  # type: ignore[attr-defined]
     room = await services.store.rooms.latest(KEY)
     assert room is not None
-    return room
+    (poll,) = await services.store.polls.of_room(room.id, "turn")
+    ref = await services.store.polls.bound_message(poll.id)
+    assert ref is not None
+    await services.orchestrator.on_reaction("test", ref.message_id, "bob", VOTE_DOWN, True)
+    return poll, ref.message_id
 
 
 async def test_reactions_made_while_down_count_when_the_room_finishes(
-    services: Services, clock: FakeClock
+    settings: Settings, clock: FakeClock
 ) -> None:
     platform = ReactingPlatform(name="test")
-    room = await _started(services, clock, platform)
-    (poll,) = await services.store.polls.of_room(room.id, "turn")
-    ref = await services.store.polls.bound_message(poll.id)
-    assert ref is not None
-    await services.orchestrator.on_reaction("test", ref.message_id, "bob", VOTE_DOWN, True)
+    async with running(settings, clock, platform) as first:
+        poll, message_id = await voted_room(first, clock)
     # While the bot was down: ann voted 👍 and bob took his 👎 back.
-    platform.on_message[ref.message_id] = {VOTE_UP: {"ann"}}
-    reply = await services.commands.run(KEY, ADMIN, "stop", {})
-    assert not reply.error
-    assert dict(await services.store.polls.tally(poll.id)) == {VOTE_UP: 1}
-    results = platform.notices[-1]
-    assert f"{VOTE_UP} 1" in str(results.fields)
+    platform.on_message[message_id] = {VOTE_UP: {"ann"}}
+    async with running(settings, clock, platform) as second:
+        assert not (await second.commands.run(KEY, ADMIN, "stop", {})).error
+        assert dict(await second.store.polls.tally(poll.id)) == {VOTE_UP: 1}
+    assert f"{VOTE_UP} 1" in str(platform.notices[-1].fields)
+
+
+async def test_polls_opened_since_the_start_are_not_read_again(
+    settings: Settings, clock: FakeClock
+) -> None:
+    platform = ReactingPlatform(name="test")
+    async with running(settings, clock, platform) as services:
+        poll, _ = await voted_room(services, clock)
+        assert not (await services.commands.run(KEY, ADMIN, "stop", {})).error
+        assert platform.reads == [] and dict(await services.store.polls.tally(poll.id)) == {
+            VOTE_DOWN: 1
+        }
 
 
 async def test_an_unreadable_platform_keeps_the_votes_already_counted(
-    services: Services, clock: FakeClock
+    settings: Settings, clock: FakeClock
 ) -> None:
     platform = ReactingPlatform(name="test", unreadable=True)
-    room = await _started(services, clock, platform)
-    (poll,) = await services.store.polls.of_room(room.id, "turn")
-    ref = await services.store.polls.bound_message(poll.id)
-    assert ref is not None
-    await services.orchestrator.on_reaction("test", ref.message_id, "bob", VOTE_DOWN, True)
-    assert not (await services.commands.run(KEY, ADMIN, "stop", {})).error
-    assert dict(await services.store.polls.tally(poll.id)) == {VOTE_DOWN: 1}
+    async with running(settings, clock, platform) as first:
+        poll, _ = await voted_room(first, clock)
+    async with running(settings, clock, platform) as second:
+        assert not (await second.commands.run(KEY, ADMIN, "stop", {})).error
+        assert platform.reads and dict(await second.store.polls.tally(poll.id)) == {VOTE_DOWN: 1}

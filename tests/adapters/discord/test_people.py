@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from bot.rooms import RoomKey, SpeakerKind
-from tests.adapters.discord.conftest import Bot, World, start_room
+from tests.adapters.discord.conftest import Bot, World, chimera, start_room
 
 
 async def tally_of(bot: Bot, message_id: str) -> Counter[str]:
@@ -84,18 +85,22 @@ async def test_a_debate_ends_with_a_seeded_verdict_poll_and_a_results_embed(
     assert any("1" in field["value"] for field in results["fields"])
 
 
-async def test_reactions_missed_while_down_count_when_the_room_ends(world: World, bot: Bot) -> None:
-    await start_room(world, turns=3)
-    await bot.step()
-    message_id = world.fake.webhook_posts()[0].response["id"]
-    await world.fake.react(message_id, world.moderator, "👎")
-    await world.fake.wait_for_async(lambda: _count(bot, message_id, "👎", 1), what="a vote")
-    # While the bot was away (no gateway events): a member voted 👍, the moderator took 👎 back.
+async def test_reactions_missed_while_down_count_when_the_room_ends(
+    world: World, tmp_path: Path
+) -> None:
+    async with chimera(world, tmp_path) as first:
+        await start_room(world, turns=3)
+        await first.step()
+        message_id = world.fake.webhook_posts()[0].response["id"]
+        await world.fake.react(message_id, world.moderator, "👎")
+        await world.fake.wait_for_async(lambda: _count(first, message_id, "👎", 1), what="a vote")
+    # While the bot is away (no gateway events): a member votes 👍, the moderator takes 👎 back.
     world.fake.set_reaction(message_id, world.member, "👍", add=True)
     world.fake.set_reaction(message_id, world.moderator, "👎", add=False)
-    interaction = await world.fake.slash(
-        "chimera stop", guild=world.guild, channel=world.channel, user=world.moderator
-    )
-    await world.fake.wait_reply(interaction, 2)
-    assert await tally_of(bot, message_id) == Counter({"👍": 1})  # the bot's seeds are not votes
+    async with chimera(world, tmp_path) as second:
+        interaction = await world.fake.slash(
+            "chimera stop", guild=world.guild, channel=world.channel, user=world.moderator
+        )
+        await world.fake.wait_reply(interaction, 2)
+        assert await tally_of(second, message_id) == Counter({"👍": 1})  # seeds are not votes
     assert world.fake.successes("get_reactions")

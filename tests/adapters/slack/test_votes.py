@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from bot.rooms import SpeakerKind
-from tests.adapters.slack.conftest import Chimera
-from tests.fakes.slack_api import Message
+from tests.adapters.slack.conftest import Chimera, SlackSender, running_chimera
+from tests.fakes.slack_api import FakeSlack, Message
 
 
 async def started(chimera: Chimera, command: str, turns: int = 1) -> tuple[Message, list[Message]]:
@@ -118,16 +119,26 @@ async def test_debate_outcome_vote_and_decision_record(chimera: Chimera) -> None
 
 
 async def test_reactions_missed_while_down_are_counted_when_the_room_ends(
-    chimera: Chimera,
+    slack: FakeSlack, tmp_path: Path
 ) -> None:
-    _, (turn,) = await started(chimera, "start Offline votes turns=1 pace=30")
-    sender = chimera.sender
-    await sender.event(sender.reaction("-1", turn, "UADMIN"))
-    # While Chimera was down (no events reach it), UMEMBER added a 👍 with a skin tone and
-    # UADMIN took the 👎 back.
-    chimera.slack.react(sender.reaction("+1::skin-tone-2", turn, "UMEMBER"))
-    chimera.slack.react(sender.reaction("-1", turn, "UADMIN", added=False))
-    reply = await sender.command("stop")
-    assert reply.status == 200
+    async with running_chimera(slack, tmp_path) as first:
+        _, (turn,) = await started(first, "start Offline votes turns=2 pace=30")
+        await first.sender.event(first.sender.reaction("-1", turn, "UADMIN"))
+    # While Chimera is down (no events reach it), UMEMBER adds a 👍 with a skin tone and
+    # UADMIN takes the 👎 back.
+    slack.react(SlackSender.reaction("+1::skin-tone-2", turn, "UMEMBER"))
+    slack.react(SlackSender.reaction("-1", turn, "UADMIN", added=False))
+    async with running_chimera(slack, tmp_path) as second:
+        assert (await second.sender.command("stop")).status == 200
+        await second.settle()
+        assert await tally_of(second, turn) == Counter({"👍": 1})  # the bot's seeds are not votes
+        assert second.posts("reactions.get")
+
+
+async def test_polls_opened_since_the_start_cost_no_reaction_reads(chimera: Chimera) -> None:
+    _, (turn,) = await started(chimera, "start Live votes turns=2 pace=30")
+    await chimera.sender.event(chimera.sender.reaction("+1", turn, "UMEMBER"))
+    assert (await chimera.sender.command("stop")).status == 200
     await chimera.settle()
-    assert await tally_of(chimera, turn) == Counter({"👍": 1})  # the bot's own seeds are not votes
+    assert await tally_of(chimera, turn) == Counter({"👍": 1})
+    assert chimera.posts("reactions.get") == []
