@@ -56,9 +56,9 @@ def differences(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Return the votes to cast and to withdraw so the record matches the reactions.
 
-    A person with no recorded vote who reacts with exactly one option gets that vote (with
-    several, which came last is unknown, so nothing is guessed). A recorded vote is withdrawn
-    when its emoji's full list no longer has the voter.
+    A person who reacts with exactly one option gets that vote, replacing a different one (with
+    several, which came last is unknown, so what is recorded stays). Any other recorded vote is
+    withdrawn when its emoji's full list no longer has the voter.
     """
     choices: dict[str, list[str]] = {}
     for emoji, users in reacting.items():
@@ -67,11 +67,11 @@ def differences(
     cast = {
         user: picked[0]
         for user, picked in choices.items()
-        if user not in recorded and len(picked) == 1
+        if len(picked) == 1 and recorded.get(user) != picked[0]
     }
     withdrawn = {
         user: choice
         for user, choice in recorded.items()
-        if choice in reacting and user not in reacting[choice]
+        if user not in cast and choice in reacting and user not in reacting[choice]
     }
     return cast, withdrawn

@@ -40,11 +40,16 @@ class ReactingPlatform(RecordingPlatform):
 
 
 def test_a_missed_vote_is_cast_and_a_vanished_one_withdrawn() -> None:
-    reacting = {VOTE_UP: {"ann", "bob", "cy"}, VOTE_DOWN: {"cy", "dee"}}
-    recorded = {"bob": VOTE_UP, "eve": VOTE_DOWN, "dee": VOTE_UP}
+    reacting = {VOTE_UP: {"ann", "bob", "cy", "fay"}, VOTE_DOWN: {"cy", "fay"}}
+    recorded = {"bob": VOTE_UP, "eve": VOTE_DOWN, "fay": VOTE_UP}
     cast, withdrawn = differences(reacting, recorded)
-    assert cast == {"ann": VOTE_UP}  # cy reacts with both: which came last is unknown
-    assert withdrawn == {"eve": VOTE_DOWN, "dee": VOTE_UP}
+    assert cast == {"ann": VOTE_UP}  # cy and fay react with both: which came last is unknown
+    assert withdrawn == {"eve": VOTE_DOWN}
+
+
+def test_a_vote_changed_while_down_replaces_the_recorded_one() -> None:
+    cast, withdrawn = differences({VOTE_UP: {"dee"}, VOTE_DOWN: set()}, {"dee": VOTE_DOWN})
+    assert cast == {"dee": VOTE_UP} and withdrawn == {}
 
 
 def test_an_incomplete_reaction_list_withdraws_nothing() -> None:
