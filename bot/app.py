@@ -79,8 +79,15 @@ async def build_services(
     llm: LLM | None = None,
     scheduler: TurnScheduler | None = None,
     memory: Memory | None = None,
+    scheduling: bool = True,
 ) -> AsyncIterator[Services]:
-    """Open the database, build the core, start the scheduler; close it all on exit."""
+    """Open the database, build the core, start the scheduler; close it all on exit.
+
+    With `scheduling=False` no paced step runs until `start_scheduling` is called: a process
+    serving platforms calls it once its adapters are attached (a step due at start would
+    otherwise be posted nowhere), and one-off commands never do, so they cannot take a due
+    turn away from the running bot.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_url)
     await db.migrate()
@@ -95,10 +102,8 @@ async def build_services(
         scheduler or _persistent_scheduler(settings),
         memory,
     )
-    await services.scheduler.start()
-    recovered = await services.orchestrator.recover()
-    if recovered:
-        log.info("resumed %d room(s) that were due while the process was down", recovered)
+    if scheduling:
+        await start_scheduling(services)
     try:
         yield services
     finally:
@@ -107,6 +112,14 @@ async def build_services(
         if services.memory is not None:
             await services.memory.close()
         await db.close()
+
+
+async def start_scheduling(services: Services) -> None:
+    """Start running paced steps, and reschedule rooms that lost theirs while down."""
+    await services.scheduler.start()
+    recovered = await services.orchestrator.recover()
+    if recovered:
+        log.info("resumed %d room(s) that were due while the process was down", recovered)
 
 
 async def open_memory(settings: Settings) -> Memory:

@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _demo(settings: Any, args: argparse.Namespace) -> int:
     from adapters.console.demo import ConsoleDemo, DemoOptions
     from adapters.console.room import ConsolePlatform
-    from bot.app import build_services
+    from bot.app import build_services, start_scheduling
     from bot.results import plural
 
     window = 0.0 if args.no_input else min(settings.vote_window_s, 20.0)
@@ -95,9 +95,10 @@ async def _demo(settings: Any, args: argparse.Namespace) -> int:
     options = DemoOptions(
         args.topic, args.mode, args.personas, args.turns, args.pace, interactive=not args.no_input
     )
-    async with build_services(settings) as services:
+    async with build_services(settings, scheduling=False) as services:
         platform = ConsolePlatform(files_dir=settings.data_dir / "files")
         services.orchestrator.attach(platform)
+        await start_scheduling(services)
         room = await ConsoleDemo(services, platform).run(options)
         if room is None:
             return 1
@@ -111,7 +112,7 @@ async def _demo(settings: Any, args: argparse.Namespace) -> int:
 async def _export(settings: Any, args: argparse.Namespace) -> int:
     from bot.app import build_services
 
-    async with build_services(settings) as services:
+    async with build_services(settings, scheduling=False) as services:
         room = await services.store.rooms.get(args.room)
         if room is None:
             print(f"no room {args.room}", file=sys.stderr)
@@ -145,7 +146,7 @@ async def _persona(settings: Any, args: argparse.Namespace) -> int:
 
     user = getpass.getuser() or "you"
     key = RoomKey("console", user, "terminal")
-    async with build_services(settings) as services:
+    async with build_services(settings, scheduling=False) as services:
         text = "persona " + " ".join(shlex.quote(word) for word in (args.words or ["list"]))
         reply = await services.commands.run_text(key, Caller(user, user, True), text)
     print(reply.text)
@@ -190,7 +191,7 @@ async def _in_console(settings: Any, words: list[str], progress: Any = None) -> 
 
     user = getpass.getuser() or "you"
     key = RoomKey("console", user, "terminal")
-    async with build_services(settings) as services:
+    async with build_services(settings, scheduling=False) as services:
         services.orchestrator.attach(ConsolePlatform(files_dir=settings.data_dir / "files"))
         text = " ".join(shlex.quote(word) for word in words)
         caller = Caller(user, user, True)

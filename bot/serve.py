@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import text
 
-from bot.app import Services, build_services
+from bot.app import Services, build_services, start_scheduling
 from bot.config import ConfigError, Settings
 from bot.web import WebServer
 
@@ -41,7 +41,7 @@ async def serve(settings: Settings) -> int:
     if not (settings.discord_token or settings.slack_bot_token):
         log.error(NOTHING_TO_SERVE)
         return 2
-    async with build_services(settings) as services:
+    async with build_services(settings, scheduling=False) as services:
         web = WebServer(settings.http_host, settings.http_port)
         web.add_check("database", lambda: _database_ok(services))
         try:
@@ -54,6 +54,7 @@ async def serve(settings: Settings) -> int:
         try:
             for adapter in adapters:
                 await adapter.start()
+            await start_scheduling(services)  # now a due turn has somewhere to be posted
             await _until_stopped()
         finally:
             for adapter in reversed(adapters):

@@ -12,8 +12,11 @@ import aiohttp
 from sqlalchemy import update
 
 from bot.config import Settings
+from bot.llm import register_offline_model
+from bot.rooms import Mode, RoomKey, RoomSettings, RoomState
 from bot.serve import serve
 from storage.models import ProcessedEventRow
+from storage.store import open_store
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -88,3 +91,38 @@ async def test_processed_event_ids_older_than_a_day_are_pruned(services) -> None
         await task
     assert await store.first_time("slack", "old")  # forgotten, so new again
     assert not await store.first_time("slack", "new")  # still remembered
+
+
+async def test_a_turn_due_at_start_waits_for_the_platform_and_is_posted(tmp_path: Path) -> None:
+    slack = FakeSlack()
+    await slack.start()
+    settings = Settings(  # type: ignore[call-arg]
+        data_dir=tmp_path,
+        _env_file=None,
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret="s3cret",
+        slack_api_url=slack.api_url,
+        http_port=_free_port(),
+    )
+    # A Slack room an earlier process left running; its next turn is due as soon as we start.
+    store = await open_store(settings.db_url)
+    key = RoomKey("slack", slack.team_id, "C0LEFT")
+    quick = RoomSettings(pace_s=0, jitter_s=0, turns=2)
+    cast = ("philosopher", "skeptic")
+    room = await store.rooms.create(key, Mode.CHAT, "Left running", cast, quick)
+    await store.rooms.set_state(room.id, RoomState.RUNNING)
+    await store.db.close()
+    register_offline_model()  # litellm already loaded: the due turn is written at once
+    server = asyncio.create_task(serve(settings), name="serve-under-test")
+    try:
+        post = await slack.wait_for(
+            lambda: next((m for m in slack.messages if m.username), None),
+            what="a persona's turn",
+            within=20,
+        )
+        assert post.channel == "C0LEFT"
+    finally:
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
+        await slack.close()

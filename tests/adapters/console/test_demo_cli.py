@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+from bot.config import Settings
+from bot.rooms import Mode, RoomKey, RoomSettings, RoomState
+from storage.store import open_store
 
 CHIMERA = [sys.executable, "-m", "bot.cli"]
 ROOT = Path(__file__).resolve().parents[3]
@@ -75,3 +81,26 @@ def test_a_bad_setting_stops_the_cli_with_the_setting_named(tmp_path: Path) -> N
     bad = _run(["demo", "--no-input"], tmp_path, CHIMERA_VOTE_WINDOW_S="-5")
     assert bad.returncode == 2
     assert "CHIMERA_VOTE_WINDOW_S" in bad.stderr
+
+
+def test_one_off_commands_leave_running_rooms_to_the_bot(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / ".chimera", _env_file=None)  # type: ignore[call-arg]
+
+    async def left_running() -> int:
+        store = await open_store(settings.db_url)
+        key = RoomKey("slack", "T1", "C1")
+        quick = RoomSettings(pace_s=0, jitter_s=0, turns=3)
+        room = await store.rooms.create(key, Mode.CHAT, "Busy", ("philosopher", "skeptic"), quick)
+        await store.rooms.set_state(room.id, RoomState.RUNNING)
+        await store.db.close()
+        return room.id
+
+    room_id = asyncio.run(left_running())
+    exported = _run(["export", str(room_id), "--format", "json"], tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert "resumed" not in exported.stderr  # the running bot keeps its rooms
+    assert json.loads(exported.stdout)["turns"] == []  # no turn was taken from the bot
+    with sqlite3.connect(tmp_path / ".chimera" / "jobs.sqlite3") as jobs:  # nothing scheduled
+        tables = {name for (name,) in jobs.execute("SELECT name FROM sqlite_master")}
+        if "chimera_jobs" in tables:
+            assert jobs.execute("SELECT * FROM chimera_jobs").fetchall() == []
