@@ -120,7 +120,8 @@ class Orchestrator:
         """Pause the channel's room; its next turn waits for resume."""
         room = await self._live(key)
         async with self._lock(room.id):
-            room = await self._transition(room, RoomState.PAUSED)
+            # As it is now: a step may have opened the vote while this command waited.
+            room = await self._transition(await self._reload(room), RoomState.PAUSED)
             self.scheduler.cancel(room.id)
         return room
 
@@ -128,7 +129,7 @@ class Orchestrator:
         """Resume a paused room now."""
         room = await self._live(key)
         async with self._lock(room.id):
-            room = await self._transition(room, RoomState.RUNNING)
+            room = await self._transition(await self._reload(room), RoomState.RUNNING)
             self.scheduler.schedule(room.id, room.next_seq, "turn", self.clock.now())
         return room
 
@@ -147,8 +148,10 @@ class Orchestrator:
         """Finish the channel's room now and post its results."""
         room = await self._live(key)
         async with self._lock(room.id):
-            self.scheduler.cancel(room.id)
-            await self._finish(room, reason="stopped")
+            room = await self._reload(room)
+            if room.is_live:  # not finished meanwhile by the vote closing or another stop
+                self.scheduler.cancel(room.id)
+                await self._finish(room, reason="stopped")
         return await self._reload(room)
 
     async def recover(self) -> int:
@@ -174,7 +177,8 @@ class Orchestrator:
             )
             if room is None or not _may_step(room, action, allow_paused):
                 return
-            if room.next_seq != seq:
+            # Only voting rooms take close_vote, so it needs no sequence check (see _may_step).
+            if action != "close_vote" and room.next_seq != seq:
                 self._resume_if_orphaned(room)
                 return
             try:
@@ -198,6 +202,8 @@ class Orchestrator:
             await self._moderator_pick(room, cast, recent)
         step = self._plan(room, cast, recent)
         if step is None:
+            if room.state is RoomState.PAUSED:  # `next` in a paused room whose turns are done
+                room = await self._transition(room, RoomState.RUNNING)
             await self._open_vote(room)
             return
         await self._typing(room, step.persona)
@@ -393,6 +399,9 @@ class Orchestrator:
         ):
             return False
         async with self._lock(room.id):
+            room = await self._reload(room)
+            if room.state not in (RoomState.RUNNING, RoomState.PAUSED):
+                return False  # the vote opened (or the room ended) while this waited
             turn = await self.store.rooms.append(
                 room, Turn(0, SpeakerKind.HUMAN, user_id, user_name, text)
             )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from bot.app import Services
 from bot.clock import FakeClock
 from bot.commands import Caller
 from bot.pacing import ManualScheduler
-from bot.rooms import RoomKey, RoomState, SpeakerKind
+from bot.rooms import Room, RoomKey, RoomState, SpeakerKind
+from personas.cards import Persona
 from tests.support import RecordingPlatform, ScriptedLLM, run_until_quiet
 
 KEY = RoomKey("test", "guild", "chan")
@@ -212,3 +214,87 @@ async def test_moderator_selection_lets_the_moderator_name_the_next_speaker(
     assert len(picks_asked) == 4
     assert picks_asked[0].hints["persona"]["id"] == "moderator"  # the built-in moderator
     assert "The Skeptic" not in picks_asked[2].hints["candidates"]  # it just spoke
+
+
+async def _last_turn_done(services: Services, clock: FakeClock) -> Room:
+    """Start a one-turn room and post its turn; its next step opens the vote."""
+    await start(services, turns="1", pace="0")
+    await jobs(services).run_due(clock.now())
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.persona_turns == 1
+    return room
+
+
+async def test_two_stops_at_once_post_the_results_once(
+    services: Services, clock: FakeClock, platform: RecordingPlatform
+) -> None:
+    await _last_turn_done(services, clock)
+    replies = await asyncio.gather(*(services.commands.run(KEY, ADMIN, "stop", {}) for _ in "ab"))
+    assert not any(r.error for r in replies)  # e.g. a double click on Stop
+    assert [n.title for n in platform.notices].count("Results") == 1
+
+
+async def test_a_stop_while_the_vote_closes_posts_the_results_once(
+    services: Services, clock: FakeClock, platform: RecordingPlatform
+) -> None:
+    room = await _last_turn_done(services, clock)
+    await services.orchestrator.run_step(room.id, room.next_seq, "turn")  # opens the vote
+    await asyncio.gather(
+        services.orchestrator.run_step(room.id, room.next_seq, "close_vote"),
+        services.commands.run(KEY, ADMIN, "stop", {}),
+    )
+    assert [n.title for n in platform.notices].count("Results") == 1
+
+
+def _slow_steps(services: Services) -> None:
+    """Widen the window between a step taking the room's lock and moving the room on."""
+    cast = services.orchestrator.cast
+
+    async def slow_cast(room: Room) -> dict[str, Persona]:
+        await asyncio.sleep(0.05)
+        return await cast(room)
+
+    services.orchestrator.cast = slow_cast  # type: ignore[method-assign]
+
+
+async def test_a_pause_that_loses_the_race_to_the_vote_is_refused(
+    services: Services, clock: FakeClock
+) -> None:
+    room = await _last_turn_done(services, clock)
+    _slow_steps(services)
+    _, paused = await asyncio.gather(
+        services.orchestrator.run_step(room.id, room.next_seq, "turn"),  # opens the vote
+        services.commands.run(KEY, ADMIN, "pause", {}),
+    )
+    assert paused.error and "voting" in paused.text
+    now = await services.store.rooms.get(room.id)
+    pending = services.scheduler.pending(room.id)
+    assert now is not None and now.state is RoomState.VOTING
+    assert pending is not None and pending[1] == "close_vote"
+
+
+async def test_a_message_that_arrives_as_the_vote_opens_does_not_stall_the_room(
+    services: Services, clock: FakeClock
+) -> None:
+    room = await _last_turn_done(services, clock)
+    _slow_steps(services)
+    _, joined = await asyncio.gather(
+        services.orchestrator.run_step(room.id, room.next_seq, "turn"),  # opens the vote
+        services.orchestrator.on_human_message(KEY, "u9", "Zed", "One more thing!"),
+    )
+    assert joined is False
+    await run_until_quiet(services, clock)
+    now = await services.store.rooms.get(room.id)
+    assert now is not None and now.state is RoomState.FINISHED
+
+
+async def test_next_in_a_paused_room_with_no_turns_left_opens_the_vote(
+    services: Services, clock: FakeClock, platform: RecordingPlatform
+) -> None:
+    room = await _last_turn_done(services, clock)
+    await services.commands.run(KEY, ADMIN, "pause", {})
+    reply = await services.commands.run(KEY, ADMIN, "next", {})
+    assert not reply.error
+    now = await services.store.rooms.get(room.id)
+    assert now is not None and now.state is RoomState.VOTING
+    assert platform.notices[-1].title == "Vote for the best line"
