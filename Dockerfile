@@ -1,6 +1,7 @@
 # Chimera as a service: `chimera serve` runs the Discord and Slack adapters in one process.
 #   docker build -t chimera .
 #   docker run --env-file .env -p 8080:8080 -v chimera-data:/data chimera
+# Stop it with `docker stop -t 75`: turns being written get up to 60 s to be posted.
 # Configuration is the same CHIMERA_* environment as everywhere (see README.md).
 
 FROM python:3.11-slim AS build

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +31,7 @@ async def fire(name: str, room_id: int, seq: int, action: str) -> None:
         log.error("no step handler for scheduler %r; step for room %s dropped", name, room_id)
         return
     scheduler.fired(room_id, _job_id(room_id, seq, action))
-    await scheduler.handler(room_id, seq, action)
+    await scheduler.running_step(scheduler.handler(room_id, seq, action))
 
 
 def _engine(url: str) -> Engine:
@@ -61,9 +63,12 @@ class PersistentScheduler:
         *,
         name: str = "chimera",
         grace_s: int = 300,
+        finish_s: float = 60.0,
     ) -> None:
         self.name = name
         self.handler = handler
+        self._finish_s = finish_s  # how long shutdown lets running steps finish
+        self._steps: set[asyncio.Task[Any]] = set()
         self._aps = AsyncIOScheduler(
             jobstores={
                 "default": SQLAlchemyJobStore(engine=_engine(url), tablename="chimera_jobs")
@@ -116,9 +121,26 @@ class PersistentScheduler:
         self._aps.start(paused=paused)
         self._pending = {job.args[1]: job.id for job in self._aps.get_jobs()}
 
+    async def running_step(self, step: Awaitable[None]) -> None:
+        """Run a step, known to `shutdown` so it can let the step finish."""
+        task = asyncio.current_task()
+        assert task is not None, "steps run as tasks"
+        self._steps.add(task)
+        try:
+            await step
+        finally:
+            self._steps.discard(task)
+
     async def shutdown(self) -> None:
-        """Stop without running pending steps; they stay in the job store."""
+        """Start no more steps, let running ones finish (a while), keep pending ones stored.
+
+        A step cut off half way would leave its turn stored but never posted.
+        """
         if self._aps.running:
+            self._aps.pause()
+            if steps := set(self._steps):
+                log.info("letting %d running step(s) finish", len(steps))
+                await asyncio.wait(steps, timeout=self._finish_s)
             self._aps.shutdown(wait=False)
         if _running.get(self.name) is self:
             del _running[self.name]

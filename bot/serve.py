@@ -57,6 +57,7 @@ async def serve(settings: Settings) -> int:
             await start_scheduling(services)  # now a due turn has somewhere to be posted
             await _until_stopped()
         finally:
+            await services.scheduler.shutdown()  # running turns finish while they can post
             for adapter in reversed(adapters):
                 await adapter.close()
             await web.close()

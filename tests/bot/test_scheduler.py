@@ -75,3 +75,42 @@ async def test_schedule_replaces_the_pending_step_of_a_room(tmp_path: Path) -> N
     scheduler.cancel(1)  # cancelling twice is harmless
     assert scheduler.pending(1) is None
     await scheduler.shutdown()
+
+
+class Blocking:
+    """A step handler that starts, then waits until it is let go."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.go_on = asyncio.Event()
+        self.finished = False
+
+    async def __call__(self, room_id: int, seq: int, action: str) -> None:
+        self.started.set()
+        await self.go_on.wait()
+        self.finished = True
+
+
+async def test_shutdown_lets_a_running_step_finish(tmp_path: Path) -> None:
+    handler = Blocking()
+    scheduler = PersistentScheduler(f"sqlite:///{tmp_path / 'j.sqlite3'}", handler, name="stop")
+    await scheduler.start()
+    scheduler.schedule(1, 1, "turn", SystemClock().now())
+    await asyncio.wait_for(handler.started.wait(), 10)
+    stopping = asyncio.create_task(scheduler.shutdown())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waiting for the step (whose turn is being posted)
+    handler.go_on.set()
+    await asyncio.wait_for(stopping, 10)
+    assert handler.finished
+
+
+async def test_shutdown_gives_up_on_a_step_that_does_not_finish(tmp_path: Path) -> None:
+    handler = Blocking()
+    url = f"sqlite:///{tmp_path / 'j.sqlite3'}"
+    scheduler = PersistentScheduler(url, handler, name="stuck", finish_s=0.1)
+    await scheduler.start()
+    scheduler.schedule(1, 1, "turn", SystemClock().now())
+    await asyncio.wait_for(handler.started.wait(), 10)
+    await asyncio.wait_for(scheduler.shutdown(), 10)
+    assert not handler.finished
