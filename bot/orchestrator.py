@@ -155,9 +155,13 @@ class Orchestrator:
         return await self._reload(room)
 
     async def recover(self) -> int:
-        """Reschedule live rooms that lost their pending step (e.g. a crash mid-turn)."""
+        """Reschedule live rooms that lost their pending step (e.g. a crash mid-turn).
+
+        A turn written but never posted (the process stopped in between) is posted first.
+        """
         count = 0
         for room in await self.store.rooms.live():
+            await self._post_unposted(room)
             if room.state is RoomState.PAUSED or self.scheduler.pending(room.id):
                 continue
             action = "close_vote" if room.state is RoomState.VOTING else "turn"
@@ -297,6 +301,18 @@ class Orchestrator:
         await self.store.polls.bind(poll_id, _refs(room, posted, turn.seq, persona.id))
         if self.memory is not None:
             await self.memory.remember(room, turn)
+
+    async def _post_unposted(self, room: Room) -> None:
+        unposted = await self.store.rooms.unposted_turn(room.id)
+        if unposted is None:
+            return
+        turn, poll_id = unposted
+        persona = (await self.cast(room)).get(turn.speaker_id)
+        if persona is None:
+            return
+        log.info("room %s: posting turn %s, written before the restart", room.id, turn.seq)
+        footer = OFFLINE_LABEL if is_offline(persona.model or self.model_for(room)) else ""
+        await self._post_turn(room, persona, turn, poll_id, footer)
 
     def _schedule_after(self, room: Room, turn: Turn) -> None:
         # The room lock is held for the whole step, so its state cannot have changed meanwhile.

@@ -10,7 +10,7 @@ from sqlalchemy import Integer, bindparam, func, insert, select, update
 from bot.completion import Usage
 from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState, Selection, SpeakerKind, Turn
 from storage.db import AsyncSession, Database
-from storage.models import PollRow, RoomRow, Tenant, TurnRow, UsageRow
+from storage.models import PlatformMessageRow, PollRow, RoomRow, Tenant, TurnRow, UsageRow
 
 
 class RoomStore:
@@ -116,6 +116,34 @@ class RoomStore:
             }
             statement = insert(PollRow).values(poll).returning(PollRow.id)
             return stored, (await session.execute(statement)).scalar_one()
+
+    async def unposted_turn(self, room_id: int) -> tuple[Turn, int] | None:
+        """Return the room's last persona turn and its poll if no message of it was recorded.
+
+        That is a turn written just before the process stopped, before it could be posted.
+        """
+        last = (
+            select(TurnRow)
+            .where(TurnRow.room_id == room_id, TurnRow.kind == SpeakerKind.PERSONA.value)
+            .order_by(TurnRow.seq.desc())
+            .limit(1)
+        )
+        async with self.db.sessions() as session:
+            row = (await session.execute(last)).scalar_one_or_none()
+            if row is None:
+                return None
+            posted = select(PlatformMessageRow.id).where(
+                PlatformMessageRow.room_id == room_id, PlatformMessageRow.turn_seq == row.seq
+            )
+            if (await session.execute(posted.limit(1))).first() is not None:
+                return None
+            poll = select(PollRow.id).where(
+                PollRow.room_id == room_id,
+                PollRow.kind == "turn",
+                PollRow.subject == f"{row.speaker_id}#{row.seq}",
+            )
+            poll_id = (await session.execute(poll)).scalar_one_or_none()
+            return (to_turn(row), poll_id) if poll_id is not None else None
 
     async def record_usage(self, room_id: int, usage: Usage, purpose: str) -> None:
         """Store the usage of a call that did not produce a turn (summaries, picks)."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.app import Services
+from bot.app import Services, build_services, start_scheduling
 from bot.clock import FakeClock
 from bot.commands import Caller
+from bot.config import Settings
 from bot.pacing import ManualScheduler
-from bot.rooms import Room, RoomKey, RoomState, SpeakerKind
+from bot.rooms import Room, RoomKey, RoomState, SpeakerKind, Turn
 from personas.cards import Persona
+from storage.polls import MessageRef
 from tests.support import RecordingPlatform, ScriptedLLM, run_until_quiet
 
 KEY = RoomKey("test", "guild", "chan")
@@ -298,3 +300,33 @@ async def test_next_in_a_paused_room_with_no_turns_left_opens_the_vote(
     now = await services.store.rooms.get(room.id)
     assert now is not None and now.state is RoomState.VOTING
     assert platform.notices[-1].title == "Vote for the best line"
+
+
+async def _restart(settings: Settings, clock: FakeClock) -> tuple[list[str], MessageRef | None]:
+    """Start a new process on the same database; return what it posted and message m1."""
+    platform = RecordingPlatform()
+    async with build_services(
+        settings, clock=clock, llm=ScriptedLLM(), scheduler=ManualScheduler(), scheduling=False
+    ) as services:
+        services.orchestrator.attach(platform)
+        await start_scheduling(services)
+        message = await services.store.polls.message("test", "m1")
+    return [post.text for post in platform.turns], message
+
+
+async def test_a_turn_written_but_not_posted_before_a_crash_is_posted_at_restart(
+    services: Services,
+) -> None:
+    await start(services, turns="3", pace="60")
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None
+    # The process dies after writing turn 1 and opening its poll, before posting it.
+    persona = Turn(0, SpeakerKind.PERSONA, room.cast[0], "?", "Written, never posted.")
+    await services.store.rooms.append_with_poll(room, persona, None, {"👍": "up"})
+    settings, clock = services.settings, services.clock
+    assert isinstance(clock, FakeClock)
+    posted, message = await _restart(settings, clock)
+    assert posted == ["Written, never posted."]
+    assert message is not None and message.poll_id is not None  # votes on it count
+    posted_again, _ = await _restart(settings, clock)
+    assert posted_again == []  # posted once
