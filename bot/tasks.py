@@ -17,17 +17,20 @@ class TaskOwner:
         self.name = name
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run a coroutine in the background under a name."""
+    def spawn(
+        self, name: str, coro: Coroutine[Any, Any, Any], *, awaited: bool = False
+    ) -> asyncio.Task[Any]:
+        """Run a coroutine in the background under a name.
+
+        A failure is logged here unless the task is `awaited`: then whoever awaits it gets
+        the exception and deals with it.
+        """
         task = asyncio.get_running_loop().create_task(coro, name=f"{self.name}:{name}")
         self._tasks.add(task)
-        task.add_done_callback(self._finished)
+        task.add_done_callback(self._tasks.discard)
+        if not awaited:
+            task.add_done_callback(_log_failure)
         return task
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     @property
     def running(self) -> int:
@@ -45,3 +48,8 @@ class TaskOwner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task %s failed", task.get_name(), exc_info=task.exception())

@@ -43,7 +43,7 @@ class Context:
         A task cancelled half way through a SQLite write can leave the write lock held, so
         a stop cancels a run between posts and then waits for `settled`.
         """
-        task = self.tasks.spawn("deliberation-post", work)
+        task = self.tasks.spawn("deliberation-post", work, awaited=True)
         self._posting.add(task)
         task.add_done_callback(self._posting.discard)
         result: T = await asyncio.shield(task)
