@@ -67,11 +67,7 @@ class CompareRooms:
 
     async def stop(self, room: Room) -> None:
         """Stop asking, close the polls and post the result now."""
-        task = self._running.get(room.id)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            await self.ctx.settled()
+        await self.ctx.cancel_run(self._running.get(room.id))
         await self.close(room.id, "stopped")
 
     async def close(self, room_id: int, reason: str) -> None:

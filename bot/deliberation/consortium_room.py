@@ -93,11 +93,7 @@ class ConsortiumRooms:
 
     async def stop(self, room: Room) -> None:
         """Cancel the room's run (if this process runs it), say so, and finish the room."""
-        task = self._running.get(room.id)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            await self.ctx.settled()
+        await self.ctx.cancel_run(self._running.get(room.id))
         text = f"The consortium on “{room.topic}” was stopped before it finished."
         await self.ctx.post_notice(room, Notice(text, title="Consortium stopped"))
         await self.ctx.finish(room.id)

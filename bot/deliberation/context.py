@@ -41,7 +41,7 @@ class Context:
         """Run a post and its database writes to the end, even if the caller is cancelled.
 
         A task cancelled half way through a SQLite write can leave the write lock held, so
-        a stop cancels a run between posts and then waits for `settled`.
+        a stop cancels a run between posts (`cancel_run`) and lets these finish.
         """
         task = self.tasks.spawn("deliberation-post", work, awaited=True)
         self._posting.add(task)
@@ -49,8 +49,12 @@ class Context:
         result: T = await asyncio.shield(task)
         return result
 
-    async def settled(self) -> None:
-        """Wait for the posts started with `whole` to finish."""
+    async def cancel_run(self, task: asyncio.Task[None] | None) -> None:
+        """Cancel a room's run (if this process has one) and let its posts under way finish."""
+        if task is None:
+            return
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
         await asyncio.gather(*self._posting, return_exceptions=True)
 
     @property
