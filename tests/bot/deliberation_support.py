@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 
 from bot.app import Services
 from bot.commands import Caller, Reply
-from bot.completion import ChatRequest
+from bot.completion import ChatRequest, Completion
 from bot.platform import Notice, Posted, TurnPost
 from bot.rooms import Room, RoomKey
-from tests.support import RecordingPlatform
+from tests.support import RecordingPlatform, ScriptedLLM
 
 KEY = RoomKey("test", "guild-a", "general")
 ADMIN = Caller("u1", "Ada", can_manage=True)
@@ -71,3 +72,16 @@ def attach_logging(services: Services) -> LoggingPlatform:
 async def say(services: Services, text: str, caller: Caller = ADMIN, key: RoomKey = KEY) -> Reply:
     """Run a text command as typed on Slack or in the console."""
     return await services.commands.run_text(key, caller, text)
+
+
+def hold_answers(llm: ScriptedLLM) -> asyncio.Event:
+    """Make every model call wait until the returned event is set."""
+    go = asyncio.Event()
+    answer = llm.complete
+
+    async def held(request: ChatRequest) -> Completion:
+        await go.wait()
+        return await answer(request)
+
+    llm.complete = held  # type: ignore[method-assign]
+    return go

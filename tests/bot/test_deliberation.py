@@ -7,9 +7,9 @@ import json
 
 from bot.app import Services
 from bot.clock import FakeClock
-from bot.completion import ChatRequest, Completion, LLMError
+from bot.completion import ChatRequest, LLMError
 from bot.rooms import Mode, RoomSettings, RoomState
-from tests.bot.deliberation_support import KEY, MEMBER, attach_logging, jury, say
+from tests.bot.deliberation_support import KEY, MEMBER, attach_logging, hold_answers, jury, say
 from tests.support import ScriptedLLM, run_until_quiet
 
 MEMBERS = ["The Philosopher", "The Scientist", "The Skeptic"]
@@ -154,14 +154,7 @@ async def test_a_failed_arbiter_is_posted_and_the_room_finishes(
 
 async def test_stop_cancels_a_running_consortium(services: Services, llm: ScriptedLLM) -> None:
     llm.script = jury
-    gate = asyncio.Event()
-    answer = llm.complete
-
-    async def gated(request: ChatRequest) -> Completion:
-        await gate.wait()
-        return await answer(request)
-
-    llm.complete = gated  # type: ignore[method-assign]
+    hold_answers(llm)
     platform = attach_logging(services)
     await say(services, "ask Slow question?")
     await asyncio.sleep(0)
@@ -187,14 +180,7 @@ async def test_a_run_lost_in_a_restart_is_closed_with_a_notice(
 
 async def test_pause_holds_a_consortium_until_resume(services: Services, llm: ScriptedLLM) -> None:
     llm.script = jury
-    answers = asyncio.Event()
-    answer = llm.complete
-
-    async def held(request: ChatRequest) -> Completion:
-        await answers.wait()
-        return await answer(request)
-
-    llm.complete = held  # type: ignore[method-assign]
+    answers = hold_answers(llm)
     platform = attach_logging(services)
     await say(services, "ask Which cache?")
     paused = await say(services, "pause")

@@ -26,6 +26,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def slack_settings(slack: FakeSlack, data_dir: Path) -> Settings:
+    """Settings that serve Slack over HTTP, on a free port, against the fake."""
+    return Settings(  # type: ignore[call-arg]
+        data_dir=data_dir,
+        _env_file=None,
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret="s3cret",
+        slack_api_url=slack.api_url,
+        http_port=_free_port(),
+    )
+
+
 async def test_serve_without_a_platform_says_what_to_set(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     assert await serve(settings) == 2
@@ -35,15 +47,8 @@ async def test_serve_without_a_platform_says_what_to_set(tmp_path: Path, caplog)
 async def test_serve_runs_slack_over_http_with_health_and_signature_checks(tmp_path: Path) -> None:
     slack = FakeSlack()
     await slack.start()
-    port = _free_port()
-    settings = Settings(  # type: ignore[call-arg]
-        data_dir=tmp_path,
-        _env_file=None,
-        slack_bot_token=slack.bot_token,
-        slack_signing_secret="s3cret",
-        slack_api_url=slack.api_url,
-        http_port=port,
-    )
+    settings = slack_settings(slack, tmp_path)
+    port = settings.http_port
     server = asyncio.create_task(serve(settings), name="serve-under-test")
     try:
         async with aiohttp.ClientSession() as http:
@@ -96,14 +101,7 @@ async def test_processed_event_ids_older_than_a_day_are_pruned(services) -> None
 async def test_a_turn_due_at_start_waits_for_the_platform_and_is_posted(tmp_path: Path) -> None:
     slack = FakeSlack()
     await slack.start()
-    settings = Settings(  # type: ignore[call-arg]
-        data_dir=tmp_path,
-        _env_file=None,
-        slack_bot_token=slack.bot_token,
-        slack_signing_secret="s3cret",
-        slack_api_url=slack.api_url,
-        http_port=_free_port(),
-    )
+    settings = slack_settings(slack, tmp_path)
     # A Slack room an earlier process left running; its next turn is due as soon as we start.
     store = await open_store(settings.db_url)
     key = RoomKey("slack", slack.team_id, "C0LEFT")
