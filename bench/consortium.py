@@ -119,7 +119,7 @@ class SleepLLM:
 
     async def complete(self, request: Any) -> Any:
         """Wait, then answer as a member or as the arbiter."""
-        from bot.completion import Completion, Usage
+        from bot.llm.types import Completion, Usage
 
         await asyncio.sleep(self.latency_s)
         text = fake_reply({"model": request.model})
@@ -138,7 +138,7 @@ def cpu_s() -> float:
 
 def gateway(base_url: str, models: Models) -> Any:
     """Build the production gateway pointed at the fake server."""
-    from bot.llm import LiteLLMGateway
+    from bot.llm.gateway import LiteLLMGateway
 
     names = (models.member, models.arbiter)
     bases, keys = dict.fromkeys(names, base_url), dict.fromkeys(names, "sk-bench")
@@ -147,7 +147,7 @@ def gateway(base_url: str, models: Models) -> Any:
 
 async def chimera_run(llm: Any, models: Models, members: int) -> float:
     """Run one consortium and return its wall time."""
-    from bot.consortium import ConsortiumConfig, MemberSpec, run_consortium
+    from bot.core.consortium import ConsortiumConfig, MemberSpec, run_consortium
 
     config = ConsortiumConfig(
         members=(MemberSpec(models.member, members),), arbiter=models.arbiter, max_iterations=1

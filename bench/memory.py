@@ -36,10 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import chromadb
 import numpy as np
 
-from bot.memory import LocalEmbedder, MemoryStore, chroma_client
 from bot.memory.chroma import collection_name
+from bot.memory.embedding import LocalEmbedder
+from bot.memory.factory import chroma_client
 from bot.memory.lexical import LexicalIndex
 from bot.memory.model_files import default_tokenizer_path
+from bot.memory.store import MemoryStore
 
 TENANT = "discord:bench"
 TOPICS = {

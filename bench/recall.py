@@ -14,8 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.memory import PROMPT_MIN_SCORE, open_memory
 from bot.memory.evaluation import evaluate, load_recall_set, store_passages
+from bot.memory.factory import open_memory
+from bot.memory.interface import PROMPT_MIN_SCORE
 
 DEFAULT_SET = Path(__file__).resolve().parents[1] / "tests/bot/memory/recall_set.yaml"
 

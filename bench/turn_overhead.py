@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.app import Services, build_services
-from bot.commands import Caller
-from bot.completion import ChatRequest, Completion, Usage
-from bot.config import Settings
-from bot.rooms import RoomKey
+from bot.base.rooms import RoomKey
+from bot.commands.replies import Caller
+from bot.llm.types import ChatRequest, Completion, Usage
+from bot.runtime.app import Services, build_services
+from bot.runtime.config import Settings
 from tests.support import RecordingPlatform
 
 TURNS = 180

@@ -7,8 +7,17 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, insert, select, update
 
-from bot.completion import Usage
-from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState, Selection, SpeakerKind, Turn
+from bot.base.rooms import (
+    Mode,
+    Room,
+    RoomKey,
+    RoomSettings,
+    RoomState,
+    Selection,
+    SpeakerKind,
+    Turn,
+)
+from bot.llm.types import Usage
 from storage.db import AsyncSession, Database
 from storage.models import PlatformMessageRow, PollRow, RoomRow, Tenant, TurnRow, UsageRow
 
@@ -165,16 +174,11 @@ class RoomStore:
             rows = list((await session.execute(query.order_by(TurnRow.seq))).scalars())
         return [to_turn(row) for row in rows]
 
-    async def snapshot(self, room_id: int, *, last: int) -> tuple[Room | None, list[Turn], int]:
-        """Return a room with its window of recent turns since its summary, in one session."""
+    async def window(self, room: Room, *, last: int) -> tuple[list[Turn], int]:
+        """Return the room's last turns since its summary, and the characters of all of those."""
+        params = {"room_id": room.id, "after": room.summary_upto, "last": last}
         async with self.db.sessions() as session:
-            row = await session.scalar(_ROOM, {"room_id": room_id})
-            if row is None:
-                return None, [], 0
-            room = to_room(row)
-            params = {"room_id": room_id, "after": room.summary_upto, "last": last}
-            recent, older = _window(list(await session.execute(_WINDOW, params)))
-            return room, recent, older
+            return _window(list(await session.execute(_WINDOW, params)))
 
     async def usage_totals(self, room_id: int) -> dict[str, Any]:
         """Return tokens, known cost and call count of a room."""

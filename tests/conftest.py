@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Services, build_services
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.pacing import ManualScheduler
+from bot.runtime.app import Services, build_services
+from bot.runtime.config import Settings
+from tests.doubles import FakeClock, ManualScheduler
 from tests.support import RecordingPlatform, ScriptedLLM
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

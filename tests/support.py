@@ -6,14 +6,13 @@ import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from bot.app import Services
-from bot.clock import FakeClock
-from bot.completion import ChatRequest, Completion, LLMError, Usage
-from bot.offline_model import compose
-from bot.pacing import ManualScheduler
-from bot.platform import Notice, Posted, TurnPost
-from bot.rooms import Room
+from bot.base.rooms import Room
+from bot.core.platform import Notice, Posted, TurnPost
+from bot.llm.offline.writer import compose
+from bot.llm.types import ChatRequest, Completion, LLMError, Usage
+from bot.runtime.app import Services
 from personas.cards import Persona
+from tests.doubles import FakeClock, ManualScheduler
 
 
 @dataclass

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.console.room import PLATFORM, ConsolePlatform, turn_message_id
-from bot.app import Services
-from bot.commands import Caller, Reply
-from bot.modes import SIDES
-from bot.results import VOTE_DOWN, VOTE_UP
-from bot.rooms import Room, RoomKey, RoomState
+from bot.base.rooms import Room, RoomKey, RoomState
+from bot.commands.replies import Caller, Reply
+from bot.core.modes.debate import SIDES
+from bot.core.results import VOTE_DOWN, VOTE_UP
+from bot.runtime.app import Services
 
 HELP = (
     "Type to join the conversation (name a persona to get its answer next). "

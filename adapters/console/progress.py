@@ -14,7 +14,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from bot.progress import Status
+from bot.commands.progress import Status
 
 
 class ProgressBar:

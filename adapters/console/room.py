@@ -11,8 +11,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.platform import Attachment, Notice, Posted, TurnPost
-from bot.rooms import Room
+from bot.base.rooms import Room
+from bot.core.platform import Attachment, Notice, Posted, TurnPost
 from personas.cards import Persona
 
 PLATFORM = "console"

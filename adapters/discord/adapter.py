@@ -14,8 +14,8 @@ from adapters.discord.endpoints import point_at
 from adapters.discord.events import Audience, Events
 from adapters.discord.posting import DiscordPlatform
 from adapters.discord.webhooks import WebhookRepository, Webhooks
-from bot.config import Settings
-from bot.platform import Platform
+from bot.core.platform import Platform
+from bot.runtime.config import Settings
 
 log = logging.getLogger(__name__)
 

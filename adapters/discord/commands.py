@@ -14,10 +14,11 @@ from adapters.discord.render import embed, needs_embed, no_mentions, text_chunks
 from adapters.discord.tree import build_groups, qualified_name
 from adapters.discord.uploads import EditProgress, read_upload
 from adapters.discord.webhooks import Webhooks, WebhookUnavailable
-from bot.command_specs import CommandError, CommandSpec, validate
-from bot.commands import Caller, Reply
-from bot.progress import Progress
-from bot.rooms import RoomKey
+from bot.base.rooms import RoomKey
+from bot.commands.parsing import CommandError, validate
+from bot.commands.progress import ProgressListener
+from bot.commands.replies import Caller, Reply
+from bot.commands.table import CommandSpec
 
 log = logging.getLogger(__name__)
 AUTOCOMPLETE_LIMIT = 25
@@ -35,7 +36,7 @@ class Handlers(Protocol):
         name: str,
         args: Mapping[str, Any],
         *,
-        progress: Progress | None = None,
+        progress: ProgressListener | None = None,
     ) -> Reply: ...
 
     async def persona_choices(self, tenant_id: str, prefix: str) -> list[tuple[str, str]]: ...
@@ -78,7 +79,7 @@ class SlashCommands:
         spec: CommandSpec,
         caller: Caller,
         args: dict[str, Any],
-        progress: Progress,
+        progress: ProgressListener,
     ) -> Reply:
         key = interaction_key(interaction)
         try:

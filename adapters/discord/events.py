@@ -8,7 +8,7 @@ from typing import Protocol
 import discord
 
 from adapters.discord.keys import PLATFORM, room_key
-from bot.rooms import RoomKey
+from bot.base.rooms import RoomKey
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import discord
 
-from bot.rooms import RoomKey
+from bot.base.rooms import RoomKey
 
 PLATFORM = "discord"
 

@@ -17,8 +17,8 @@ from adapters.discord.render import (
     turn_chunks,
 )
 from adapters.discord.webhooks import Outgoing, Webhooks, WebhookUnavailable
-from bot.platform import Notice, Posted, TurnPost
-from bot.rooms import Room, RoomKey
+from bot.base.rooms import Room, RoomKey
+from bot.core.platform import Notice, Posted, TurnPost
 from personas.cards import Persona
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import discord
 
-from bot.platform import Attachment, Notice, TurnPost, split_text
+from bot.core.platform import Attachment, Notice, TurnPost, split_text
 
 CONTENT_LIMIT = 2000
 USERNAME_LIMIT = 80

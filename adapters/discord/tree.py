@@ -16,7 +16,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.command_specs import COMMANDS, CommandSpec, Param
+from bot.commands.table import COMMANDS, CommandSpec, Param
 
 CONTROL_GROUP = "chimera"
 INFO_GROUP = "chimera-info"

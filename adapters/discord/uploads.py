@@ -7,8 +7,8 @@ from typing import Any
 import discord
 
 from adapters.discord.render import CONTENT_LIMIT, no_mentions
-from bot.command_specs import CommandError
-from bot.document_sources import MAX_BYTES
+from bot.commands.parsing import CommandError
+from bot.memory.sources import MAX_BYTES
 
 
 async def read_upload(args: dict[str, Any], max_bytes: int = MAX_BYTES) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Protocol
 import discord
 
 from adapters.discord.render import no_mentions, to_files
-from bot.platform import Attachment
+from bot.core.platform import Attachment
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,14 @@ from adapters.slack.slash import SlashCommand
 from adapters.slack.socket_mode import SocketModeConnection
 from adapters.slack.uploads import SlackFiles
 from adapters.slack.users import UserDirectory
-from bot.app import Services
-from bot.clock import Clock
-from bot.config import ConfigError, Settings
-from bot.orchestrator import header_notice
-from bot.platform import Notice
-from bot.rooms import Room, RoomKey
-from bot.tasks import TaskOwner
-from bot.web import WebServer
+from bot.base.clock import Clock
+from bot.base.rooms import Room, RoomKey
+from bot.base.tasks import TaskOwner
+from bot.core.modes.turns import header_notice
+from bot.core.platform import Notice
+from bot.runtime.app import Services
+from bot.runtime.config import ConfigError, Settings
+from bot.runtime.web import WebServer
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from adapters.slack.buttons import ACTION_IDS, ControlButtons
 from adapters.slack.dedupe import EventDedupe, dedupe_middleware
 from adapters.slack.events import EventListeners
 from adapters.slack.slash import NAME, SlashCommand
-from bot.web import Handler
+from bot.runtime.web import Handler
 
 EVENTS_PATH = "/slack/events"
 

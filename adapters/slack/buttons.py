@@ -11,9 +11,9 @@ from adapters.slack.render import CONTROLS
 from adapters.slack.replies import Responder, render_reply
 from adapters.slack.slash import FAILED, AfterControl, room_key
 from adapters.slack.users import UserDirectory
-from bot.commands import CommandHandler
-from bot.rooms import RoomKey
-from bot.tasks import TaskOwner
+from bot.base.rooms import RoomKey
+from bot.base.tasks import TaskOwner
+from bot.commands.handler import CommandHandler
 
 log = logging.getLogger(__name__)
 

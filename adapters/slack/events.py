@@ -11,7 +11,7 @@ from adapters.slack.emoji import from_slack
 from adapters.slack.identity import message_id
 from adapters.slack.slash import room_key
 from adapters.slack.users import UserDirectory
-from bot.rooms import RoomKey
+from bot.base.rooms import RoomKey
 
 log = logging.getLogger(__name__)
 

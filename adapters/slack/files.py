@@ -7,7 +7,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.platform import Attachment
+from bot.core.platform import Attachment
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from bot.clock import Clock
+from bot.base.clock import Clock
 
 
 def wait_s(next_allowed: datetime | None, now: datetime) -> float:

@@ -16,8 +16,8 @@ from adapters.slack.files import share_file
 from adapters.slack.identity import message_id, persona_identity, split_message_id
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.render import Message, header_message, notice_message, turn_messages
-from bot.platform import Attachment, Notice, Posted, TurnPost, split_text
-from bot.rooms import Room, RoomState
+from bot.base.rooms import Room, RoomState
+from bot.core.platform import Attachment, Notice, Posted, TurnPost, split_text
 from personas.cards import Persona
 from storage.platform_state import ThreadStore
 

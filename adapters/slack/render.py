@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.platform import Notice, TurnPost, split_text
-from bot.rooms import Room, RoomState
+from bot.base.rooms import Room, RoomState
+from bot.core.platform import Notice, TurnPost, split_text
 
 TURN_LIMIT = 3000  # Slack truncates long messages and refuses sections over 3000 characters
 SECTION_LIMIT = 3000

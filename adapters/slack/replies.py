@@ -11,8 +11,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.files import share_file
 from adapters.slack.render import Message, reply_message
-from bot.commands import Reply
-from bot.platform import Attachment
+from bot.commands.replies import Reply
+from bot.core.platform import Attachment
 
 log = logging.getLogger(__name__)
 

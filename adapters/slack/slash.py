@@ -9,10 +9,12 @@ from typing import Any
 from adapters.slack.replies import Responder, render_reply
 from adapters.slack.uploads import ResponseProgress, SlackFileError, SlackFiles
 from adapters.slack.users import UserDirectory
-from bot.command_specs import COMMANDS, CommandError, help_text
-from bot.commands import Caller, CommandHandler, Reply
-from bot.rooms import RoomKey
-from bot.tasks import TaskOwner
+from bot.base.rooms import RoomKey
+from bot.base.tasks import TaskOwner
+from bot.commands.handler import CommandHandler
+from bot.commands.parsing import CommandError, help_text
+from bot.commands.replies import Caller, Reply
+from bot.commands.table import COMMANDS
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.document_sources import MAX_BYTES, SourceError, fetch_url
+from bot.memory.sources import MAX_BYTES, SourceError, fetch_url
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clock import Clock
-from bot.commands import Caller
+from bot.base.clock import Clock
+from bot.commands.replies import Caller
 
 log = logging.getLogger(__name__)
 

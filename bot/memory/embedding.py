@@ -1,10 +1,10 @@
-"""Sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, or a hosted model."""
+"""Sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, off the event loop."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,8 +18,6 @@ from bot.memory import model_files
 
 MAX_TOKENS = 256  # the model's max_seq_length
 DIMENSION = 384
-
-EmbedCallable = Callable[[list[str]], Awaitable[list[list[float]]]]
 
 
 @register_embedding_function
@@ -130,37 +128,6 @@ def _load_session(path: str | None, threads: int) -> ort.InferenceSession:
     return ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
 
 
-@register_embedding_function
-class HostedEmbedding(EmbeddingFunction[Documents]):
-    """Marks a collection whose vectors come from a hosted model; MemoryStore computes them."""
-
-    def __init__(self, model: str, dimension: int = 0) -> None:
-        self.model = model
-        self.dimension = dimension
-
-    @staticmethod
-    def name() -> str:
-        """Return the name this function is registered under in Chroma."""
-        return "chimera-hosted"
-
-    def get_config(self) -> dict[str, Any]:
-        """Return the settings Chroma persists with a collection."""
-        return {"model": self.model, "dimension": self.dimension}
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> HostedEmbedding:
-        """Rebuild the function from a persisted configuration."""
-        return HostedEmbedding(**config)
-
-    def default_space(self) -> Space:
-        """Return cosine, the usual space for hosted text embeddings."""
-        return "cosine"
-
-    def __call__(self, input: Documents) -> Embeddings:
-        """Refuse: hosted vectors are async and are passed to Chroma by MemoryStore."""
-        raise RuntimeError(f"embeddings of {self.model!r} are computed by MemoryStore")
-
-
 class Embedder(Protocol):
     """What MemoryStore needs to turn text into vectors."""
 
@@ -186,23 +153,3 @@ class LocalEmbedder:
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return unit vectors for `texts`."""
         return await asyncio.to_thread(self.model.encode, list(texts))
-
-
-class HostedEmbedder:
-    """Embeds through an injected async callable (e.g. the LLM gateway's embedding call)."""
-
-    def __init__(self, model: str, embed: EmbedCallable) -> None:
-        self._function = HostedEmbedding(model)
-        self._embed = embed
-
-    def function(self) -> EmbeddingFunction[Documents]:
-        """Return the marker function naming the hosted model."""
-        return self._function
-
-    async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Return the hosted model's vectors, L2-normalised."""
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        vectors = np.asarray(await self._embed(list(texts)), dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.clip(norms, 1e-12, None)

@@ -13,7 +13,7 @@ import asyncio
 import inspect
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -26,6 +26,7 @@ from bot.memory.chunking import CHUNK_WORDS, OVERLAP_WORDS, chunk_sentences, spl
 from bot.memory.embedding import Embedder, LocalEmbedder
 from bot.memory.filters import Scope
 from bot.memory.fusion import ALPHA, convex_fusion, worth_fetching
+from bot.memory.interface import ChunkProgress, SearchMode
 from bot.memory.lexical import LexicalIndex, LexicalRow, mentions_all, query_terms
 from bot.memory.records import (
     DocumentInfo,
@@ -38,13 +39,6 @@ from bot.memory.records import (
     source_of,
     tenant_key,
 )
-
-Progress = Callable[[int, int], Awaitable[None] | None]
-SearchMode = Literal["hybrid", "vector", "lexical"]
-
-# Below this cosine a MiniLM hit is rarely on topic (bench/recall.py: right answers have a
-# median of 0.51; the best hit for a question the tenant cannot answer stays under 0.22).
-PROMPT_MIN_SCORE = 0.3
 
 
 class MemoryStore:
@@ -113,7 +107,7 @@ class MemoryStore:
         kind: str | None = None,
         *,
         source: str | None = None,
-        progress: Progress | None = None,
+        progress: ChunkProgress | None = None,
     ) -> DocumentInfo:
         """Extract, chunk, embed and store a document (text, markdown, html or pdf)."""
         fmt = kind or docs.guess_format(name, data)
@@ -147,8 +141,8 @@ class MemoryStore:
         """Return up to k passages of this tenant relevant to `query`, best first.
 
         `min_score` is the least cosine similarity a hit may have unless it contains every
-        distinctive word of the query (PROMPT_MIN_SCORE suits prompts); `mode` picks hybrid,
-        vector-only or lexical-only ranking.
+        distinctive word of the query (`interface.PROMPT_MIN_SCORE` suits prompts); `mode`
+        picks hybrid, vector-only or lexical-only ranking.
         """
         if not query.strip() or k <= 0:
             return []
@@ -373,7 +367,7 @@ def _document_info(m: Mapping[str, MetaValue]) -> DocumentInfo:
     )
 
 
-async def _report(progress: Progress | None, done: int, total: int) -> None:
+async def _report(progress: ChunkProgress | None, done: int, total: int) -> None:
     if progress is None:
         return
     result = progress(done, total)

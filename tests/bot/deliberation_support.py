@@ -6,11 +6,11 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 
-from bot.app import Services
-from bot.commands import Caller, Reply
-from bot.completion import ChatRequest, Completion
-from bot.platform import Notice, Posted, TurnPost
-from bot.rooms import Room, RoomKey
+from bot.base.rooms import Room, RoomKey
+from bot.commands.replies import Caller, Reply
+from bot.core.platform import Notice, Posted, TurnPost
+from bot.llm.types import ChatRequest, Completion
+from bot.runtime.app import Services
 from tests.support import RecordingPlatform, ScriptedLLM
 
 KEY = RoomKey("test", "guild-a", "general")

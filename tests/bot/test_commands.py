@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from bot.app import Services
-from bot.clock import FakeClock
-from bot.command_specs import CommandError, parse_text
-from bot.commands import Caller
-from bot.rooms import RoomKey
+from bot.base.rooms import RoomKey
+from bot.commands.parsing import CommandError, parse_text
+from bot.commands.replies import Caller
+from bot.runtime.app import Services
+from tests.doubles import FakeClock
 from tests.support import run_until_quiet
 
 KEY = RoomKey("test", "guild-a", "general")

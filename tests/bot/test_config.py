@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.completion import OFFLINE_MODEL
-from bot.config import ConfigError, load_settings
+from bot.llm.types import OFFLINE_MODEL
+from bot.runtime.config import ConfigError, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import Services
-from bot.rooms import RoomKey
+from bot.base.rooms import RoomKey
+from bot.core.consortium.book import ConfigBook
+from bot.runtime.app import Services
 from tests.bot.deliberation_support import ADMIN, KEY, MEMBER, say
 
 OTHER_CHANNEL = RoomKey("test", "guild-a", "random")
@@ -59,7 +60,7 @@ async def test_bad_configurations_say_what_to_fix(
     reply = await say(services, text)
     assert reply.error and reply.ephemeral
     assert message.lower() in reply.text.lower()
-    assert (await services.commands.deliberation.configs.all(KEY.tenant_id)) == {}  # type: ignore[union-attr]
+    assert (await ConfigBook(services.store.catalog).all(KEY.tenant_id)) == {}
 
 
 async def test_every_problem_is_listed_at_once(services: Services) -> None:
@@ -90,7 +91,7 @@ async def test_configurations_belong_to_one_tenant(services: Services) -> None:
 
 
 async def test_ask_uses_the_channel_choice_then_default_then_built_in(services: Services) -> None:
-    configs = services.commands.deliberation.configs  # type: ignore[union-attr]
+    configs = ConfigBook(services.store.catalog)
 
     async def members(key: RoomKey = KEY) -> list[str]:
         config = await configs.resolve(key, None, "chimera/arbiter")

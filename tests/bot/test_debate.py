@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.app import Services
-from bot.clock import FakeClock
-from bot.commands import Caller
-from bot.modes import SIDES, parse_verdict
-from bot.rooms import RoomKey, RoomState
+from bot.base.rooms import RoomKey, RoomState
+from bot.commands.replies import Caller
+from bot.core.results import SIDES, parse_judgement
+from bot.runtime.app import Services
+from tests.doubles import FakeClock
 from tests.support import RecordingPlatform, ScriptedLLM, run_until_quiet
 
 KEY = RoomKey("test", "team", "decisions")
@@ -91,7 +91,7 @@ async def test_a_lone_debater_gets_the_built_in_critic_as_opponent(services: Ser
 
 
 def test_verdict_parsing() -> None:
-    assert parse_verdict("Verdict: against. The risks dominate.")[0] == "against"
-    assert parse_verdict("verdict - FOR\nreasons")[0] == "for"
-    side, reasons = parse_verdict("I cannot decide.")
+    assert parse_judgement("Verdict: against. The risks dominate.")[0] == "against"
+    assert parse_judgement("verdict - FOR\nreasons")[0] == "for"
+    side, reasons = parse_judgement("I cannot decide.")
     assert side == "undecided" and reasons == "I cannot decide."

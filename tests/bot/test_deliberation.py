@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.app import Services
-from bot.clock import FakeClock
-from bot.completion import ChatRequest, LLMError
-from bot.rooms import Mode, RoomSettings, RoomState
+from bot.base.rooms import Mode, RoomSettings, RoomState
+from bot.llm.types import ChatRequest, LLMError
+from bot.runtime.app import Services
 from tests.bot.deliberation_support import KEY, MEMBER, attach_logging, hold_answers, jury, say
+from tests.doubles import FakeClock
 from tests.support import ScriptedLLM, run_until_quiet
 
 MEMBERS = ["The Philosopher", "The Scientist", "The Skeptic"]

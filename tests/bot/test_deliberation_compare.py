@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot import elo
-from bot.app import Services
-from bot.clock import FakeClock
-from bot.deliberation.ratings import play_round
-from bot.rooms import Mode, RoomState
+from bot.base.rooms import Mode, RoomState
+from bot.core import elo
+from bot.core.ratings import play_round
+from bot.runtime.app import Services
 from tests.bot.deliberation_support import KEY, MEMBER, LoggingPlatform, attach_logging, say
+from tests.doubles import FakeClock
 from tests.support import run_until_quiet
 
 START = "start Name a colour mode=compare personas=philosopher,comedian,openai/model-x"

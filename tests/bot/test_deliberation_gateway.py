@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.app import Services, build_services
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.llm import LiteLLMGateway
-from bot.pacing import ManualScheduler
+from bot.llm.gateway import LiteLLMGateway
+from bot.runtime.app import Services, build_services
+from bot.runtime.config import Settings
 from tests.bot.deliberation_support import MEMBER, LoggingPlatform, say
+from tests.doubles import FakeClock, ManualScheduler
 from tests.fakes.openai_server import FakeOpenAI
 
 MODELS = ("openai/member-a", "openai/member-b", "openai/arbiter")

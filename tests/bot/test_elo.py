@@ -1,6 +1,6 @@
 import pytest
 
-from bot.elo import (
+from bot.core.elo import (
     Rating,
     expected_score,
     leaderboard,

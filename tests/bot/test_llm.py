@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.completion import OFFLINE_MODEL, ChatRequest, Completion, LLMError, Message
-from bot.llm import LiteLLMGateway
+from bot.llm.gateway import LiteLLMGateway
+from bot.llm.types import OFFLINE_MODEL, ChatRequest, Completion, LLMError, Message
 from tests.fakes.openai_server import FakeOpenAI, Fault, openai_server
 
 __all__ = ["openai_server"]  # the fixture, imported for pytest
@@ -37,9 +37,9 @@ class StepClock:
 @pytest.fixture
 def backoffs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     """Make the Router retry at once, recording the Retry-After each retry was given."""
-    import bot.llm
+    import bot.llm.gateway
 
-    litellm = bot.llm._litellm()
+    litellm = bot.llm.gateway._litellm()
     seen: list[Any] = []
 
     def no_wait(*args: Any, response_headers: Any = None, **kwargs: Any) -> float:
@@ -76,7 +76,7 @@ async def collect(stream: AsyncIterator[str | Completion]) -> tuple[list[str], C
 
 def test_import_is_cheap_and_does_not_load_litellm() -> None:
     code = (
-        "import sys, time; t = time.perf_counter(); import bot.llm; "
+        "import sys, time; t = time.perf_counter(); import bot.llm.gateway; "
         "print(time.perf_counter() - t, 'litellm' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

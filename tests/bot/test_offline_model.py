@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.offline_model import compose, count_tokens, prompt_tokens
+from bot.llm.offline.writer import compose, count_tokens, prompt_tokens
 from personas.cards import Persona
 
 TOPIC = "Should we migrate to Postgres this quarter?"

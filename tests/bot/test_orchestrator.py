@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.app import Services, build_services, start_scheduling
-from bot.clock import FakeClock
-from bot.commands import Caller
-from bot.config import Settings
-from bot.pacing import ManualScheduler
-from bot.rooms import Room, RoomKey, RoomState, SpeakerKind, Turn
+from bot.base.rooms import Mode, Room, RoomKey, RoomState, SpeakerKind, Turn
+from bot.commands.replies import Caller
+from bot.core.modes.chat import ChatRunner
+from bot.runtime.app import Services, build_services, start_scheduling
+from bot.runtime.config import Settings
 from personas.cards import Persona
 from storage.polls import MessageRef
+from tests.doubles import FakeClock, ManualScheduler
 from tests.support import RecordingPlatform, ScriptedLLM, run_until_quiet
 
 KEY = RoomKey("test", "guild", "chan")
@@ -141,8 +141,9 @@ async def test_model_failure_pauses_the_room_with_a_clear_message(
 async def test_long_history_is_summarised_by_the_model(
     services: Services, clock: FakeClock, llm: ScriptedLLM
 ) -> None:
-    services.orchestrator.history_turns = 2
-    services.orchestrator.summary_budget = 100
+    chat = services.orchestrator.runners[Mode.CHAT]
+    assert isinstance(chat, ChatRunner)
+    chat.history_turns, chat.summary_budget = 2, 100
     llm.script = lambda r: "Summary." if r.hints.get("task") == "summary" else "word " * 80
     await start(services, turns="6", pace="0")
     await run_until_quiet(services, clock)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.clock import FakeClock
-from bot.progress import Throttle, report, reporting
+from bot.commands.progress import Throttle, report, reporting
+from tests.doubles import FakeClock
 
 
 async def test_concurrent_commands_hear_only_their_own_progress() -> None:

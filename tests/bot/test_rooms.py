@@ -1,6 +1,6 @@
 import pytest
 
-from bot.rooms import IllegalTransition, RoomKey, RoomState, check_transition
+from bot.base.rooms import IllegalTransition, RoomKey, RoomState, check_transition
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from bot.clock import SystemClock
-from bot.scheduler import PersistentScheduler
+from bot.base.clock import SystemClock
+from bot.runtime.scheduler import PersistentScheduler
 
 
 class Recorder:

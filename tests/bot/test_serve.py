@@ -11,10 +11,10 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import update
 
-from bot.config import Settings
-from bot.llm import register_offline_model
-from bot.rooms import Mode, RoomKey, RoomSettings, RoomState
-from bot.serve import serve
+from bot.base.rooms import Mode, RoomKey, RoomSettings, RoomState
+from bot.cli.serve import serve
+from bot.llm.gateway import register_offline_model
+from bot.runtime.config import Settings
 from storage.models import ProcessedEventRow
 from storage.store import open_store
 from tests.fakes.slack_api import FakeSlack
@@ -73,7 +73,7 @@ async def _wait_for_health(http: aiohttp.ClientSession, url: str) -> int:
 
 
 async def test_processed_event_ids_older_than_a_day_are_pruned(services) -> None:  # type: ignore[no-untyped-def]
-    from bot.serve import prune_events
+    from bot.cli.serve import prune_events
 
     store = services.store.events
     assert await store.first_time("slack", "old")

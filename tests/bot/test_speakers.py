@@ -1,7 +1,7 @@
 import random
 
-from bot.rooms import Selection, SpeakerKind, Turn
-from bot.speakers import choose_speaker, mentioned, parse_pick
+from bot.base.rooms import Selection, SpeakerKind, Turn
+from bot.core.speakers import choose_speaker, mentioned, parse_pick
 from personas.cards import load_dir
 
 CARDS = load_dir()

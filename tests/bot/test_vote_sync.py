@@ -6,15 +6,14 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from bot.app import Services, build_services
-from bot.clock import FakeClock
-from bot.commands import Caller
-from bot.config import Settings
-from bot.pacing import ManualScheduler
-from bot.results import VOTE_DOWN, VOTE_UP
-from bot.rooms import Room, RoomKey
-from bot.vote_sync import differences
+from bot.base.rooms import Room, RoomKey
+from bot.commands.replies import Caller
+from bot.core.results import VOTE_DOWN, VOTE_UP
+from bot.core.votes import differences
+from bot.runtime.app import Services, build_services
+from bot.runtime.config import Settings
 from storage.polls import Poll
+from tests.doubles import FakeClock, ManualScheduler
 from tests.support import RecordingPlatform, ScriptedLLM
 
 KEY = RoomKey("test", "g", "sync")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.app import Services
-from bot.clock import FakeClock
-from bot.commands import Caller
-from bot.results import VOTE_DOWN, VOTE_UP
-from bot.rooms import RoomKey
+from bot.base.rooms import RoomKey
+from bot.commands.replies import Caller
+from bot.core.results import VOTE_DOWN, VOTE_UP
+from bot.runtime.app import Services
+from tests.doubles import FakeClock
 from tests.support import RecordingPlatform, run_until_quiet
 
 KEY = RoomKey("test", "g", "votes")

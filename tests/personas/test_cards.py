@@ -111,12 +111,12 @@ def test_comedian_is_funnier_than_the_judge(builtins: dict[str, Persona]) -> Non
 
 
 def test_offline_model_keys_are_covered(builtins: dict[str, Persona]) -> None:
-    offline = pytest.importorskip("bot.offline_model")
+    offline = pytest.importorskip("bot.llm.offline.writer")
     assert set(offline.PHRASE_KEYS) <= set(PHRASE_KEYS)
 
 
 def test_offline_model_fills_every_card(builtins: dict[str, Persona]) -> None:
-    offline = pytest.importorskip("bot.offline_model")
+    offline = pytest.importorskip("bot.llm.offline.writer")
     names = [p.name for p in builtins.values()]
     for seed, persona in enumerate(builtins.values()):
         hints = {

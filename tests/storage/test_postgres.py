@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Services, build_services
-from bot.clock import FakeClock
-from bot.commands import Caller
-from bot.config import Settings
-from bot.pacing import ManualScheduler
-from bot.rooms import RoomKey, RoomState
+from bot.base.rooms import RoomKey, RoomState
+from bot.commands.replies import Caller
+from bot.runtime.app import Services, build_services
+from bot.runtime.config import Settings
 from storage.db import Database
+from tests.doubles import FakeClock, ManualScheduler
 from tests.storage.test_migrations import schema_differences
 from tests.support import RecordingPlatform, ScriptedLLM, run_until_quiet
 

@@ -10,11 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.config import Settings
-from bot.rooms import Mode, RoomKey, RoomSettings, RoomState
+from bot.base.rooms import Mode, RoomKey, RoomSettings, RoomState
+from bot.runtime.config import Settings
 from storage.store import open_store
 
-CHIMERA = [sys.executable, "-m", "bot.cli"]
+CHIMERA = [sys.executable, "-m", "bot.cli.main"]
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -58,7 +58,7 @@ def test_debate_demo_ends_with_a_verdict(tmp_path: Path) -> None:
 
 def test_help_does_not_import_the_heavy_libraries(tmp_path: Path) -> None:
     code = (
-        "import sys; from bot.cli import main\n"
+        "import sys; from bot.cli.main import main\n"
         "try: main(['--help'])\nexcept SystemExit: pass\n"
         "print(sorted(m for m in ('litellm', 'chromadb', 'discord', 'slack_bolt', 'sqlalchemy')"
         " if m in sys.modules))"

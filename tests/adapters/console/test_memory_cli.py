@@ -11,8 +11,8 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from rich.console import Console
 
 from adapters.console.progress import ProgressBar
-from bot.cli import main
-from bot.progress import Status
+from bot.cli.main import main
+from bot.commands.progress import Status
 
 HANDBOOK = "# Handbook\n\nProduction deploys happen on Tuesdays. Rollbacks need a plan."
 

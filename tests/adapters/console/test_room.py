@@ -8,8 +8,8 @@ from pathlib import Path
 from rich.console import Console
 
 from adapters.console.room import ConsolePlatform
-from bot.platform import Attachment, Notice
-from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState
+from bot.base.rooms import Mode, Room, RoomKey, RoomSettings, RoomState
+from bot.core.platform import Attachment, Notice
 
 ROOM = Room(
     1,

@@ -14,11 +14,10 @@ import pytest
 import yarl
 
 from adapters.discord import DiscordAdapter
-from bot.app import Services, build_services
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.pacing import ManualScheduler
-from bot.rooms import RoomKey
+from bot.base.rooms import RoomKey
+from bot.runtime.app import Services, build_services
+from bot.runtime.config import Settings
+from tests.doubles import FakeClock, ManualScheduler
 from tests.fakes.discord_server import MANAGE_CHANNELS, FakeDiscord, Guild
 from tests.support import LinesThenOfflineLLM as ScriptedLLM
 

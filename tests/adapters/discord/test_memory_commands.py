@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.memory import MemoryStore
+from bot.memory.store import MemoryStore
 from tests.adapters.discord.conftest import Bot, World, chimera
 from tests.bot.memory.conftest import embedder, model, store  # noqa: F401  (shared fixtures)
 from tests.fakes.discord_server import iter_option_names

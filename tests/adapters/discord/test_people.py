@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from bot.rooms import RoomKey, SpeakerKind
+from bot.base.rooms import RoomKey, SpeakerKind
 from tests.adapters.discord.conftest import Bot, World, chimera, start_room
 
 

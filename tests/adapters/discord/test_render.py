@@ -11,7 +11,7 @@ import pytest
 from adapters.discord.endpoints import point_at
 from adapters.discord.invite import client_id_from_token, invite_url, invite_url_for
 from adapters.discord.render import embed, sanitize_username, turn_chunks
-from bot.platform import TurnPost
+from bot.core.platform import TurnPost
 from personas.cards import Persona
 
 PERSONA = Persona(id="ada", name="Ada", bio="b", prompt="p")

@@ -18,12 +18,11 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import SlackAdapter
-from bot.app import Services, build_services
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.pacing import ManualScheduler
-from bot.rooms import Room, RoomKey
-from bot.web import WebServer
+from bot.base.rooms import Room, RoomKey
+from bot.runtime.app import Services, build_services
+from bot.runtime.config import Settings
+from bot.runtime.web import WebServer
+from tests.doubles import FakeClock, ManualScheduler
 from tests.fakes.slack_api import Call, FakeSlack, Message
 from tests.support import LinesThenOfflineLLM as ScriptedLLM
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.slack.uploads import file_id, unwrap
-from bot.memory import MemoryStore
+from bot.memory.store import MemoryStore
 from tests.adapters.slack.conftest import Chimera, running_chimera
 from tests.bot.memory.conftest import embedder, model, store  # noqa: F401  (shared fixtures)
 from tests.fakes.slack_api import FakeSlack

@@ -16,10 +16,10 @@ from adapters.slack.identity import persona_identity, split_message_id
 from adapters.slack.pacing import ChannelPacer, wait_s
 from adapters.slack.render import controls, notice_message, turn_messages
 from adapters.slack.users import member_from
-from bot.clock import FakeClock
-from bot.platform import Notice, TurnPost
-from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState
+from bot.base.rooms import Mode, Room, RoomKey, RoomSettings, RoomState
+from bot.core.platform import Notice, TurnPost
 from personas.cards import Persona
+from tests.doubles import FakeClock
 
 SAGE = Persona(id="sage", name="Sage", bio="b", prompt="p", emoji="🦉")
 KEY = RoomKey("slack", "T1", "C1")
@@ -176,7 +176,7 @@ def test_button_key_must_match_where_it_was_pressed() -> None:
 
 def test_settings_must_name_a_way_to_receive_events() -> None:
     from adapters.slack.adapter import check_settings
-    from bot.config import ConfigError, Settings
+    from bot.runtime.config import ConfigError, Settings
 
     with pytest.raises(ConfigError, match="CHIMERA_SLACK_BOT_TOKEN"):
         check_settings(Settings(slack_bot_token=None))

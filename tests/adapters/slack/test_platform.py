@@ -11,11 +11,11 @@ import pytest
 from adapters.slack.client import build_client
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.platform import SlackPlatform
-from bot.clock import FakeClock
-from bot.platform import Attachment, Notice, TurnPost
-from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState
+from bot.base.rooms import Mode, Room, RoomKey, RoomSettings, RoomState
+from bot.core.platform import Attachment, Notice, TurnPost
 from personas.cards import Persona
 from storage.store import Store, open_store
+from tests.doubles import FakeClock
 from tests.fakes.slack_api import FakeSlack
 
 SAGE = Persona(id="sage", name="Sage", bio="b", prompt="p", emoji="🦉")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from bot.rooms import SpeakerKind
+from bot.base.rooms import SpeakerKind
 from tests.adapters.slack.conftest import Chimera, SlackSender, running_chimera
 from tests.fakes.slack_api import FakeSlack, Message
 

@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.web import WebServer
+from bot.runtime.web import WebServer
 
 
 async def test_healthz_and_added_route() -> None:

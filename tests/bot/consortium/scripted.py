@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
-from bot.completion import ChatRequest, Completion, LLMError, Usage
+from bot.llm.types import ChatRequest, Completion, LLMError, Usage
 
 MemberReply = Callable[[ChatRequest], str]
 

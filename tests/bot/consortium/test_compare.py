@@ -1,6 +1,6 @@
 import asyncio
 
-from bot.consortium import CompareAnswer, Seat, compare
+from bot.core.consortium import CompareAnswer, Seat, compare
 from personas.cards import Persona
 
 from .scripted import ScriptedLLM, failing

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.consortium import (
+from bot.core.consortium import (
     ConfigError,
     ConsortiumConfig,
     MemberSpec,

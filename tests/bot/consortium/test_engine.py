@@ -1,7 +1,6 @@
 import pytest
 
-from bot.completion import LLMError
-from bot.consortium import (
+from bot.core.consortium import (
     ConfigError,
     ConsortiumConfig,
     ConsortiumEngine,
@@ -16,6 +15,7 @@ from bot.consortium import (
     SynthesisReady,
     run_consortium,
 )
+from bot.llm.types import LLMError
 from personas.cards import Persona
 
 from .scripted import ScriptedLLM, failing, verdict

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.completion import OFFLINE_MODEL
-from bot.consortium import (
+from bot.core.consortium import (
     ConsortiumConfig,
     ConsortiumEvent,
     MemberAnswered,
@@ -14,7 +13,8 @@ from bot.consortium import (
     run_consortium,
     run_record,
 )
-from bot.llm import LiteLLMGateway
+from bot.llm.gateway import LiteLLMGateway
+from bot.llm.types import OFFLINE_MODEL
 from personas.cards import load_dir
 from tests.fakes.openai_server import FakeOpenAI
 

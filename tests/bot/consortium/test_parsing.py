@@ -1,6 +1,6 @@
 import pytest
 
-from bot.consortium.parsing import parse_confidence, parse_verdict, strip_confidence
+from bot.core.consortium.parsing import parse_confidence, parse_verdict, strip_confidence
 
 LLM_CONSORTIUM_STYLE = """<thinking>The answers mostly agree.</thinking>
 <synthesis_output>

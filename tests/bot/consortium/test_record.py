@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.consortium import (
+from bot.core.consortium import (
     ConsortiumConfig,
     ConsortiumEngine,
     MemberSpec,

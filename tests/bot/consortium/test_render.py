@@ -1,5 +1,4 @@
-from bot.completion import Usage
-from bot.consortium import (
+from bot.core.consortium import (
     MemberAnswer,
     MemberFailure,
     SynthesisReady,
@@ -9,6 +8,7 @@ from bot.consortium import (
     parse_verdict,
     synthesis_text,
 )
+from bot.llm.types import Usage
 
 from .test_record import finished_run
 

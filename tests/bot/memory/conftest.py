@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from chromadb.api.shared_system_client import SharedSystemClient
 
-from bot.memory import LocalEmbedder, MemoryStore, MiniLMEmbedding, open_memory
+from bot.memory.embedding import LocalEmbedder, MiniLMEmbedding
+from bot.memory.factory import open_memory
+from bot.memory.store import MemoryStore
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.memory import LocalEmbedder, open_memory
+from bot.memory.embedding import LocalEmbedder
+from bot.memory.factory import open_memory
 
 
 def _free_port() -> int:

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from chromadb.utils.embedding_functions import config_to_embedding_function
 
-from bot.memory import HostedEmbedder, HostedEmbedding, MiniLMEmbedding, ModelFileError
+from bot.memory.embedding import MiniLMEmbedding
 from bot.memory.model_files import (
     MODEL_SHA256,
     TOKENIZER_SHA256,
+    ModelFileError,
     default_model_path,
     default_tokenizer_path,
     sha256_of,
@@ -73,20 +74,3 @@ def test_functions_rebuild_from_their_chroma_config() -> None:
     model = MiniLMEmbedding(threads=1, batch_size=8)
     rebuilt = config_to_embedding_function({"name": model.name(), "config": model.get_config()})
     assert isinstance(rebuilt, MiniLMEmbedding) and rebuilt.batch_size == 8
-    hosted = HostedEmbedding("openai/text-embedding-3-small", 1536)
-    again = config_to_embedding_function({"name": hosted.name(), "config": hosted.get_config()})
-    assert isinstance(again, HostedEmbedding) and again.model == hosted.model
-
-
-async def test_hosted_embedder_awaits_the_injected_call_and_normalises() -> None:
-    calls: list[list[str]] = []
-
-    async def embed(texts: list[str]) -> list[list[float]]:
-        calls.append(texts)
-        return [[3.0, 4.0] for _ in texts]
-
-    vectors = await HostedEmbedder("openai/x", embed).embed(["a", "b"])
-    assert calls == [["a", "b"]]
-    assert np.allclose(vectors, [[0.6, 0.8], [0.6, 0.8]])
-    with pytest.raises(RuntimeError, match="computed by MemoryStore"):
-        HostedEmbedding("openai/x")(["a"])

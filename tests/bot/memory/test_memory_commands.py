@@ -9,18 +9,17 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.app import Services, build_services
-from bot.clock import FakeClock
-from bot.commands import Caller, Reply
-from bot.config import Settings
-from bot.document_sources import SourceError, fetch_url, read_path
-from bot.memory import MemoryStore
+from bot.base.rooms import RoomKey
+from bot.commands.memory import MemoryCommands
+from bot.commands.progress import Status, reporting
+from bot.commands.replies import Caller, Reply
 from bot.memory.records import DocumentInfo
-from bot.memory_commands import MemoryCommands
-from bot.pacing import ManualScheduler
-from bot.progress import Status, reporting
-from bot.rooms import RoomKey
+from bot.memory.sources import SourceError, fetch_url, read_path
+from bot.memory.store import MemoryStore
+from bot.runtime.app import Services, build_services
+from bot.runtime.config import Settings
 from tests.bot.memory.pdf import minimal_pdf
+from tests.doubles import FakeClock, ManualScheduler
 from tests.support import ScriptedLLM
 
 HANDBOOK = (
@@ -361,6 +360,6 @@ async def test_redirects_are_followed_and_each_hop_is_checked(
     moved = await fetch_url(f"{site}/moved")
     assert moved.format == "html" and b"Parking" in moved.data
     # Let the test site count as public: the redirect's private target is still refused.
-    monkeypatch.setattr("bot.document_sources._is_public", lambda address: address == "127.0.0.1")
+    monkeypatch.setattr("bot.memory.sources._is_public", lambda address: address == "127.0.0.1")
     with pytest.raises(SourceError, match=r"10\.1\.2\.3 is a private or local address"):
         await fetch_url(f"{site}/inside", public_only=True)

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Services, build_services
-from bot.clock import FakeClock
-from bot.commands import Caller
-from bot.config import Settings
-from bot.memory import MemoryStore
+from bot.base.rooms import RoomKey
+from bot.commands.replies import Caller
 from bot.memory.records import Kind
-from bot.pacing import ManualScheduler
-from bot.rooms import RoomKey
+from bot.memory.store import MemoryStore
+from bot.runtime.app import Services, build_services
+from bot.runtime.config import Settings
+from tests.doubles import FakeClock, ManualScheduler
 from tests.support import RecordingPlatform, ScriptedLLM, run_until_quiet
 
 HANDBOOK = (

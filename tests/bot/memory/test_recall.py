@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.memory import PROMPT_MIN_SCORE, MemoryStore
 from bot.memory.evaluation import evaluate, load_recall_set, store_passages
+from bot.memory.interface import PROMPT_MIN_SCORE
+from bot.memory.store import MemoryStore
 
 SET = Path(__file__).with_name("recall_set.yaml")
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from bot.memory import Kind, MemoryStore
-from bot.memory.recall import MemoryRecall
-from bot.rooms import Mode, Room, RoomKey, RoomSettings, RoomState, SpeakerKind, Turn
+from bot.base.rooms import Mode, Room, RoomKey, RoomSettings, RoomState, SpeakerKind, Turn
+from bot.core.recall import MemoryRecall
+from bot.memory.records import Kind
+from bot.memory.store import MemoryStore
 
 
 def _room(tenant: str, mode: Mode = Mode.DEBATE) -> Room:

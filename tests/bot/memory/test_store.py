@@ -6,8 +6,12 @@ from pathlib import Path
 import pytest
 from chromadb.api.shared_system_client import SharedSystemClient
 
-from bot.memory import DocumentError, Kind, LocalEmbedder, MemoryStore, open_memory
 from bot.memory.chroma import collection_name
+from bot.memory.documents import DocumentError
+from bot.memory.embedding import LocalEmbedder
+from bot.memory.factory import open_memory
+from bot.memory.records import Kind
+from bot.memory.store import MemoryStore
 from tests.bot.memory.pdf import minimal_pdf
 
 A, B = "discord:111", "slack:T222"

@@ -1,0 +1,1 @@
+"""The room model and the small primitives every layer shares: clock, tasks, locks, text."""

@@ -1,0 +1,39 @@
+"""Per-key asyncio locks that are dropped once nobody holds or waits for them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+
+class KeyedLocks(Generic[K]):
+    """One lock per key (a room, a channel, a user); the table shrinks as keys go quiet."""
+
+    def __init__(self) -> None:
+        self._locks: dict[K, asyncio.Lock] = {}
+        self._users: dict[K, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: K) -> AsyncIterator[None]:
+        """Hold the key's lock for the duration of the block."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]
+
+    def locked(self, key: K) -> bool:
+        """Tell whether someone holds the key's lock now."""
+        lock = self._locks.get(key)
+        return lock is not None and lock.locked()
+
+    def __len__(self) -> int:
+        return len(self._locks)

@@ -1,0 +1,1 @@
+"""The `chimera` command line: the demo, `serve`, and one-off commands in the terminal."""

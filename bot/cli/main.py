@@ -1,0 +1,249 @@
+"""The `chimera` command line. Heavy modules are imported inside commands so --help is fast."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TOPIC = "Is a hot dog a sandwich?"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="chimera",
+        description="Multi-persona AI conversations for Discord, Slack and the terminal.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run a paced conversation in the terminal")
+    demo.add_argument("topic", nargs="?", default=DEFAULT_TOPIC)
+    demo.add_argument("--mode", choices=("chat", "debate", "consortium", "compare"), default="chat")
+    demo.add_argument("--personas", help="comma-separated persona ids, e.g. poet,skeptic,comedian")
+    demo.add_argument("--turns", type=int, help="persona turns (chat) / total turns (debate)")
+    demo.add_argument("--pace", type=float, help="seconds between turns (default from settings)")
+    demo.add_argument("--no-input", action="store_true", help="run unattended (scripts and CI)")
+    export = sub.add_parser("export", help="print a stored transcript")
+    export.add_argument("room", type=int, help="room id (shown at the end of a demo)")
+    export.add_argument("--format", choices=("md", "json"), default="md")
+    export.add_argument("-o", "--output", help="write to a file instead of stdout")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=("upgrade",))
+    persona = sub.add_parser("persona", help="list, show, create, edit or remove personas")
+    persona.add_argument(
+        "words",
+        nargs=argparse.REMAINDER,
+        help='e.g. list | show poet | create pirate name="The Pirate" bio="…"',
+    )
+    consortium = sub.add_parser(
+        "consortium", help="save, list, show, remove, use, run or export consortium setups"
+    )
+    consortium.add_argument(
+        "words",
+        nargs=argparse.REMAINDER,
+        help='e.g. list | save team members=philosopher:2,openai/gpt-4o-mini | run team "Why?"',
+    )
+    ask = sub.add_parser("ask", help="ask a consortium a question in the terminal")
+    ask.add_argument("words", nargs=argparse.REMAINDER, help='e.g. "Why?" config=team chart=yes')
+    board = sub.add_parser("leaderboard", help="show the compare-mode Elo leaderboard")
+    board.add_argument("words", nargs=argparse.REMAINDER, help="e.g. model chart=yes")
+    ingest = sub.add_parser("ingest", help="add a document (file or http(s) URL) to memory")
+    ingest.add_argument("source", help="a text, Markdown, HTML or PDF file, or an http(s) URL")
+    ingest.add_argument("--name", help="the name to cite it by (default: the file's name)")
+    ingest.add_argument("--format", choices=("text", "markdown", "html", "pdf"))
+    memory = sub.add_parser("memory", help="list, search, count or forget what memory holds")
+    memory.add_argument(
+        "words", nargs=argparse.REMAINDER, help='e.g. search "deploy days" | stats | forget all'
+    )
+    sub.add_parser("serve", help="run the Discord and/or Slack adapters")
+    discord = sub.add_parser("discord", help="Discord set-up helpers")
+    discord.add_argument("action", choices=("invite-url",))
+    discord.add_argument("--client-id", help="the application id (default: read from the token)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line."""
+    args = build_parser().parse_args(argv)
+    from bot.runtime.config import ConfigError, load_settings
+    from bot.runtime.logs import setup_logging
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level)
+    handler = _HANDLERS[args.command]
+    try:
+        return asyncio.run(handler(settings, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _demo(settings: Any, args: argparse.Namespace) -> int:
+    from adapters.console.demo import ConsoleDemo, DemoOptions
+    from adapters.console.room import ConsolePlatform
+    from bot.core.results import plural
+    from bot.runtime.app import build_services, start_scheduling
+
+    window = 0.0 if args.no_input else min(settings.vote_window_s, 20.0)
+    settings = settings.model_copy(update={"vote_window_s": window})
+    options = DemoOptions(
+        args.topic, args.mode, args.personas, args.turns, args.pace, interactive=not args.no_input
+    )
+    async with build_services(settings, scheduling=False) as services:
+        platform = ConsolePlatform(files_dir=settings.data_dir / "files")
+        services.orchestrator.attach(platform)
+        await start_scheduling(services)
+        room = await ConsoleDemo(services, platform).run(options)
+        if room is None:
+            return 1
+        platform.console.print(
+            f"Transcript stored as room {room.id} ({plural(room.persona_turns, 'persona turn')}). "
+            f"Export it with: chimera export {room.id} --format md"
+        )
+    return 0
+
+
+async def _export(settings: Any, args: argparse.Namespace) -> int:
+    from bot.runtime.app import build_services
+
+    async with build_services(settings, scheduling=False) as services:
+        room = await services.store.rooms.get(args.room)
+        if room is None:
+            print(f"no room {args.room}", file=sys.stderr)
+            return 1
+        text = await services.commands.export(room, args.format)
+    if args.output:
+        await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+async def _db(settings: Any, args: argparse.Namespace) -> int:
+    from storage.db import Database
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_url)
+    await db.migrate()
+    await db.close()
+    print(f"database is up to date ({settings.db_url})")
+    return 0
+
+
+async def _persona(settings: Any, args: argparse.Namespace) -> int:
+    import getpass
+    import shlex
+
+    from bot.base.rooms import RoomKey
+    from bot.commands.replies import Caller
+    from bot.runtime.app import build_services
+
+    user = getpass.getuser() or "you"
+    key = RoomKey("console", user, "terminal")
+    async with build_services(settings, scheduling=False) as services:
+        text = "persona " + " ".join(shlex.quote(word) for word in (args.words or ["list"]))
+        reply = await services.commands.run_text(key, Caller(user, user, True), text)
+    print(reply.text)
+    for label, value in reply.fields:
+        print(f"  {label}: {value}")
+    return 1 if reply.error else 0
+
+
+async def _consortium(settings: Any, args: argparse.Namespace) -> int:
+    return await _in_console(settings, ["consortium", *(args.words or ["list"])])
+
+
+async def _ask(settings: Any, args: argparse.Namespace) -> int:
+    return await _in_console(settings, ["ask", *args.words])
+
+
+async def _leaderboard(settings: Any, args: argparse.Namespace) -> int:
+    return await _in_console(settings, ["leaderboard", *args.words])
+
+
+async def _ingest(settings: Any, args: argparse.Namespace) -> int:
+    from adapters.console.progress import ProgressBar
+
+    options = [f"{key}={value}" for key in ("name", "format") if (value := getattr(args, key))]
+    with ProgressBar() as bar:
+        return await _in_console(settings, ["ingest", args.source, *options], progress=bar)
+
+
+async def _memory(settings: Any, args: argparse.Namespace) -> int:
+    return await _in_console(settings, ["memory", *(args.words or ["list"])])
+
+
+async def _in_console(settings: Any, words: list[str], progress: Any = None) -> int:
+    """Run one command in the terminal room and wait for what it started to finish."""
+    import getpass
+    import shlex
+
+    from adapters.console.room import ConsolePlatform
+    from bot.base.rooms import RoomKey
+    from bot.commands.replies import Caller
+    from bot.runtime.app import build_services
+
+    user = getpass.getuser() or "you"
+    key = RoomKey("console", user, "terminal")
+    async with build_services(settings, scheduling=False) as services:
+        services.orchestrator.attach(ConsolePlatform(files_dir=settings.data_dir / "files"))
+        text = " ".join(shlex.quote(word) for word in words)
+        caller = Caller(user, user, True)
+        reply = await services.commands.run_text(key, caller, text, progress=progress)
+        _print_reply(reply)
+        while services.tasks.running:  # a run posts its answers as they come
+            await services.tasks.drain(60.0)
+    return 1 if reply.error else 0
+
+
+def _print_reply(reply: Any) -> None:
+    print(reply.text, file=sys.stderr if reply.error else sys.stdout)
+    for label, value in reply.fields:
+        print(f"  {label}: {value}")
+    for attachment in reply.attachments:
+        if attachment.content_type.startswith(("text/", "application/json")):
+            print(attachment.data.decode("utf-8"))
+        else:
+            Path(attachment.filename).write_bytes(attachment.data)
+            print(f"wrote {attachment.filename}")
+
+
+async def _serve(settings: Any, args: argparse.Namespace) -> int:
+    from bot.cli.serve import serve
+
+    return await serve(settings)
+
+
+async def _discord(settings: Any, args: argparse.Namespace) -> int:
+    from adapters.discord.invite import invite_url_for
+
+    try:
+        print(invite_url_for(settings.discord_token, args.client_id))
+    except ValueError as exc:
+        print(f"chimera discord invite-url: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+_HANDLERS = {
+    "demo": _demo,
+    "export": _export,
+    "db": _db,
+    "persona": _persona,
+    "consortium": _consortium,
+    "ask": _ask,
+    "leaderboard": _leaderboard,
+    "ingest": _ingest,
+    "memory": _memory,
+    "serve": _serve,
+    "discord": _discord,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

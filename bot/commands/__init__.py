@@ -1,0 +1,1 @@
+"""The command set every platform shares: the table, argument parsing, handlers and replies."""

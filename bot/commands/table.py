@@ -1,0 +1,234 @@
+"""The command table shared by every platform: each command's name, parameters and help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MODES = ("chat", "debate", "consortium", "compare")
+SELECTIONS = ("natural", "round_robin", "random", "moderator")
+FORMATS = ("md", "json")
+RATED = ("persona", "model")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One command parameter."""
+
+    name: str
+    kind: str = "str"  # str | int | float | choice | list | file (bytes of an upload)
+    help: str = ""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command: what it does, its parameters, and whether it changes a room."""
+
+    name: str
+    help: str
+    params: tuple[Param, ...] = ()
+    manage: bool = False
+    positional: str | None = None  # the parameter that bare words fill
+
+    def param(self, name: str) -> Param | None:
+        """Return the parameter called `name`."""
+        return next((p for p in self.params if p.name == name), None)
+
+
+_PERSONA_FIELDS = (
+    Param("name", help="display name (1–80 characters)"),
+    Param("bio", help="one-line description"),
+    Param("prompt", help="system prompt; may use {topic}, {side}, {others}, {name}"),
+    Param("emoji", help="emoji shown beside the name"),
+    Param("avatar_url", help="https URL of the avatar image"),
+    Param("talkativeness", "float", "0–1: how often it speaks in natural mode", low=0, high=1),
+    Param("humour", "float", "0–1", low=0, high=1),
+    Param("formality", "float", "0–1", low=0, high=1),
+    Param("verbosity", "float", "0–1", low=0, high=1),
+    Param("model", help="litellm model name for this persona, e.g. ollama/llama3.1"),
+    Param("temperature", "float", "0–2", low=0, high=2),
+)
+
+_CONFIG_NAME = Param(
+    "name", help="configuration name: lowercase letters, digits, - or _", required=True
+)
+_CONSORTIUM_SETTINGS = (
+    Param(
+        "members", help="persona ids or models with optional counts: philosopher:2,openai/gpt-4o"
+    ),
+    Param("arbiter", help="model that synthesises the answers, e.g. openai/gpt-4o"),
+    Param("threshold", help="confidence that ends the iterations, 0–1 or a percentage"),
+    Param("min", "int", "fewest iterations (default 1)"),
+    Param("max", "int", "most iterations (default 3, at most 10)"),
+    Param("prompt", help="instructions for every member and the arbiter"),
+)
+_QUESTION = Param("question", help="what to ask", required=True)
+_CONFIG = Param("config", help="saved configuration to use (default: this channel's)")
+_CHART = Param("chart", "choice", "yes to attach a PNG chart", choices=("yes", "no"))
+_DOC_FORMATS = ("text", "markdown", "html", "pdf")
+_FORGET = ("document", "room", "all")
+
+_SPECS = (
+    CommandSpec(
+        "start",
+        "Start a conversation in this channel.",
+        (
+            Param("topic", help="what the personas talk about", required=True),
+            Param("mode", "choice", "chat, debate, consortium or compare", choices=MODES),
+            Param(
+                "personas",
+                "list",
+                "comma-separated persona ids or names (consortium and compare: or model names)",
+            ),
+            Param("turns", "int", "persona turns in chat mode (1–200)", low=1, high=200),
+            Param(
+                "rounds", "int", "argument rounds per side in debate mode (1–10)", low=1, high=10
+            ),
+            Param("pace", "float", "seconds between turns (0–600)", low=0, high=600),
+            Param("selection", "choice", "who speaks next in chat mode", choices=SELECTIONS),
+            Param("model", help="litellm model name for this room"),
+        ),
+        manage=True,
+        positional="topic",
+    ),
+    CommandSpec("stop", "Stop the conversation and post the results.", manage=True),
+    CommandSpec("pause", "Pause the conversation or consortium.", manage=True),
+    CommandSpec("resume", "Resume a paused conversation or consortium.", manage=True),
+    CommandSpec("next", "Skip the wait: the next persona speaks now.", manage=True),
+    CommandSpec("status", "Show what is happening in this channel."),
+    CommandSpec("results", "Show the votes and the outcome of the latest conversation."),
+    CommandSpec(
+        "export",
+        "Export the latest transcript as a file.",
+        (Param("format", "choice", "md or json", choices=FORMATS),),
+        positional="format",
+    ),
+    CommandSpec("persona list", "List the personas you can cast."),
+    CommandSpec(
+        "persona show",
+        "Show one persona's card.",
+        (Param("id", help="persona id or name", required=True),),
+        positional="id",
+    ),
+    CommandSpec(
+        "persona create",
+        "Create a persona for this server or workspace.",
+        (
+            Param("id", help="short id: lowercase letters, digits, - or _", required=True),
+            *_PERSONA_FIELDS,
+        ),
+        manage=True,
+        positional="id",
+    ),
+    CommandSpec(
+        "persona edit",
+        "Change one of your personas.",
+        (
+            Param("id", help="persona id", required=True),
+            *_PERSONA_FIELDS,
+        ),
+        manage=True,
+        positional="id",
+    ),
+    CommandSpec(
+        "persona remove",
+        "Remove one of your personas.",
+        (Param("id", help="persona id", required=True),),
+        manage=True,
+        positional="id",
+    ),
+    CommandSpec(
+        "consortium save",
+        "Save or change a consortium configuration (needs manage permission).",
+        (_CONFIG_NAME, *_CONSORTIUM_SETTINGS),
+        manage=True,
+        positional="name",
+    ),
+    CommandSpec("consortium list", "List the saved consortium configurations."),
+    CommandSpec(
+        "consortium show",
+        "Show one saved consortium configuration.",
+        (_CONFIG_NAME,),
+        positional="name",
+    ),
+    CommandSpec(
+        "consortium remove",
+        "Remove a saved consortium configuration (needs manage permission).",
+        (_CONFIG_NAME,),
+        manage=True,
+        positional="name",
+    ),
+    CommandSpec(
+        "consortium use",
+        "Make a saved configuration this channel's choice for ask; none resets it "
+        "(needs manage permission).",
+        (_CONFIG_NAME,),
+        manage=True,
+        positional="name",
+    ),
+    CommandSpec(
+        "consortium run",
+        "Run a consortium: consortium run [<name>] <question> (no name: the channel's).",
+        (_QUESTION, _CONFIG, _CHART),
+        positional="question",
+    ),
+    CommandSpec(
+        "consortium export",
+        "Export a consortium run's record as JSON (the run id is in its result).",
+        (Param("id", "int", "run id, shown when a run ends", required=True, low=1),),
+        positional="id",
+    ),
+    CommandSpec(
+        "ask",
+        "Ask a consortium: the channel's configuration, else one named default, else built-in.",
+        (_QUESTION, _CONFIG, _CHART),
+        positional="question",
+    ),
+    CommandSpec(
+        "leaderboard",
+        "Show the compare-mode Elo leaderboard of personas or models.",
+        (Param("kind", "choice", "persona or model", choices=RATED), _CHART),
+        positional="kind",
+    ),
+    CommandSpec(
+        "ingest",
+        "Add a document (text, Markdown, HTML or PDF) to memory: attach it or give its URL.",
+        (
+            Param("source", help="http(s) URL, Slack file link or id; a file path in the terminal"),
+            Param("data", "file", "the document, as an attached file"),
+            Param("name", help="the name to cite it by (default: the file's name)"),
+            Param("format", "choice", "default: from the name or content", choices=_DOC_FORMATS),
+        ),
+        manage=True,
+        positional="source",
+    ),
+    CommandSpec("memory list", "List the documents in memory, with their ids."),
+    CommandSpec(
+        "memory search",
+        "Search memory: the best passages with their sources and scores.",
+        (
+            Param("query", help="what to look for", required=True),
+            Param("limit", "int", "how many passages (1–10)", low=1, high=10),
+        ),
+        positional="query",
+    ),
+    CommandSpec("memory stats", "Show how much memory holds."),
+    CommandSpec(
+        "memory forget",
+        "Forget a document, this channel's conversations, or everything (asks to confirm).",
+        (
+            Param("what", "choice", "document, room (this channel) or all", choices=_FORGET),
+            Param("document", help="document id or name (see memory list)"),
+            Param("confirm", "choice", "yes to delete", choices=("yes", "no")),
+        ),
+        manage=True,
+        positional="what",
+    ),
+    CommandSpec("help", "Show the commands."),
+)
+
+COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in _SPECS}
+GROUPS = ("persona", "consortium", "memory")

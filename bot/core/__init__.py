@@ -1,0 +1,1 @@
+"""The platform-neutral core: rooms, their modes and runners, turns, votes and results."""

@@ -1,0 +1,217 @@
+"""What every mode shares: the core's clients, a room's lock and lifecycle, its posts and polls.
+
+Each mode runner gets the one RoomHost built in the composition root. The host never decides
+what a mode does next; it moves rooms through their lifecycle, posts on the room's platform
+(a platform failure is logged, never raised into a turn), closes polls, and runs posts to the
+end even when the run that made them is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+from bot.base.clock import Clock
+from bot.base.locks import KeyedLocks
+from bot.base.rooms import Mode, Room, RoomKey, RoomSettings, RoomState, check_transition
+from bot.base.tasks import TaskOwner
+from bot.core.catalog import PersonaCatalog
+from bot.core.errors import RoomError
+from bot.core.pacing import TurnScheduler
+from bot.core.platform import Notice, Platform, Posted, TurnPost
+from bot.core.recall import Recall
+from bot.core.votes import catch_up
+from bot.llm.types import LLM
+from personas.cards import Persona
+from storage.polls import MessageRef, Poll
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class RoomHost:
+    """The clients every runner uses, and the room operations they have in common."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        catalog: PersonaCatalog,
+        llm: LLM,
+        scheduler: TurnScheduler,
+        clock: Clock,
+        tasks: TaskOwner,
+        defaults: RoomSettings,
+        default_model: str,
+        memory: Recall | None = None,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.llm = llm
+        self.scheduler = scheduler
+        self.clock = clock
+        self.tasks = tasks
+        self.defaults = defaults
+        self.default_model = defaults.model or default_model
+        self.memory = memory
+        self.platforms: dict[str, Platform] = {}
+        self._locks: KeyedLocks[int] = KeyedLocks()
+        self._posting: set[asyncio.Task[Any]] = set()
+
+    # -- who and what ------------------------------------------------------------------------
+
+    def attach(self, platform: Platform) -> None:
+        """Register the adapter that renders rooms of its platform."""
+        self.platforms[platform.name] = platform
+
+    def platform_of(self, room: Room) -> Platform | None:
+        """Return the adapter that renders the room, if it is attached."""
+        return self.platforms.get(room.key.platform)
+
+    def model_for(self, room: Room) -> str:
+        """Return the model a room uses unless a persona names its own."""
+        return room.settings.model or self.default_model
+
+    async def cast(self, room: Room) -> dict[str, Persona]:
+        """Return the room's personas by id, in cast order."""
+        return await self.catalog.resolve(room.tenant_id, room.cast)
+
+    async def personas(self, tenant_id: str) -> dict[str, Persona]:
+        """Return every persona the tenant can cast, by id."""
+        return {persona.id: persona for persona in await self.catalog.all(tenant_id)}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def lock(self, room_id: int) -> AsyncIterator[None]:
+        """Hold the room's lock: one step or control command at a time."""
+        async with self._locks.hold(room_id):
+            yield
+
+    async def live(self, key: RoomKey) -> Room:
+        """Return the channel's live room, or refuse."""
+        room = await self.store.rooms.current(key)
+        if room is None:
+            raise RoomError("there is no room running in this channel; start one with `start`")
+        return room
+
+    async def ensure_free(self, key: RoomKey) -> None:
+        """Refuse to start when something is already running in the channel."""
+        if await self.store.rooms.current(key) is not None:
+            raise RoomError("a room is already running in this channel; `stop` it first")
+
+    async def open(
+        self,
+        key: RoomKey,
+        mode: Mode,
+        topic: str,
+        cast: tuple[str, ...],
+        settings: RoomSettings,
+        by: str,
+    ) -> Room:
+        """Create a room and mark it running."""
+        room = await self.store.rooms.create(key, mode, topic, cast, settings, created_by=by)
+        return await self.move(room, RoomState.RUNNING)
+
+    async def reload(self, room: Room | int) -> Room:
+        """Return the room as stored now."""
+        room_id = room if isinstance(room, int) else room.id
+        fresh = await self.store.rooms.get(room_id)
+        if fresh is None:
+            raise RoomError(f"room {room_id} no longer exists")
+        return fresh
+
+    async def move(self, room: Room, state: RoomState) -> Room:
+        """Move a room to a state its lifecycle allows; return it as stored."""
+        check_transition(room.state, state)
+        await self.store.rooms.set_state(room.id, state)
+        return await self.reload(room)
+
+    async def finish(self, room_id: int) -> None:
+        """Mark a room finished unless it already is."""
+        room = await self.store.rooms.get(room_id)
+        if room is not None and room.is_live:
+            await self.move(room, RoomState.FINISHED)
+
+    def schedule(self, room: Room, action: str, at: datetime, *, seq: int | None = None) -> None:
+        """Make this the room's one pending step (at its next sequence number by default)."""
+        self.scheduler.schedule(room.id, room.next_seq if seq is None else seq, action, at)
+
+    # -- posting -----------------------------------------------------------------------------
+
+    async def typing(self, room: Room, persona: Persona) -> None:
+        """Show that a persona is composing; cosmetic, so a failure never costs a turn."""
+        platform = self.platform_of(room)
+        if platform is None:
+            return
+        try:
+            await platform.typing(room, persona)
+        except Exception:
+            log.warning("typing indicator failed in room %s", room.id, exc_info=True)
+
+    async def post_turn(self, room: Room, post: TurnPost) -> Posted:
+        """Post a persona's turn on the room's platform; a failure is logged, not raised."""
+        platform = self.platform_of(room)
+        if platform is None:
+            return Posted(())
+        try:
+            return await platform.post_turn(room, post)
+        except Exception:
+            log.exception("posting turn %s of room %s failed", post.seq, room.id)
+            return Posted(())
+
+    async def post_notice(self, room: Room, notice: Notice) -> Posted:
+        """Post a notice in the bot's own name; a failure is logged, not raised."""
+        platform = self.platform_of(room)
+        if platform is None:
+            return Posted(())
+        try:
+            return await platform.post_notice(room, notice)
+        except Exception:
+            log.exception("posting a notice in room %s failed", room.id)
+            return Posted(())
+
+    async def whole(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run a post and its database writes to the end, even if the caller is cancelled.
+
+        A task cancelled half way through a SQLite write can leave the write lock held, so
+        a stop cancels a run between posts (`cancel_run`) and lets these finish.
+        """
+        task = self.tasks.spawn("room-post", work, awaited=True)
+        self._posting.add(task)
+        task.add_done_callback(self._posting.discard)
+        result: T = await asyncio.shield(task)
+        return result
+
+    async def cancel_run(self, task: asyncio.Task[Any] | None) -> None:
+        """Cancel a room's background run (if this process has one); let its posts finish."""
+        if task is None:
+            return
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(*self._posting, return_exceptions=True)
+
+    # -- polls -------------------------------------------------------------------------------
+
+    async def close_polls(self, room: Room, kind: str | None = None) -> list[Poll]:
+        """Count the votes missed while down, then close the room's polls; return them."""
+        polls = await self.store.polls.of_room(room.id, kind)
+        await catch_up(self.store, self.platform_of(room), room, polls)
+        for poll in polls:
+            await self.store.polls.close(poll.id)
+        return polls
+
+
+def message_refs(
+    room: Room, posted: Posted, seq: int | None, persona_id: str | None
+) -> list[MessageRef]:
+    """Return the stored references of a post's platform messages (votes find polls by them)."""
+    return [
+        MessageRef(room.key.platform, message_id, room.id, seq, persona_id, None)
+        for message_id in posted.message_ids
+    ]

@@ -1,0 +1,339 @@
+"""Paced persona turns, the machinery chat and debate share.
+
+A turn: choose the speaker (the mode's `plan_turn`), show typing, summarise older turns when
+they outgrow the budget, build the prompt (card + recent turns + summary + memory), call the
+model, store the turn with its vote poll, post it, and schedule the next one. When the mode
+has no more turns, the audience vote opens; its close is a scheduled `close_vote` step.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from bot.base.rooms import Mode, Room, RoomSettings, RoomState, SpeakerKind, Turn
+from bot.core.errors import RoomError, UserError
+from bot.core.host import RoomHost, message_refs
+from bot.core.modes.base import RoomPlan, StartRequest
+from bot.core.pacing import due_at, next_delay
+from bot.core.platform import Notice, TurnPost
+from bot.core.prompts import Passage, Step, build_request, summary_request
+from bot.core.results import VOTE_DOWN, VOTE_UP, Results, collect_results
+from bot.core.speakers import mentioned
+from bot.llm.types import OFFLINE_LABEL, LLMError, Usage, is_offline
+from personas.cards import Persona
+
+log = logging.getLogger(__name__)
+TURN_VOTES = {VOTE_UP: "up", VOTE_DOWN: "down"}
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """A persona's reply before it is stored: text, cost, model and the passages offered."""
+
+    text: str
+    usage: Usage
+    model: str
+    passages: tuple[Passage, ...] = ()
+
+    def footer(self) -> str:
+        """Return the line shown under the turn: the offline label and the sources cited."""
+        cited = [p for p in self.passages if f"[{p.n}]" in self.text]
+        parts = [OFFLINE_LABEL] if is_offline(self.model) else []
+        if cited:
+            parts.append("Sources: " + " · ".join(f"[{p.n}] {p.source}" for p in cited))
+        return " — ".join(parts)
+
+
+class TurnRunner:
+    """The ModeRunner of modes made of paced persona turns; subclasses say who speaks."""
+
+    mode: Mode
+
+    def __init__(self, host: RoomHost, *, history_turns: int = 8, summary_budget: int = 1500):
+        self.host = host
+        self.history_turns = history_turns
+        self.summary_budget = summary_budget
+
+    # -- what a mode decides -------------------------------------------------------------------
+
+    async def plan(self, request: StartRequest) -> RoomPlan:
+        """Check a start request and return the room to open."""
+        raise NotImplementedError
+
+    def plan_turn(
+        self, room: Room, cast: dict[str, Persona], recent: Sequence[Turn]
+    ) -> Step | None:
+        """Return the next turn, or None when the room has had its turns."""
+        raise NotImplementedError
+
+    async def before_turn(
+        self, room: Room, cast: dict[str, Persona], recent: Sequence[Turn]
+    ) -> None:
+        """Prepare the turn about to be planned (chat: the moderator may pick the speaker)."""
+
+    async def open_vote(self, room: Room) -> None:
+        """Ask the audience to vote, now that the last turn is posted."""
+        raise NotImplementedError
+
+    async def conclude(self, room: Room, results: Results) -> None:
+        """Keep what a finished room decided (debate: the decision record)."""
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self, room: Room) -> str:
+        """Post the room's header and schedule turn one now."""
+        cast = await self.host.cast(room)
+        await self.host.post_notice(room, header_notice(room, cast, self.host.model_for(room)))
+        self.host.schedule(room, "turn", self.host.clock.now())
+        names = ", ".join(p.name for p in cast.values())
+        return f"Starting a {room.mode.value} on “{room.topic}” with {names}."
+
+    async def pause(self, room: Room) -> Room:
+        """Pause the room; its next turn waits for resume."""
+        room = await self.host.move(room, RoomState.PAUSED)
+        self.host.scheduler.cancel(room.id)
+        return room
+
+    async def resume(self, room: Room) -> Room:
+        """Resume a paused room now."""
+        room = await self.host.move(room, RoomState.RUNNING)
+        self.host.schedule(room, "turn", self.host.clock.now())
+        return room
+
+    async def next(self, room: Room) -> None:
+        """Run the next turn now; a paused room takes one step and stays paused."""
+        if room.state is RoomState.RUNNING:
+            self.host.schedule(room, "turn", self.host.clock.now())
+            return
+        if room.state is not RoomState.PAUSED:
+            raise RoomError(f"the room is {room.state.value}; there is no next turn")
+        async with self.host.lock(room.id):
+            room = await self.host.reload(room)
+            if room.state is RoomState.PAUSED:
+                await self._guarded(room, self._turn)
+
+    async def stop(self, room: Room) -> None:
+        """Finish the room now and post its results."""
+        self.host.scheduler.cancel(room.id)
+        await self.finish(room, reason="stopped")
+
+    async def results(self, room: Room) -> Notice:
+        """Describe the votes (and a debate's decision)."""
+        return (await self.collect(room)).notice()
+
+    async def collect(self, room: Room) -> Results:
+        """Tally the room's polls."""
+        return await collect_results(self.host.store, room, await self.host.cast(room))
+
+    async def recover(self, room: Room) -> bool:
+        """Post a turn written but never posted, and reschedule a room that lost its step."""
+        await self._post_unposted(room)
+        if room.state is RoomState.PAUSED or self.host.scheduler.pending(room.id):
+            return False
+        action = "close_vote" if room.state is RoomState.VOTING else "turn"
+        self.host.schedule(room, action, self.host.clock.now())
+        return True
+
+    async def on_message(self, room: Room, turn: Turn) -> None:
+        """Let a person's message bring the next turn forward when it names a persona."""
+        named = self.requested_by(room, turn, await self.host.cast(room))
+        pending = self.host.scheduler.pending(room.id)
+        if room.state is not RoomState.RUNNING or pending is None:
+            return
+        at = self.host.clock.now() if named else pending[2]
+        self.host.schedule(room, pending[1], at)
+
+    def requested_by(self, room: Room, turn: Turn, cast: dict[str, Persona]) -> bool:
+        """Note whom a person's message asks to speak; tell whether it named anyone."""
+        return bool(mentioned(turn.content, list(cast.values())))
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    async def step(self, room: Room, seq: int, action: str) -> None:
+        """Run a scheduled step once; a stale or repeated step (seq already used) is ignored."""
+        if action == "close_vote":
+            # Only voting rooms take close_vote, so it needs no sequence check.
+            if room.state is RoomState.VOTING:
+                await self._guarded(room, self._close_vote)
+            return
+        if room.state is not RoomState.RUNNING:
+            return
+        if room.next_seq != seq:
+            self._resume_if_orphaned(room)
+            return
+        await self._guarded(room, self._turn)
+
+    async def _guarded(self, room: Room, step: Callable[[Room], Awaitable[None]]) -> None:
+        try:
+            await step(room)
+        except Exception:
+            log.exception("step %s of room %s failed", room.next_seq, room.id)
+            await self._step_failed(room.id)
+
+    async def _close_vote(self, room: Room) -> None:
+        await self.finish(room, reason="voting closed")
+
+    def _resume_if_orphaned(self, room: Room) -> None:
+        # A stale step means something (a person's message) moved the room on while this step
+        # waited; if nothing is pending any more, the room would stall, so carry on now.
+        if self.host.scheduler.pending(room.id) is None:
+            self.host.schedule(room, "turn", self.host.clock.now())
+
+    async def _turn(self, room: Room) -> None:
+        recent, older_chars = await self.host.store.rooms.window(room, last=self.history_turns)
+        cast = await self.host.cast(room)
+        await self.before_turn(room, cast, recent)
+        step = self.plan_turn(room, cast, recent)
+        if step is None:
+            if room.state is RoomState.PAUSED:  # `next` in a paused room whose turns are done
+                room = await self.host.move(room, RoomState.RUNNING)
+            room = await self.host.move(room, RoomState.VOTING)
+            await self.open_vote(room)
+            return
+        await self.host.typing(room, step.persona)
+        if older_chars // 4 > self.summary_budget:
+            room = await self._summarise(room, before=recent[0].seq)
+        try:
+            spoken = await self._speak(room, step, recent, cast)
+        except LLMError as exc:
+            await self._model_failed(room, step.persona, exc)
+            return
+        persona = step.persona
+        turn, poll_id = await self.host.store.rooms.append_with_poll(
+            room,
+            Turn(0, SpeakerKind.PERSONA, persona.id, persona.name, spoken.text, step.role),
+            spoken.usage,
+            dict(TURN_VOTES),
+        )
+        await self._post_turn(room, persona, turn, poll_id, spoken.footer())
+        self._schedule_after(room, turn)
+
+    async def _speak(
+        self, room: Room, step: Step, recent: Sequence[Turn], cast: dict[str, Persona]
+    ) -> Spoken:
+        model = step.persona.model or self.host.model_for(room)
+        others = [p.name for p in cast.values() if p.id != step.persona.id]
+        passages = await self._passages(room, step, recent)
+        request = build_request(room, step, recent, model=model, others=others, passages=passages)
+        completion = await self.host.llm.complete(request)
+        return Spoken(completion.text.strip(), completion.usage, model, tuple(passages))
+
+    async def _passages(self, room: Room, step: Step, recent: Sequence[Turn]) -> list[Passage]:
+        if self.host.memory is None:
+            return []
+        query = " ".join([room.topic] + [turn.content for turn in recent[-2:]])
+        return await self.host.memory.passages(room.tenant_id, query, step.persona.id)
+
+    async def _summarise(self, room: Room, *, before: int) -> Room:
+        rooms = self.host.store.rooms
+        older = [
+            t for t in await rooms.transcript(room.id, after=room.summary_upto) if t.seq < before
+        ]
+        request = summary_request(room, older, model=self.host.model_for(room))
+        try:
+            completion = await self.host.llm.complete(request)
+        except LLMError as exc:
+            log.warning("summary for room %s failed: %s", room.id, exc)
+            return room
+        summary = completion.text.strip()
+        await rooms.set_summary(room.id, summary, older[-1].seq)
+        await rooms.record_usage(room.id, completion.usage, "summary")
+        if self.host.memory is not None:
+            await self.host.memory.remember_summary(room, summary, older[-1].seq)
+        return await self.host.reload(room)
+
+    async def _post_turn(
+        self, room: Room, persona: Persona, turn: Turn, poll_id: int, footer: str
+    ) -> None:
+        post = TurnPost(persona, turn.content, turn.seq, tuple(TURN_VOTES), footer)
+        posted = await self.host.post_turn(room, post)
+        await self.host.store.polls.bind(poll_id, message_refs(room, posted, turn.seq, persona.id))
+        if self.host.memory is not None:
+            await self.host.memory.remember(room, turn)
+
+    async def _post_unposted(self, room: Room) -> None:
+        unposted = await self.host.store.rooms.unposted_turn(room.id)
+        if unposted is None:
+            return
+        turn, poll_id = unposted
+        persona = (await self.host.cast(room)).get(turn.speaker_id)
+        if persona is None:
+            return
+        log.info("room %s: posting turn %s, written before the restart", room.id, turn.seq)
+        footer = OFFLINE_LABEL if is_offline(persona.model or self.host.model_for(room)) else ""
+        await self._post_turn(room, persona, turn, poll_id, footer)
+
+    def _schedule_after(self, room: Room, turn: Turn) -> None:
+        # The room lock is held for the whole step, so its state cannot have changed meanwhile.
+        if room.state is not RoomState.RUNNING:
+            return
+        delay = next_delay(room.settings, random.Random(f"pace:{room.id}:{turn.seq}"))
+        self.host.schedule(room, "turn", due_at(self.host.clock.now(), delay), seq=turn.seq + 1)
+
+    async def _step_failed(self, room_id: int) -> None:
+        # An unexpected error must not leave a running room with nothing scheduled: pause it
+        # and say so, so people can resume once the cause is fixed.
+        room = await self.host.store.rooms.get(room_id)
+        if room is not None and room.state is RoomState.RUNNING:
+            await self.host.move(room, RoomState.PAUSED)
+            text = "Something went wrong on our side; the room is paused. Use `resume` to retry."
+            await self.host.post_notice(room, Notice(text, title="Paused"))
+
+    async def _model_failed(self, room: Room, persona: Persona, exc: LLMError) -> None:
+        log.warning("room %s: %s", room.id, exc)
+        text = (
+            f"{persona.name} could not answer ({exc.reason}). The room is paused; "
+            "use `resume` to try again."
+        )
+        if room.state is RoomState.RUNNING:
+            await self.host.move(room, RoomState.PAUSED)
+        await self.host.post_notice(room, Notice(text, title="Model error"))
+
+    # -- the end -------------------------------------------------------------------------------
+
+    def close_vote_at(self, room: Room, window_s: float) -> None:
+        """Schedule the vote's close `window_s` seconds from now."""
+        self.host.schedule(room, "close_vote", due_at(self.host.clock.now(), window_s))
+
+    async def finish(self, room: Room, *, reason: str) -> None:
+        """Close the polls, keep the outcome, post the results and mark the room finished."""
+        if not room.is_live:
+            return
+        await self.host.close_polls(room)
+        results = await self.collect(room)
+        await self.conclude(room, results)
+        await self.host.post_notice(room, results.notice(reason))
+        # Finished last: whoever waits for the end (the console demo) sees the results posted.
+        await self.host.move(room, RoomState.FINISHED)
+
+
+def header_notice(room: Room, cast: dict[str, Persona], model: str) -> Notice:
+    """Describe a room as it starts: topic, mode, cast and model."""
+    names = ", ".join(f"{p.emoji} {p.name}" for p in cast.values())
+    label = f"{model} ({OFFLINE_LABEL})" if is_offline(model) else model
+    fields = (("Mode", room.mode.value), ("Cast", names), ("Model", label))
+    return Notice(f"“{room.topic}”", title=f"Chimera {room.mode.value}", fields=fields)
+
+
+async def resolve_cast(host: RoomHost, tenant_id: str, wanted: Sequence[str]) -> list[Persona]:
+    """Return the personas named (ids or names), each once, or refuse naming the unknown one."""
+    found = [await host.catalog.find(tenant_id, name) for name in wanted]
+    unknown = [name for name, persona in zip(wanted, found, strict=True) if persona is None]
+    if unknown:
+        known = ", ".join(p.id for p in await host.catalog.all(tenant_id))
+        raise UserError(f"unknown persona '{unknown[0]}'. Available: {known}")
+    return list(dict.fromkeys(p for p in found if p is not None))
+
+
+def paced_settings(defaults: RoomSettings, request: StartRequest) -> RoomSettings:
+    """Return the room settings a start request asks for, over the defaults."""
+    return defaults.with_changes(
+        turns=request.turns or defaults.turns,
+        rounds=request.rounds or defaults.rounds,
+        pace_s=defaults.pace_s if request.pace_s is None else request.pace_s,
+        selection=request.selection or defaults.selection,
+        model=request.model or defaults.model,
+    )

@@ -1,0 +1,54 @@
+"""Pacing: when the next turn is due, and the scheduler that runs it then."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.base.rooms import RoomSettings
+
+log = logging.getLogger(__name__)
+
+StepHandler = Callable[[int, int, str], Awaitable[None]]  # (room_id, seq, action)
+
+
+def next_delay(settings: RoomSettings, rng: random.Random) -> float:
+    """Return seconds until the next turn: the room's pace plus or minus its jitter."""
+    if settings.pace_s <= 0:
+        return 0.0
+    jitter = rng.uniform(-settings.jitter_s, settings.jitter_s)
+    return max(settings.pace_s + jitter, settings.pace_s / 4)
+
+
+def due_at(now: datetime, delay_s: float) -> datetime:
+    """Return the time a step `delay_s` seconds from `now` is due."""
+    return now + timedelta(seconds=delay_s)
+
+
+class TurnScheduler(Protocol):
+    """Runs a room's next step at a given time; one pending step per room."""
+
+    handler: StepHandler | None
+
+    def schedule(self, room_id: int, seq: int, action: str, at: datetime) -> None:
+        """Replace the room's pending step with this one."""
+        ...
+
+    def cancel(self, room_id: int) -> None:
+        """Drop the room's pending step, if any."""
+        ...
+
+    def pending(self, room_id: int) -> tuple[int, str, datetime] | None:
+        """Return the room's pending (seq, action, due time)."""
+        ...
+
+    async def start(self) -> None:
+        """Start running due steps."""
+        ...
+
+    async def shutdown(self) -> None:
+        """Stop; pending steps stay stored for the next start."""
+        ...

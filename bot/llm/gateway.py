@@ -1,0 +1,330 @@
+"""The model gateway: every model call goes through litellm's Router here.
+
+This is the only module that imports litellm, and it does so lazily (the import takes
+seconds) so importing it stays cheap. Model names are litellm's and arrive at runtime (per
+persona, per room), so each name becomes a Router deployment on first use; retries,
+fallbacks, cooldowns and timeouts are the Router's own.
+
+The offline demo model is a litellm custom provider ("chimera"), so it takes the same Router
+path as a real model, streaming or not. Its hints travel in litellm's `metadata` request
+parameter under HINTS_KEY: the Router passes `metadata` through to a custom provider's
+`litellm_params["metadata"]` and never sends it to a real provider's API, whereas extra
+keyword arguments land in `optional_params` and would be forwarded to real providers.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from bot.llm.types import OFFLINE_MODEL, ChatRequest, Completion, LLMError, Usage
+
+if TYPE_CHECKING:
+    from litellm import Router
+
+HINTS_KEY = "chimera_hints"
+OFFLINE_PROVIDER = "chimera"
+_LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+
+
+@functools.cache
+def _litellm() -> Any:
+    """Import and set up litellm once, on first use, offline-safe and quiet."""
+    # Without this, importing litellm fetches the model price map from the network.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    litellm.telemetry = False
+    if "LITELLM_LOG" not in os.environ:
+        # The Router logs every failed attempt at ERROR; the gateway raises LLMError instead.
+        for name in _LITELLM_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    return litellm
+
+
+def register_offline_model() -> None:
+    """Register the offline demo writer as litellm's "chimera" provider (idempotent)."""
+    litellm = _litellm()
+    if any(item["provider"] == OFFLINE_PROVIDER for item in litellm.custom_provider_map):
+        return
+    handler = _offline_provider_class(litellm)()
+    litellm.custom_provider_map = [
+        *litellm.custom_provider_map,
+        {"provider": OFFLINE_PROVIDER, "custom_handler": handler},
+    ]
+    # Zero prices make litellm's own cost calculation report 0.0 instead of "unmapped".
+    prices = {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
+    litellm.register_model(
+        {OFFLINE_MODEL: {**prices, "litellm_provider": OFFLINE_PROVIDER, "mode": "chat"}}
+    )
+
+
+def _offline_provider_class(litellm: Any) -> type:
+    """Build the CustomLLM subclass here because its base class lives in litellm."""
+
+    class OfflineProvider(litellm.CustomLLM):
+        async def acompletion(self, *args: Any, **kwargs: Any) -> Any:
+            text, prompt, completion = _offline_turn(kwargs)
+            return litellm.ModelResponse(
+                model=kwargs.get("model", OFFLINE_MODEL),
+                choices=[{"index": 0, "finish_reason": "stop", "message": _reply(text)}],
+                usage=litellm.Usage(
+                    prompt_tokens=prompt,
+                    completion_tokens=completion,
+                    total_tokens=prompt + completion,
+                ),
+            )
+
+        async def astreaming(self, *args: Any, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+            text, prompt, completion = _offline_turn(kwargs)
+            words = text.split(" ")
+            for index, word in enumerate(words):
+                yield _chunk(word if index == 0 else " " + word)
+            usage = {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            }
+            yield {**_chunk(""), "is_finished": True, "finish_reason": "stop", "usage": usage}
+
+    return OfflineProvider
+
+
+def _offline_turn(call: Mapping[str, Any]) -> tuple[str, int, int]:
+    """Compose the offline text for one provider call and count its tokens."""
+    from bot.llm.offline import writer as offline_model
+
+    metadata = (call.get("litellm_params") or {}).get("metadata") or {}
+    hints = metadata.get(HINTS_KEY) or {}
+    seed = (call.get("optional_params") or {}).get("seed")
+    messages = call.get("messages") or []
+    text = offline_model.compose(hints, messages, seed)
+    return text, offline_model.prompt_tokens(messages), offline_model.count_tokens(text)
+
+
+def _reply(text: str) -> dict[str, str]:
+    return {"role": "assistant", "content": text}
+
+
+def _chunk(text: str) -> dict[str, Any]:
+    # litellm's GenericStreamingChunk shape, which custom providers stream.
+    return {
+        "text": text,
+        "is_finished": False,
+        "finish_reason": None,
+        "usage": None,
+        "index": 0,
+        "tool_use": None,
+    }
+
+
+class LiteLLMGateway:
+    """The LLM interface on litellm's Router; builds the Router once, on first use."""
+
+    def __init__(
+        self,
+        *,
+        default_model: str,
+        fallbacks: dict[str, list[str]] | None = None,
+        num_retries: int = 2,
+        timeout_s: float = 60.0,
+        api_bases: dict[str, str] | None = None,
+        api_keys: dict[str, str] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.default_model = default_model
+        self._fallbacks = dict(fallbacks or {})
+        self._num_retries = num_retries
+        self._timeout_s = timeout_s
+        self._api_bases = dict(api_bases or {})
+        self._api_keys = dict(api_keys or {})
+        self._clock = clock
+        self._router: Router | None = None
+        self._priced: dict[str, bool] = {}  # model -> has a price in litellm's map
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        """Return the whole completion, after the Router's retries and fallbacks."""
+        model, timeout_s = request.model or self.default_model, self._timeout(request)
+        start = self._clock()
+        try:
+            call = self._prepare(request)
+            response = await self._ensure_router().acompletion(**call)
+        except Exception as exc:
+            raise LLMError(model, _reason(exc, timeout_s)) from exc
+        text = response.choices[0].message.content or ""
+        used = _used_model(response, model)
+        return Completion(text, self._usage(used, call["messages"], response.usage, text, start))
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[str | Completion]:
+        """Yield text deltas as they arrive, then one final Completion with the usage."""
+        model, timeout_s = request.model or self.default_model, self._timeout(request)
+        start = self._clock()
+        parts: list[str] = []
+        reported = response = None
+        try:
+            call = self._prepare(request)
+            response = await self._ensure_router().acompletion(**call, stream=True)
+            async for chunk in response:
+                reported = getattr(chunk, "usage", None) or reported
+                if delta := _delta(chunk):
+                    parts.append(delta)
+                    yield delta
+        except Exception as exc:
+            raise LLMError(model, _reason(exc, timeout_s)) from exc
+        finally:
+            # A consumer that stops early must not leave the HTTP stream open.
+            if response is not None:
+                await response.aclose()
+        text = "".join(parts)
+        used = _used_model(response, model)
+        yield Completion(text, self._usage(used, call["messages"], reported, text, start))
+
+    def _timeout(self, request: ChatRequest) -> float:
+        return request.timeout_s or self._timeout_s
+
+    def _prepare(self, request: ChatRequest) -> dict[str, Any]:
+        """Make sure the model has a deployment and build the Router call's arguments."""
+        model = request.model or self.default_model
+        group = self._ensure_group(model, request.api_base)
+        call: dict[str, Any] = {
+            "model": group,
+            "messages": [m.as_dict() for m in request.messages],
+            "timeout": self._timeout(request),
+            "metadata": {HINTS_KEY: dict(request.hints)},
+            # Ask for a final usage chunk when streaming; dropped where unsupported.
+            "stream_options": {"include_usage": True},
+        }
+        for name in ("temperature", "max_tokens", "seed"):
+            if (value := getattr(request, name)) is not None:
+                call[name] = value
+        return call
+
+    def _ensure_router(self) -> Router:
+        if self._router is None:
+            register_offline_model()
+            litellm = _litellm()
+            self._router = litellm.Router(
+                model_list=[],
+                fallbacks=[{m: list(fb)} for m, fb in self._fallbacks.items()],
+                num_retries=self._num_retries,
+                timeout=self._timeout_s,
+            )
+        return self._router
+
+    def _ensure_group(self, model: str, api_base: str | None) -> str:
+        """Add deployments for a model (and its fallbacks) the first time it is used."""
+        router = self._ensure_router()
+        # A per-request api_base is its own deployment group, with the model's fallbacks.
+        group = f"{model}@{api_base}" if api_base else model
+        if group in router.model_names:
+            return group
+        self._add_deployment(group, model, api_base)
+        fallbacks = self._fallbacks.get(model, [])
+        for fallback in fallbacks:
+            if fallback not in router.model_names:
+                self._add_deployment(fallback, fallback, None)
+        if group != model and fallbacks:
+            router.fallbacks = [*(router.fallbacks or []), {group: list(fallbacks)}]
+        return group
+
+    def _add_deployment(self, group: str, model: str, api_base: str | None) -> None:
+        from litellm.types.router import Deployment, LiteLLM_Params
+
+        params: dict[str, Any] = {"model": model, "drop_params": True}
+        if base := api_base or self._api_bases.get(model):
+            params["api_base"] = base
+        if key := self._api_keys.get(model):
+            params["api_key"] = key
+        router = self._ensure_router()
+        router.add_deployment(Deployment(model_name=group, litellm_params=LiteLLM_Params(**params)))
+
+    def _usage(
+        self, model: str, messages: list[dict[str, str]], reported: Any, text: str, start: float
+    ) -> Usage:
+        """Take token counts from the provider, counting them with litellm when it gave none."""
+        latency_ms = (self._clock() - start) * 1000
+        litellm = _litellm()
+        prompt = getattr(reported, "prompt_tokens", 0) or litellm.token_counter(
+            model=model, messages=messages
+        )
+        completion = getattr(reported, "completion_tokens", 0) or (
+            litellm.token_counter(model=model, text=text) if text else 0
+        )
+        if (priced := self._priced.get(model)) is None:
+            priced = self._priced[model] = _has_price(litellm, model)
+        cost = _cost(litellm, model, prompt, completion) if priced else None
+        return Usage(model, prompt, completion, cost, latency_ms)
+
+
+def _delta(chunk: Any) -> str:
+    choices = getattr(chunk, "choices", None) or []
+    return (choices[0].delta.content or "") if choices else ""
+
+
+def _used_model(response: Any, requested: str) -> str:
+    """Name the deployment that answered, which is a fallback's when one was used."""
+    hidden = getattr(response, "_hidden_params", None) or {}
+    return str(hidden.get("litellm_model_name") or requested)
+
+
+def _cost(litellm: Any, model: str, prompt: int, completion: int) -> float | None:
+    """Price the tokens of a priced model with litellm."""
+    counts = litellm.Usage(
+        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+    )
+    # Priced from the final counts, which are litellm's own when a stream reported none.
+    priced = litellm.ModelResponse(model=model, usage=counts)
+    try:
+        return float(litellm.completion_cost(completion_response=priced, model=model))
+    except Exception:
+        # litellm raises for models missing from its price map; unknown cost is not a failure.
+        return None
+
+
+def _has_price(litellm: Any, model: str) -> bool:
+    """Tell whether litellm's price map has real prices for a model."""
+    try:
+        key = litellm.get_model_info(model)["key"]
+    except Exception:
+        return False
+    # The Router files an empty price entry for every deployment it adds, so an entry alone
+    # (which completion_cost would price at 0.0) does not mean the model is priced.
+    entry = litellm.model_cost.get(key) or {}
+    return entry.get("input_cost_per_token") is not None
+
+
+# litellm reports these as a 500 or a 400; their message says what actually went wrong.
+_MESSAGE_REASONS = (
+    ("Connection error", "could not connect to the model server"),
+    ("Missing credentials", "no API key configured"),
+    ("LLM Provider NOT provided", "unknown provider; use a litellm name like openai/gpt-4o-mini"),
+)
+_STATUS_REASONS = {
+    401: "authentication failed (401)",
+    403: "permission denied (403)",
+    404: "model not found (404)",
+    429: "rate limited (429)",
+}
+
+
+def _reason(exc: Exception, timeout_s: float) -> str:
+    """Say in a few words why a litellm call failed."""
+    status = getattr(exc, "status_code", None)
+    if type(exc).__name__ == "Timeout" or status == 408:
+        return f"timed out after {timeout_s:g}s"
+    text = str(exc)
+    for needle, reason in _MESSAGE_REASONS:
+        if needle in text:
+            return reason
+    if status in _STATUS_REASONS:
+        return _STATUS_REASONS[status]
+    if isinstance(status, int) and status >= 500:
+        return f"server error {status}"
+    message = str(getattr(exc, "message", "") or text).strip().splitlines()
+    detail = message[0][:200] if message else type(exc).__name__
+    return f"error {status}: {detail}" if status else detail

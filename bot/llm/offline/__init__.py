@@ -1,0 +1,1 @@
+"""The offline demo writer and the litellm provider that serves it as `chimera/offline-demo`."""

@@ -1,0 +1,196 @@
+"""The composition root: builds every client once and wires the core together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.base.clock import Clock, SystemClock
+from bot.base.rooms import RoomSettings
+from bot.base.tasks import TaskOwner
+from bot.commands.consortium import ConsortiumCommands
+from bot.commands.handler import CommandHandler
+from bot.commands.memory import MemoryCommands
+from bot.commands.personas import PersonaCommands
+from bot.commands.rooms import RoomCommands
+from bot.core.catalog import PersonaCatalog
+from bot.core.consortium.book import ConfigBook
+from bot.core.host import RoomHost
+from bot.core.modes.chat import ChatRunner
+from bot.core.modes.compare import CompareRunner
+from bot.core.modes.consortium import ConsortiumRunner
+from bot.core.modes.debate import DebateRunner
+from bot.core.orchestrator import Orchestrator
+from bot.core.pacing import TurnScheduler
+from bot.core.recall import MemoryRecall, Recall
+from bot.llm.types import LLM
+from bot.runtime.config import Settings
+from personas.cards import load_dir
+from storage.db import Database
+from storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.memory.interface import Memory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything an adapter needs, built once per process."""
+
+    settings: Settings
+    store: Store
+    catalog: PersonaCatalog
+    llm: LLM
+    orchestrator: Orchestrator
+    commands: CommandHandler
+    scheduler: TurnScheduler
+    clock: Clock
+    tasks: TaskOwner
+    memory: Memory | None = None
+
+
+def make_gateway(settings: Settings) -> LLM:
+    """Build the litellm gateway from settings (litellm itself is imported on first call)."""
+    from bot.llm.gateway import LiteLLMGateway
+
+    api_bases = dict(settings.model_api_bases)
+    if settings.api_base:
+        api_bases.setdefault(settings.model, settings.api_base)
+    fallbacks = {settings.model: settings.fallback_models} if settings.fallback_models else None
+    return LiteLLMGateway(
+        default_model=settings.model,
+        fallbacks=fallbacks,
+        num_retries=settings.llm_retries,
+        timeout_s=settings.llm_timeout_s,
+        api_bases=api_bases,
+    )
+
+
+def room_defaults(settings: Settings) -> RoomSettings:
+    """Return the settings new rooms start from."""
+    return RoomSettings(
+        pace_s=settings.default_pace_s,
+        jitter_s=settings.default_jitter_s,
+        vote_window_s=settings.vote_window_s,
+    )
+
+
+@asynccontextmanager
+async def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    llm: LLM | None = None,
+    scheduler: TurnScheduler | None = None,
+    memory: Memory | None = None,
+    scheduling: bool = True,
+) -> AsyncIterator[Services]:
+    """Open the database, build the core, start the scheduler; close it all on exit.
+
+    With `scheduling=False` no paced step runs until `start_scheduling` is called: a process
+    serving platforms calls it once its adapters are attached (a step due at start would
+    otherwise be posted nowhere), and one-off commands never do, so they cannot take a due
+    turn away from the running bot.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_url)
+    await db.migrate()
+    store = Store.on(db)
+    if memory is None and settings.memory_enabled:
+        memory = await open_memory(settings)
+    services = _wire(
+        settings,
+        store,
+        clock or SystemClock(),
+        llm or make_gateway(settings),
+        scheduler or _persistent_scheduler(settings),
+        memory,
+    )
+    if scheduling:
+        await start_scheduling(services)
+    try:
+        yield services
+    finally:
+        await services.scheduler.shutdown()
+        await services.tasks.close()
+        if services.memory is not None:
+            await services.memory.close()
+        await db.close()
+
+
+async def start_scheduling(services: Services) -> None:
+    """Start running paced steps, and reschedule rooms that lost theirs while down."""
+    await services.scheduler.start()
+    recovered = await services.orchestrator.recover()
+    if recovered:
+        log.info("resumed %d room(s) that were due while the process was down", recovered)
+
+
+async def open_memory(settings: Settings) -> Memory:
+    """Open the Chroma-backed memory (embedded, or the server at CHIMERA_CHROMA_URL)."""
+    import asyncio
+
+    from bot.memory.factory import open_memory as open_store
+
+    # Loading Chroma and the embedding model takes a moment: keep the event loop free.
+    return await asyncio.to_thread(open_store, settings.memory_dir, settings.chroma_url)
+
+
+def _persistent_scheduler(settings: Settings) -> TurnScheduler:
+    from bot.runtime.scheduler import PersistentScheduler
+
+    return PersistentScheduler(settings.jobs_url, grace_s=settings.misfire_grace_s)
+
+
+def _wire(
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    llm: LLM,
+    scheduler: TurnScheduler,
+    memory: Memory | None,
+) -> Services:
+    catalog = PersonaCatalog(load_dir(), store.catalog)
+    tasks = TaskOwner()
+    host = RoomHost(
+        store=store,
+        catalog=catalog,
+        llm=llm,
+        scheduler=scheduler,
+        clock=clock,
+        tasks=tasks,
+        defaults=room_defaults(settings),
+        default_model=settings.model,
+        memory=_recall(memory),
+    )
+    configs = ConfigBook(store.catalog)
+    turns = {
+        "history_turns": settings.history_turns,
+        "summary_budget": settings.summary_token_budget,
+    }
+    runners = (
+        ChatRunner(host, **turns),
+        DebateRunner(host, **turns),
+        ConsortiumRunner(host, configs),
+        CompareRunner(host),
+    )
+    orchestrator = Orchestrator(host, runners)
+    scheduler.handler = orchestrator.run_step
+    commands = CommandHandler(
+        RoomCommands(orchestrator),
+        PersonaCommands(catalog),
+        ConsortiumCommands(orchestrator, configs),
+        MemoryCommands(memory, clock, private_urls=settings.ingest_private_urls),
+    )
+    return Services(
+        settings, store, catalog, llm, orchestrator, commands, scheduler, clock, tasks, memory
+    )
+
+
+def _recall(memory: Memory | None) -> Recall | None:
+    return None if memory is None else MemoryRecall(memory)

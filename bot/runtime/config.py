@@ -1,0 +1,133 @@
+"""Settings: CHIMERA_* environment variables, `.env`, and an optional `chimera.toml`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from bot.llm.types import OFFLINE_MODEL
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a Chimera process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHIMERA_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        toml_file="chimera.toml",
+    )
+
+    data_dir: Path = Path(".chimera")
+    database_url: str = ""
+    jobstore_url: str = ""
+    model: str = OFFLINE_MODEL
+    api_base: str | None = None
+    fallback_models: list[str] = Field(default_factory=list)
+    llm_timeout_s: float = Field(60.0, gt=0)
+    llm_retries: int = Field(2, ge=0, le=10)
+    model_api_bases: dict[str, str] = Field(default_factory=dict)
+    history_turns: int = Field(8, ge=1, le=100)
+    summary_token_budget: int = Field(1500, ge=100)
+    default_pace_s: float = Field(4.0, ge=0, le=600)
+    default_jitter_s: float = Field(1.5, ge=0, le=60)
+    vote_window_s: float = Field(60.0, ge=0, le=86400)
+    misfire_grace_s: int = Field(300, ge=1)
+    log_level: str = "INFO"
+
+    discord_token: str | None = None
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str | None = None
+    slack_admins: list[str] = Field(default_factory=list)
+    slack_thread_mode: bool = True
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=0, le=65535)
+
+    memory_enabled: bool = True
+    chroma_url: str | None = None
+    ingest_private_urls: bool = False  # let `ingest <url>` reach private and local addresses
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read init args, then the environment, then `.env`, then `chimera.toml`."""
+        toml = TomlConfigSettingsSource(settings_cls)
+        return (init_settings, env_settings, dotenv_settings, toml)
+
+    @field_validator("model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        if "/" not in value:
+            raise ValueError("use a litellm model name such as 'openai/gpt-4o-mini'")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @property
+    def db_url(self) -> str:
+        """Return the database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'chimera.sqlite3').resolve()}"
+
+    @property
+    def jobs_url(self) -> str:
+        """Return the (synchronous) SQLAlchemy URL of the scheduler's job store."""
+        return self.jobstore_url or f"sqlite:///{(self.data_dir / 'jobs.sqlite3').resolve()}"
+
+    @property
+    def memory_dir(self) -> Path:
+        """Return where the embedded memory lives."""
+        return self.data_dir / "memory"
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message names the setting."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load settings, turning validation errors into a message that names each setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [_describe(err) for err in exc.errors()]
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None
+
+
+def _describe(err: Any) -> str:
+    field = str(err["loc"][0]) if err["loc"] else "?"
+    message = err["msg"].removeprefix("Value error, ")
+    return f"  CHIMERA_{field.upper()}: {message} (got {err.get('input')!r})"

@@ -1,0 +1,65 @@
+"""Test doubles for our own interfaces: a clock that moves when told, a hand-run scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bot.core.pacing import StepHandler
+
+
+class FakeClock:
+    """A clock that moves only when told to; `sleep` advances it instantly."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        """Return the fake current time."""
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self._now += timedelta(seconds=seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        """Record the wait and advance time without blocking."""
+        self.slept.append(seconds)
+        self.advance(max(seconds, 0))
+        await asyncio.sleep(0)
+
+
+class ManualScheduler:
+    """An in-memory scheduler driven by the caller's clock: for tests and benchmarks."""
+
+    def __init__(self, handler: StepHandler | None = None) -> None:
+        self.handler = handler
+        self.jobs: dict[int, tuple[int, str, datetime]] = {}
+
+    def schedule(self, room_id: int, seq: int, action: str, at: datetime) -> None:
+        """Replace the room's pending step with this one."""
+        self.jobs[room_id] = (seq, action, at)
+
+    def cancel(self, room_id: int) -> None:
+        """Drop the room's pending step."""
+        self.jobs.pop(room_id, None)
+
+    def pending(self, room_id: int) -> tuple[int, str, datetime] | None:
+        """Return the room's pending step."""
+        return self.jobs.get(room_id)
+
+    async def start(self) -> None:
+        """Nothing to start: steps run when `run_due` is called."""
+
+    async def shutdown(self) -> None:
+        """Nothing to stop."""
+
+    async def run_due(self, now: datetime) -> int:
+        """Run every step due at `now` (oldest first); return how many ran."""
+        due = sorted((job[2], room_id) for room_id, job in self.jobs.items() if job[2] <= now)
+        for _, room_id in due:
+            seq, action, _ = self.jobs.pop(room_id)
+            assert self.handler is not None, "ManualScheduler needs a handler"
+            await self.handler(room_id, seq, action)
+        return len(due)
