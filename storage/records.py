@@ -27,7 +27,7 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Rating:
+class StoredRating:
     """An Elo rating of a model or persona within a tenant."""
 
     kind: str
@@ -85,7 +85,7 @@ class RecordStore:
             row = await session.get(ConsortiumRunRow, run_id)
             return dict(row.record) if row and row.tenant_id == tenant_id else None
 
-    async def ratings(self, tenant_id: str, kind: str) -> list[Rating]:
+    async def ratings(self, tenant_id: str, kind: str) -> list[StoredRating]:
         """Return a tenant's ratings of one kind, best first."""
         query = (
             select(RatingRow)
@@ -94,9 +94,11 @@ class RecordStore:
         )
         async with self.db.sessions() as session:
             rows = (await session.execute(query)).scalars()
-            return [Rating(r.kind, r.subject, r.rating, r.wins, r.losses, r.draws) for r in rows]
+            return [
+                StoredRating(r.kind, r.subject, r.rating, r.wins, r.losses, r.draws) for r in rows
+            ]
 
-    async def save_ratings(self, tenant_id: str, ratings: list[Rating]) -> None:
+    async def save_ratings(self, tenant_id: str, ratings: list[StoredRating]) -> None:
         """Create or update ratings."""
         async with self.db.sessions.begin() as session:
             await ensure_tenant(session, tenant_id, tenant_id.split(":", 1)[0])
@@ -104,7 +106,7 @@ class RecordStore:
                 await self._upsert_rating(session, tenant_id, rating)
 
     @staticmethod
-    async def _upsert_rating(session: Any, tenant_id: str, rating: Rating) -> None:
+    async def _upsert_rating(session: Any, tenant_id: str, rating: StoredRating) -> None:
         query = select(RatingRow).where(
             RatingRow.tenant_id == tenant_id,
             RatingRow.kind == rating.kind,

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import discord
 
+from bot.base.text import clip
 from bot.core.platform import Attachment, Notice, TurnPost, split_text
 
 CONTENT_LIMIT = 2000
@@ -79,14 +80,14 @@ def needs_embed(title: str | None, fields: Sequence[tuple[str, str]]) -> bool:
 def embed(text: str, title: str | None, fields: Sequence[tuple[str, str]]) -> discord.Embed:
     """Return an embed with a title, the text as description and inline-safe fields."""
     card = discord.Embed(
-        title=_clip(title or "", EMBED_TITLE_LIMIT) or None,
-        description=_clip(text, EMBED_DESCRIPTION_LIMIT) or None,
+        title=clip(title or "", EMBED_TITLE_LIMIT) or None,
+        description=clip(text, EMBED_DESCRIPTION_LIMIT) or None,
         colour=EMBED_COLOUR,
     )
     for name, value in list(fields)[:EMBED_FIELDS]:
         card.add_field(
-            name=_clip(name, EMBED_FIELD_NAME_LIMIT) or "\u200b",
-            value=_clip(value, EMBED_FIELD_VALUE_LIMIT) or "\u200b",
+            name=clip(name, EMBED_FIELD_NAME_LIMIT) or "\u200b",
+            value=clip(value, EMBED_FIELD_VALUE_LIMIT) or "\u200b",
             inline=False,
         )
     return card
@@ -95,8 +96,3 @@ def embed(text: str, title: str | None, fields: Sequence[tuple[str, str]]) -> di
 def notice_embed(notice: Notice) -> discord.Embed:
     """Return a notice (results, a poll, a warning) as an embed."""
     return embed(notice.text, notice.title, notice.fields)
-
-
-def _clip(text: str, limit: int) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

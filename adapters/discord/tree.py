@@ -16,6 +16,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.base.text import clip
 from bot.commands.table import COMMANDS, CommandSpec, Param
 
 CONTROL_GROUP = "chimera"
@@ -61,7 +62,7 @@ def make_command(spec: CommandSpec, invoke: Invoke, personas: Complete) -> app_c
 
     _describe_options(callback, spec, personas)
     return app_commands.Command(
-        name=spec.name.split()[-1], description=clip(spec.help), callback=callback
+        name=spec.name.split()[-1], description=description(spec.help), callback=callback
     )
 
 
@@ -71,7 +72,7 @@ def _describe_options(callback: Any, spec: CommandSpec, personas: Complete) -> N
     params = sorted(spec.params, key=lambda p: not p.required)
     callback.__signature__ = _signature(params)
     callback.__discord_app_commands_param_description__ = {
-        p.name: clip(p.help or p.name) for p in params
+        p.name: description(p.help or p.name) for p in params
     }
     callback.__discord_app_commands_param_choices__ = {
         p.name: [app_commands.Choice(name=c, value=c) for c in p.choices[:25]]
@@ -94,10 +95,9 @@ def names_persona(spec: CommandSpec, param: Param) -> bool:
     return spec.name.startswith("persona ") and spec.name != "persona create" and param.name == "id"
 
 
-def clip(text: str) -> str:
+def description(text: str) -> str:
     """Return text that fits a Discord description (1–100 characters)."""
-    text = " ".join(text.split()) or "…"
-    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+    return clip(text, DESCRIPTION_LIMIT, flat=True) or "…"
 
 
 def _signature(params: list[Param]) -> inspect.Signature:

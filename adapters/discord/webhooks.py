@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Protocol
 import discord
 
 from adapters.discord.render import no_mentions, to_files
+from bot.base.locks import KeyedLocks
 from bot.core.platform import Attachment
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,11 @@ class Webhooks:
         self.client = client
         self.repository = repository
         self._hooks: dict[int, discord.Webhook] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._locks: KeyedLocks[int] = KeyedLocks()
 
     async def get(self, channel_id: int) -> discord.Webhook:
         """Return the channel's webhook: cached, stored, found on Discord, or newly created."""
-        async with self._locks.setdefault(channel_id, asyncio.Lock()):
+        async with self._locks.hold(channel_id):
             hook = self._hooks.get(channel_id) or await self._stored(channel_id)
             if hook is None:
                 hook = await self._find_or_create(channel_id)
@@ -75,7 +75,7 @@ class Webhooks:
 
     async def forget(self, channel_id: int, hook: discord.Webhook | None = None) -> None:
         """Drop a channel's webhook (only if it is still `hook`, when given) everywhere."""
-        async with self._locks.setdefault(channel_id, asyncio.Lock()):
+        async with self._locks.hold(channel_id):
             cached = self._hooks.get(channel_id)
             if hook is not None and cached is not None and cached.id != hook.id:
                 return  # someone already replaced it
@@ -105,9 +105,6 @@ class Webhooks:
             allowed_mentions=no_mentions(),
             wait=True,
         )
-
-    async def _save(self, channel_id: int, hook: discord.Webhook) -> None:
-        await self.repository.save(PLATFORM, str(channel_id), str(hook.id), hook.token or "")
 
     async def _stored(self, channel_id: int) -> discord.Webhook | None:
         stored = await self.repository.get(PLATFORM, str(channel_id))

@@ -11,7 +11,7 @@ from adapters.slack.buttons import ACTION_IDS, ControlButtons
 from adapters.slack.dedupe import EventDedupe, dedupe_middleware
 from adapters.slack.events import EventListeners
 from adapters.slack.slash import NAME, SlashCommand
-from bot.runtime.web import Handler
+from bot.runtime.web import RouteHandler
 
 EVENTS_PATH = "/slack/events"
 
@@ -39,7 +39,7 @@ def build_bolt_app(
     return app
 
 
-def events_handler(app: AsyncApp) -> Handler:
+def events_handler(app: AsyncApp) -> RouteHandler:
     """Return the aiohttp handler for Slack's Events API, commands and interactivity."""
 
     async def slack_events(request: web.Request) -> web.Response:

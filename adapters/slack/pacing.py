@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from bot.base.clock import Clock
+from bot.base.locks import KeyedLocks
 
 
 def wait_s(next_allowed: datetime | None, now: datetime) -> float:
@@ -24,13 +24,12 @@ class ChannelPacer:
         self._clock = clock
         self._interval = timedelta(seconds=interval_s)
         self._next: dict[str, datetime] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: KeyedLocks[str] = KeyedLocks()
 
     @asynccontextmanager
     async def channel(self, channel: str) -> AsyncIterator[None]:
         """Hold the channel for a sequence of posts (split chunks stay in order)."""
-        lock = self._locks.setdefault(channel, asyncio.Lock())
-        async with lock:
+        async with self._locks.hold(channel):
             yield
 
     async def slot(self, channel: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from adapters.slack.files import share_file
 from adapters.slack.identity import message_id, persona_identity, split_message_id
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.render import Message, header_message, notice_message, turn_messages
+from bot.base.locks import KeyedLocks
 from bot.base.rooms import Room, RoomState
 from bot.core.platform import Attachment, Notice, Posted, TurnPost, split_text
 from personas.cards import Persona
@@ -61,7 +61,7 @@ class SlackPlatform:
         self._threads = threads
         self._thread_mode = thread_mode
         self._headers: dict[int, Header] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._locks: KeyedLocks[int] = KeyedLocks()
         self._bot_user: str | None = None
 
     async def typing(self, room: Room, persona: Persona) -> None:
@@ -126,7 +126,7 @@ class SlackPlatform:
     # -- header ----------------------------------------------------------------------------
 
     async def _header(self, room: Room, opening: Notice | None) -> Header:
-        async with self._lock(room.id):
+        async with self._locks.hold(room.id):
             header = self._headers.get(room.id)
             if header is None:
                 header = await self._stored(room) or await self._open(room, opening)
@@ -157,7 +157,7 @@ class SlackPlatform:
         header = self._headers.get(room_id)
         if room is None or header is None:
             return
-        async with self._lock(room_id):
+        async with self._locks.hold(room_id):
             if header.state is room.state:
                 return
             header.state = room.state
@@ -175,9 +175,6 @@ class SlackPlatform:
         if room.key.thread:
             return room.key.thread
         return header.ts if self._thread_mode else None
-
-    def _lock(self, room_id: int) -> asyncio.Lock:
-        return self._locks.setdefault(room_id, asyncio.Lock())
 
     # -- posting ---------------------------------------------------------------------------
 

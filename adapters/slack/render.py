@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.base.rooms import Room, RoomState
+from bot.base.text import clip
 from bot.core.platform import Notice, TurnPost, split_text
 
 TURN_LIMIT = 3000  # Slack truncates long messages and refuses sections over 3000 characters
@@ -60,11 +61,7 @@ def _context(text: str) -> Block:
 
 
 def _header(title: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": _clip(title, HEADER_LIMIT)}}
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return {"type": "header", "text": {"type": "plain_text", "text": clip(title, HEADER_LIMIT)}}
 
 
 def _sections(text: str) -> list[Block]:
@@ -73,7 +70,7 @@ def _sections(text: str) -> list[Block]:
 
 def _field_sections(fields: Sequence[tuple[str, str]]) -> list[Block]:
     rendered = [
-        {"type": "mrkdwn", "text": _clip(f"*{escape(k)}*\n{escape(v)}", FIELD_LIMIT)}
+        {"type": "mrkdwn", "text": clip(f"*{escape(k)}*\n{escape(v)}", FIELD_LIMIT)}
         for k, v in fields
     ]
     return [
@@ -103,7 +100,7 @@ def notice_blocks(notice: Notice) -> list[Block]:
 def notice_message(notice: Notice) -> Message:
     """Render a notice as one message."""
     fallback = f"{notice.title}: {notice.text}" if notice.title else notice.text
-    return Message(_clip(escape(fallback), TURN_LIMIT), notice_blocks(notice))
+    return Message(clip(escape(fallback), TURN_LIMIT), notice_blocks(notice))
 
 
 def controls(room: Room) -> list[Block]:
@@ -134,12 +131,6 @@ def header_message(notice: Notice, room: Room) -> Message:
     return Message(base.text, [*base.blocks, *controls(room)][:MAX_BLOCKS])
 
 
-def room_notice(room: Room, cast_names: Iterable[str]) -> Notice:
-    """Describe a room whose opening notice this process never saw (e.g. after a restart)."""
-    fields = (("Mode", room.mode.value), ("Cast", ", ".join(cast_names)))
-    return Notice(f"“{room.topic}”", title=f"Chimera {room.mode.value}", fields=fields)
-
-
 def reply_message(
     text: str, *, title: str | None, fields: Sequence[tuple[str, str]], error: bool
 ) -> Message:
@@ -148,4 +139,4 @@ def reply_message(
     body = f"⚠️ {body}" if error else body
     blocks: list[Block] = [_header(title)] if title else []
     blocks += _sections(body) + _field_sections(fields)
-    return Message(_clip(body, TURN_LIMIT), blocks[:MAX_BLOCKS])
+    return Message(clip(body, TURN_LIMIT), blocks[:MAX_BLOCKS])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.base.clock import Clock
+from bot.base.locks import KeyedLocks
 from bot.commands.replies import Caller
 
 log = logging.getLogger(__name__)
@@ -51,12 +51,12 @@ class UserDirectory:
         self._admins = frozenset(admins)
         self._ttl = timedelta(seconds=ttl_s)
         self._cache: dict[str, tuple[Member, datetime]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: KeyedLocks[str] = KeyedLocks()
 
     async def member(self, user_id: str, fallback_name: str = "") -> Member:
         """Return a member, from the cache while fresh."""
         # One lookup per member at a time: concurrent commands share the answer.
-        async with self._locks.setdefault(user_id, asyncio.Lock()):
+        async with self._locks.hold(user_id):
             cached = self._cache.get(user_id)
             now = self._clock.now()
             if cached and cached[1] > now:

@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _demo(settings: Any, args: argparse.Namespace) -> int:
     from adapters.console.demo import ConsoleDemo, DemoOptions
     from adapters.console.room import ConsolePlatform
-    from bot.core.results import plural
+    from bot.base.text import plural
     from bot.runtime.app import build_services, start_scheduling
 
     window = 0.0 if args.no_input else min(settings.vote_window_s, 20.0)

@@ -13,8 +13,7 @@ from typing import Any
 
 from bot.core import elo
 from bot.core.consortium import Seat
-from storage.records import Rating as StoredRating
-from storage.records import RecordStore
+from storage.records import RecordStore, StoredRating
 
 KINDS = ("persona", "model")
 

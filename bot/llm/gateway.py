@@ -5,122 +5,23 @@ seconds) so importing it stays cheap. Model names are litellm's and arrive at ru
 persona, per room), so each name becomes a Router deployment on first use; retries,
 fallbacks, cooldowns and timeouts are the Router's own.
 
-The offline demo model is a litellm custom provider ("chimera"), so it takes the same Router
-path as a real model, streaming or not. Its hints travel in litellm's `metadata` request
-parameter under HINTS_KEY: the Router passes `metadata` through to a custom provider's
-`litellm_params["metadata"]` and never sends it to a real provider's API, whereas extra
-keyword arguments land in `optional_params` and would be forwarded to real providers.
+The offline demo model is a litellm custom provider (`bot.llm.offline.provider`), so it takes
+the same Router path as a real model, streaming or not.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
-import os
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.llm.types import OFFLINE_MODEL, ChatRequest, Completion, LLMError, Usage
+from bot.llm.failures import reason_for
+from bot.llm.loader import litellm_module
+from bot.llm.offline.provider import HINTS_KEY, register_offline_model
+from bot.llm.types import ChatRequest, Completion, LLMError, Usage
 
 if TYPE_CHECKING:
     from litellm import Router
-
-HINTS_KEY = "chimera_hints"
-OFFLINE_PROVIDER = "chimera"
-_LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
-
-
-@functools.cache
-def _litellm() -> Any:
-    """Import and set up litellm once, on first use, offline-safe and quiet."""
-    # Without this, importing litellm fetches the model price map from the network.
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    litellm.suppress_debug_info = True
-    litellm.telemetry = False
-    if "LITELLM_LOG" not in os.environ:
-        # The Router logs every failed attempt at ERROR; the gateway raises LLMError instead.
-        for name in _LITELLM_LOGGERS:
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-    return litellm
-
-
-def register_offline_model() -> None:
-    """Register the offline demo writer as litellm's "chimera" provider (idempotent)."""
-    litellm = _litellm()
-    if any(item["provider"] == OFFLINE_PROVIDER for item in litellm.custom_provider_map):
-        return
-    handler = _offline_provider_class(litellm)()
-    litellm.custom_provider_map = [
-        *litellm.custom_provider_map,
-        {"provider": OFFLINE_PROVIDER, "custom_handler": handler},
-    ]
-    # Zero prices make litellm's own cost calculation report 0.0 instead of "unmapped".
-    prices = {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
-    litellm.register_model(
-        {OFFLINE_MODEL: {**prices, "litellm_provider": OFFLINE_PROVIDER, "mode": "chat"}}
-    )
-
-
-def _offline_provider_class(litellm: Any) -> type:
-    """Build the CustomLLM subclass here because its base class lives in litellm."""
-
-    class OfflineProvider(litellm.CustomLLM):
-        async def acompletion(self, *args: Any, **kwargs: Any) -> Any:
-            text, prompt, completion = _offline_turn(kwargs)
-            return litellm.ModelResponse(
-                model=kwargs.get("model", OFFLINE_MODEL),
-                choices=[{"index": 0, "finish_reason": "stop", "message": _reply(text)}],
-                usage=litellm.Usage(
-                    prompt_tokens=prompt,
-                    completion_tokens=completion,
-                    total_tokens=prompt + completion,
-                ),
-            )
-
-        async def astreaming(self, *args: Any, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
-            text, prompt, completion = _offline_turn(kwargs)
-            words = text.split(" ")
-            for index, word in enumerate(words):
-                yield _chunk(word if index == 0 else " " + word)
-            usage = {
-                "prompt_tokens": prompt,
-                "completion_tokens": completion,
-                "total_tokens": prompt + completion,
-            }
-            yield {**_chunk(""), "is_finished": True, "finish_reason": "stop", "usage": usage}
-
-    return OfflineProvider
-
-
-def _offline_turn(call: Mapping[str, Any]) -> tuple[str, int, int]:
-    """Compose the offline text for one provider call and count its tokens."""
-    from bot.llm.offline import writer as offline_model
-
-    metadata = (call.get("litellm_params") or {}).get("metadata") or {}
-    hints = metadata.get(HINTS_KEY) or {}
-    seed = (call.get("optional_params") or {}).get("seed")
-    messages = call.get("messages") or []
-    text = offline_model.compose(hints, messages, seed)
-    return text, offline_model.prompt_tokens(messages), offline_model.count_tokens(text)
-
-
-def _reply(text: str) -> dict[str, str]:
-    return {"role": "assistant", "content": text}
-
-
-def _chunk(text: str) -> dict[str, Any]:
-    # litellm's GenericStreamingChunk shape, which custom providers stream.
-    return {
-        "text": text,
-        "is_finished": False,
-        "finish_reason": None,
-        "usage": None,
-        "index": 0,
-        "tool_use": None,
-    }
 
 
 class LiteLLMGateway:
@@ -155,7 +56,7 @@ class LiteLLMGateway:
             call = self._prepare(request)
             response = await self._ensure_router().acompletion(**call)
         except Exception as exc:
-            raise LLMError(model, _reason(exc, timeout_s)) from exc
+            raise LLMError(model, reason_for(exc, timeout_s)) from exc
         text = response.choices[0].message.content or ""
         used = _used_model(response, model)
         return Completion(text, self._usage(used, call["messages"], response.usage, text, start))
@@ -175,7 +76,7 @@ class LiteLLMGateway:
                     parts.append(delta)
                     yield delta
         except Exception as exc:
-            raise LLMError(model, _reason(exc, timeout_s)) from exc
+            raise LLMError(model, reason_for(exc, timeout_s)) from exc
         finally:
             # A consumer that stops early must not leave the HTTP stream open.
             if response is not None:
@@ -207,7 +108,7 @@ class LiteLLMGateway:
     def _ensure_router(self) -> Router:
         if self._router is None:
             register_offline_model()
-            litellm = _litellm()
+            litellm = litellm_module()
             self._router = litellm.Router(
                 model_list=[],
                 fallbacks=[{m: list(fb)} for m, fb in self._fallbacks.items()],
@@ -248,7 +149,7 @@ class LiteLLMGateway:
     ) -> Usage:
         """Take token counts from the provider, counting them with litellm when it gave none."""
         latency_ms = (self._clock() - start) * 1000
-        litellm = _litellm()
+        litellm = litellm_module()
         prompt = getattr(reported, "prompt_tokens", 0) or litellm.token_counter(
             model=model, messages=messages
         )
@@ -296,35 +197,3 @@ def _has_price(litellm: Any, model: str) -> bool:
     # (which completion_cost would price at 0.0) does not mean the model is priced.
     entry = litellm.model_cost.get(key) or {}
     return entry.get("input_cost_per_token") is not None
-
-
-# litellm reports these as a 500 or a 400; their message says what actually went wrong.
-_MESSAGE_REASONS = (
-    ("Connection error", "could not connect to the model server"),
-    ("Missing credentials", "no API key configured"),
-    ("LLM Provider NOT provided", "unknown provider; use a litellm name like openai/gpt-4o-mini"),
-)
-_STATUS_REASONS = {
-    401: "authentication failed (401)",
-    403: "permission denied (403)",
-    404: "model not found (404)",
-    429: "rate limited (429)",
-}
-
-
-def _reason(exc: Exception, timeout_s: float) -> str:
-    """Say in a few words why a litellm call failed."""
-    status = getattr(exc, "status_code", None)
-    if type(exc).__name__ == "Timeout" or status == 408:
-        return f"timed out after {timeout_s:g}s"
-    text = str(exc)
-    for needle, reason in _MESSAGE_REASONS:
-        if needle in text:
-            return reason
-    if status in _STATUS_REASONS:
-        return _STATUS_REASONS[status]
-    if isinstance(status, int) and status >= 500:
-        return f"server error {status}"
-    message = str(getattr(exc, "message", "") or text).strip().splitlines()
-    detail = message[0][:200] if message else type(exc).__name__
-    return f"error {status}: {detail}" if status else detail

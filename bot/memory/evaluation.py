@@ -16,7 +16,7 @@ from bot.memory.store import SearchMode
 
 
 @dataclass(frozen=True)
-class Passage:
+class SetPassage:
     """A passage of the set: stored as a document, a turn or a position."""
 
     tenant: str
@@ -37,7 +37,7 @@ class Query:
 
 @dataclass(frozen=True)
 class RecallSet:
-    passages: tuple[Passage, ...]
+    passages: tuple[SetPassage, ...]
     queries: tuple[Query, ...]
 
 
@@ -64,7 +64,7 @@ def load_recall_set(path: Path) -> RecallSet:
     return RecallSet(passages, queries)
 
 
-async def store_passages(memory: Memory, passages: Sequence[Passage]) -> dict[str, str]:
+async def store_passages(memory: Memory, passages: Sequence[SetPassage]) -> dict[str, str]:
     """Store every passage in its tenant; return record id → passage key for non-documents."""
     keys = {}
     for p in passages:
@@ -124,13 +124,13 @@ def _report(
     )
 
 
-def _passage(tenant: str, item: Mapping[str, Any]) -> Passage:
+def _passage(tenant: str, item: Mapping[str, Any]) -> SetPassage:
     kind = Kind(item.get("kind", Kind.DOCUMENT.value))
     fields = {k: v for k, v in item.items() if k not in {"key", "text", "kind"}}
-    return Passage(tenant, item["key"], item["text"], kind, fields)
+    return SetPassage(tenant, item["key"], item["text"], kind, fields)
 
 
-async def _remember(memory: Memory, p: Passage) -> str:
+async def _remember(memory: Memory, p: SetPassage) -> str:
     f = p.fields
     if p.kind is Kind.TURN:
         return await memory.remember_turn(p.tenant, f["room"], f["speaker"], f["seq"], p.text)

@@ -10,7 +10,7 @@ from aiohttp import web
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HealthCheck = Callable[[], Awaitable[bool]]
 
 
@@ -20,7 +20,7 @@ class Route:
 
     method: str
     path: str
-    handler: Handler
+    handler: RouteHandler
 
 
 def create_app(
@@ -34,7 +34,7 @@ def create_app(
     return app
 
 
-def _health_handler(checks: dict[str, HealthCheck]) -> Handler:
+def _health_handler(checks: dict[str, HealthCheck]) -> RouteHandler:
     async def healthz(request: web.Request) -> web.Response:
         results = {name: await _run_check(name, check) for name, check in checks.items()}
         healthy = all(results.values())
@@ -65,7 +65,7 @@ class WebServer:
         self._checks: dict[str, HealthCheck] = {}
         self._runner: web.AppRunner | None = None
 
-    def add_route(self, method: str, path: str, handler: Handler) -> None:
+    def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
         """Serve `handler` at `method path`; call before `start`."""
         if self._runner is not None:
             raise RuntimeError(f"cannot add {method} {path}: the web server is already running")

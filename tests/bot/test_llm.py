@@ -37,9 +37,9 @@ class StepClock:
 @pytest.fixture
 def backoffs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     """Make the Router retry at once, recording the Retry-After each retry was given."""
-    import bot.llm.gateway
+    from bot.llm.loader import litellm_module
 
-    litellm = bot.llm.gateway._litellm()
+    litellm = litellm_module()
     seen: list[Any] = []
 
     def no_wait(*args: Any, response_headers: Any = None, **kwargs: Any) -> float:

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from bot.base.rooms import Mode, RoomKey, RoomSettings, RoomState
 from bot.cli.serve import serve
-from bot.llm.gateway import register_offline_model
+from bot.llm.offline.provider import register_offline_model
 from bot.runtime.config import Settings
 from storage.models import ProcessedEventRow
 from storage.store import open_store

@@ -111,7 +111,7 @@ def test_comedian_is_funnier_than_the_judge(builtins: dict[str, Persona]) -> Non
 
 
 def test_offline_model_keys_are_covered(builtins: dict[str, Persona]) -> None:
-    offline = pytest.importorskip("bot.llm.offline.writer")
+    offline = pytest.importorskip("bot.llm.offline.context")
     assert set(offline.PHRASE_KEYS) <= set(PHRASE_KEYS)
 
 

@@ -3,8 +3,8 @@
 from bot.core.charts import confidence_chart, ratings_chart
 from bot.core.consortium.compare import CompareAnswer, compare
 from bot.core.consortium.config import (
-    ConfigError,
     ConsortiumConfig,
+    ConsortiumConfigError,
     MemberSpec,
     parse_member,
     parse_members,
@@ -36,8 +36,8 @@ from bot.core.consortium.seats import Seat, seats_for
 __all__ = [
     "CallUsage",
     "CompareAnswer",
-    "ConfigError",
     "ConsortiumConfig",
+    "ConsortiumConfigError",
     "ConsortiumEngine",
     "ConsortiumError",
     "ConsortiumEvent",

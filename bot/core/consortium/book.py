@@ -14,8 +14,8 @@ from typing import Any
 
 from bot.base.rooms import RoomKey
 from bot.core.consortium import (
-    ConfigError,
     ConsortiumConfig,
+    ConsortiumConfigError,
     MemberSpec,
     parse_members,
     parse_threshold,
@@ -70,7 +70,7 @@ def checked(config: ConsortiumConfig, personas: Collection[str]) -> ConsortiumCo
     """Return the configuration if it validates, else raise UserError listing every fix."""
     try:
         return config.validated(personas)
-    except ConfigError as exc:
+    except ConsortiumConfigError as exc:
         raise UserError("the configuration needs fixing: " + "; ".join(exc.problems)) from None
 
 
@@ -145,7 +145,7 @@ class ConfigBook:
 def _load(name: str, data: Mapping[str, Any]) -> ConsortiumConfig:
     try:
         return ConsortiumConfig.from_dict({**data, "name": name})
-    except (ConfigError, TypeError, ValueError):
+    except (ConsortiumConfigError, TypeError, ValueError):
         return ConsortiumConfig(members=(), arbiter="", name=name)
 
 

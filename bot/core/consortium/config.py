@@ -11,7 +11,7 @@ MAX_COUNT = 5
 MAX_ITERATIONS = 10
 
 
-class ConfigError(ValueError):
+class ConsortiumConfigError(ValueError):
     """A consortium configuration that does not validate; `problems` are user-facing."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -60,9 +60,9 @@ class ConsortiumConfig:
         ]
 
     def validated(self, personas: Collection[str] | None = None) -> ConsortiumConfig:
-        """Return self if it validates, else raise ConfigError with every problem."""
+        """Return self if it validates, else raise ConsortiumConfigError with every problem."""
         if problems := self.problems(personas):
-            raise ConfigError(problems)
+            raise ConsortiumConfigError(problems)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,7 +79,7 @@ class ConsortiumConfig:
         try:
             return cls(**values)
         except TypeError as exc:
-            raise ConfigError([f"unknown or missing setting: {exc}"]) from None
+            raise ConsortiumConfigError([f"unknown or missing setting: {exc}"]) from None
 
     def describe(self) -> str:
         """Render the settings as lines for `consortium show`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.base.text import plural
 from bot.core.consortium.events import SynthesisReady
 from bot.core.consortium.meter import consensus_meter, iteration_label
 from bot.core.consortium.parsing import strip_confidence
@@ -39,7 +40,7 @@ def synthesis_text(event: SynthesisReady) -> str:
 def outcome_text(run: ConsortiumRun) -> str:
     """Render the closing line: converged or not, after how many iterations."""
     count = len(run.iterations)
-    rounds = f"{count} iteration{'s' if count != 1 else ''}"
+    rounds = plural(count, "iteration")
     meter = consensus_meter(run.final.confidence)
     target = f"{round(run.config.confidence_threshold * 100)}%"
     if run.converged:

@@ -1,8 +1,8 @@
 import pytest
 
 from bot.core.consortium import (
-    ConfigError,
     ConsortiumConfig,
+    ConsortiumConfigError,
     MemberSpec,
     parse_member,
     parse_members,
@@ -58,7 +58,7 @@ def test_problems_are_user_facing(changes: dict[str, object], message: str) -> N
 
 
 def test_validated_raises_with_every_problem() -> None:
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ConsortiumConfigError) as caught:
         make(arbiter="", confidence_threshold=-1).validated()
     assert len(caught.value.problems) == 2
 
@@ -88,7 +88,7 @@ def test_round_trip_through_plain_data() -> None:
 def test_from_dict_accepts_member_strings_and_rejects_unknown_keys() -> None:
     cfg = ConsortiumConfig.from_dict({"members": ["a/b:2"], "arbiter": "x/y"})
     assert cfg.members == (MemberSpec("a/b", 2),)
-    with pytest.raises(ConfigError, match="unknown or missing setting"):
+    with pytest.raises(ConsortiumConfigError, match="unknown or missing setting"):
         ConsortiumConfig.from_dict({"members": [], "arbiter": "x", "colour": "red"})
 
 

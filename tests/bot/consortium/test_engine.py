@@ -1,8 +1,8 @@
 import pytest
 
 from bot.core.consortium import (
-    ConfigError,
     ConsortiumConfig,
+    ConsortiumConfigError,
     ConsortiumEngine,
     ConsortiumError,
     ConsortiumEvent,
@@ -182,7 +182,7 @@ async def test_usage_is_kept_per_call() -> None:
 
 async def test_invalid_config_is_refused_before_any_call() -> None:
     llm = ScriptedLLM()
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConsortiumConfigError):
         await run(llm, config(max_iterations=0))
     assert llm.requests == []
 
