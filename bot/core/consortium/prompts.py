@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.llm.types import Message
 
 if TYPE_CHECKING:
-    from bot.core.consortium.engine import MemberAnswer
+    from bot.core.consortium.results import MemberAnswer
     from bot.core.consortium.parsing import Verdict
     from bot.core.consortium.seats import Seat
 

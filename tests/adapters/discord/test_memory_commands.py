@@ -9,7 +9,6 @@ import pytest
 
 from bot.memory.store import MemoryStore
 from tests.adapters.discord.conftest import Bot, World, chimera
-from tests.bot.memory.conftest import embedder, model, store  # noqa: F401  (shared fixtures)
 from tests.fakes.discord_server import iter_option_names
 
 EPHEMERAL = 64
@@ -21,7 +20,7 @@ HANDBOOK = (
 
 
 @pytest.fixture
-async def bot(world: World, tmp_path: Path, store: MemoryStore) -> AsyncIterator[Bot]:  # noqa: F811
+async def bot(world: World, tmp_path: Path, store: MemoryStore) -> AsyncIterator[Bot]:
     """Chimera with memory, running against the fake."""
     async with chimera(world, tmp_path / "core", store) as running:
         yield running
@@ -40,7 +39,7 @@ async def test_the_memory_commands_are_synced(world: World, bot: Bot) -> None:
 async def test_ingest_an_attachment_with_progress_then_search_it(
     world: World,
     bot: Bot,
-    store: MemoryStore,  # noqa: F811
+    store: MemoryStore,
 ) -> None:
     file = world.fake.add_attachment("handbook.md", HANDBOOK.encode(), "text/markdown")
     interaction = await world.fake.slash(

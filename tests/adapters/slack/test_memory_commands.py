@@ -12,7 +12,6 @@ import pytest
 from adapters.slack.uploads import file_id, unwrap
 from bot.memory.store import MemoryStore
 from tests.adapters.slack.conftest import Chimera, running_chimera
-from tests.bot.memory.conftest import embedder, model, store  # noqa: F401  (shared fixtures)
 from tests.fakes.slack_api import FakeSlack
 
 HANDBOOK = (
@@ -25,7 +24,7 @@ HANDBOOK = (
 async def chimera(
     slack: FakeSlack,
     tmp_path: Path,
-    store: MemoryStore,  # noqa: F811
+    store: MemoryStore,
 ) -> AsyncIterator[Chimera]:
     """Chimera with memory, in HTTP mode against the fake Slack."""
     async with running_chimera(slack, tmp_path / "core", memory=store) as running:
@@ -41,7 +40,7 @@ async def responses(chimera: Chimera, count: int) -> list[dict[str, Any]]:
 
 async def test_ingest_a_slack_file_with_progress_then_search_it(
     chimera: Chimera,
-    store: MemoryStore,  # noqa: F811
+    store: MemoryStore,
 ) -> None:
     file = chimera.slack.add_file("handbook.md", HANDBOOK.encode(), "text/markdown")
     ack = await chimera.sender.command(f"ingest <{file['permalink']}|handbook.md>")

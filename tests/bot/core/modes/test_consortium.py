@@ -8,7 +8,7 @@ import json
 from bot.base.rooms import Mode, RoomSettings, RoomState
 from bot.llm.types import ChatRequest, LLMError
 from bot.runtime.app import Services
-from tests.bot.deliberation_support import KEY, MEMBER, attach_logging, hold_answers, jury, say
+from tests.bot.core.modes.support import KEY, MEMBER, attach_logging, hold_answers, jury, say
 from tests.doubles import FakeClock
 from tests.support import ScriptedLLM, run_until_quiet
 

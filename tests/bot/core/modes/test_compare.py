@@ -6,7 +6,7 @@ from bot.base.rooms import Mode, RoomState
 from bot.core import elo
 from bot.core.ratings import play_round
 from bot.runtime.app import Services
-from tests.bot.deliberation_support import KEY, MEMBER, LoggingPlatform, attach_logging, say
+from tests.bot.core.modes.support import KEY, MEMBER, LoggingPlatform, attach_logging, say
 from tests.doubles import FakeClock
 from tests.support import run_until_quiet
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: one embedding model per test session, a fresh store per test."""
+"""Memory fixtures for any test: one embedding model per session, a fresh store per test."""
 
 from __future__ import annotations
 

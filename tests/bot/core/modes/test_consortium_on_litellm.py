@@ -11,7 +11,7 @@ import pytest
 from bot.llm.gateway import LiteLLMGateway
 from bot.runtime.app import Services, build_services
 from bot.runtime.config import Settings
-from tests.bot.deliberation_support import MEMBER, LoggingPlatform, say
+from tests.bot.core.modes.support import MEMBER, LoggingPlatform, say
 from tests.doubles import FakeClock, ManualScheduler
 from tests.fakes.openai_server import FakeOpenAI
 

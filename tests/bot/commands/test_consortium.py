@@ -7,7 +7,7 @@ import pytest
 from bot.base.rooms import RoomKey
 from bot.core.consortium.book import ConfigBook
 from bot.runtime.app import Services
-from tests.bot.deliberation_support import ADMIN, KEY, MEMBER, say
+from tests.bot.core.modes.support import ADMIN, KEY, MEMBER, say
 
 OTHER_CHANNEL = RoomKey("test", "guild-a", "random")
 OTHER_TENANT = RoomKey("test", "guild-b", "general")
