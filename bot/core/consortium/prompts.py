@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from bot.llm.types import Message
 
 if TYPE_CHECKING:
-    from bot.core.consortium.results import MemberAnswer
     from bot.core.consortium.parsing import Verdict
+    from bot.core.consortium.results import MemberAnswer
     from bot.core.consortium.seats import Seat
 
 MEMBER_INSTRUCTIONS = (
