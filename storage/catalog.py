@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from storage.db import Database
 from storage.models import CustomPersonaRow, SavedConfigRow
 from storage.rooms import ensure_tenant
+from storage.upsert import upsert
 
 
 class CatalogStore:
@@ -23,19 +24,22 @@ class CatalogStore:
         async with self.db.sessions() as session:
             return [dict(card) for card in (await session.execute(query)).scalars()]
 
-    async def save_persona(self, tenant_id: str, card: dict[str, Any], by: str) -> None:
-        """Create or replace a tenant's persona card."""
+    async def save_persona(
+        self, tenant_id: str, card: dict[str, Any], by: str, *, replace: bool = True
+    ) -> bool:
+        """Store a tenant's persona card; tell whether it was written.
+
+        With `replace=False` an existing card of that id is kept and False is returned.
+        """
+        values = {"tenant_id": tenant_id, "persona_id": card["id"], "card": card, "created_by": by}
         async with self.db.sessions.begin() as session:
             await ensure_tenant(session, tenant_id, tenant_id.split(":", 1)[0])
-            row = await self._persona_row(session, tenant_id, card["id"])
-            if row is None:
-                session.add(
-                    CustomPersonaRow(
-                        tenant_id=tenant_id, persona_id=card["id"], card=card, created_by=by
-                    )
-                )
-            else:
-                row.card = card
+            update = ["card", "updated_at"] if replace else []
+            statement = upsert(
+                session, CustomPersonaRow, values, keys=["tenant_id", "persona_id"], update=update
+            )
+            result = await session.execute(statement)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def remove_persona(self, tenant_id: str, persona_id: str) -> bool:
         """Delete a tenant's persona card; tell whether one existed."""
@@ -47,15 +51,6 @@ class CatalogStore:
                 )
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    @staticmethod
-    async def _persona_row(
-        session: Any, tenant_id: str, persona_id: str
-    ) -> CustomPersonaRow | None:
-        query = select(CustomPersonaRow).where(
-            CustomPersonaRow.tenant_id == tenant_id, CustomPersonaRow.persona_id == persona_id
-        )
-        return (await session.execute(query)).scalar_one_or_none()
 
     async def configs(self, tenant_id: str, kind: str) -> dict[str, dict[str, Any]]:
         """Return a tenant's saved configurations of one kind, by name."""
@@ -73,20 +68,16 @@ class CatalogStore:
         """Create or replace a saved configuration."""
         async with self.db.sessions.begin() as session:
             await ensure_tenant(session, tenant_id, tenant_id.split(":", 1)[0])
-            query = select(SavedConfigRow).where(
-                SavedConfigRow.tenant_id == tenant_id,
-                SavedConfigRow.kind == kind,
-                SavedConfigRow.name == name,
-            )
-            row = (await session.execute(query)).scalar_one_or_none()
-            if row is None:
-                session.add(
-                    SavedConfigRow(
-                        tenant_id=tenant_id, kind=kind, name=name, config=config, created_by=by
-                    )
-                )
-            else:
-                row.config = config
+            values = {
+                "tenant_id": tenant_id,
+                "kind": kind,
+                "name": name,
+                "config": config,
+                "created_by": by,
+            }
+            keys = ["tenant_id", "kind", "name"]
+            update = ["config", "updated_at"]
+            await session.execute(upsert(session, SavedConfigRow, values, keys=keys, update=update))
 
     async def remove_config(self, tenant_id: str, kind: str, name: str) -> bool:
         """Delete a saved configuration; tell whether one existed."""

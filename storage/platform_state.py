@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
 from storage.models import ProcessedEventRow, RoomThreadRow, WebhookRow
+from storage.upsert import upsert
 
 
 class WebhookStore:
@@ -27,14 +27,22 @@ class WebhookStore:
             return (row.webhook_id, row.token) if row else None
 
     async def save(self, platform: str, channel_id: str, webhook_id: str, token: str) -> None:
-        """Store (or replace) a channel's webhook."""
-        await self.forget(platform, channel_id)
+        """Store (or replace) a channel's webhook, in one statement."""
+        values = {
+            "platform": platform,
+            "channel_id": channel_id,
+            "webhook_id": webhook_id,
+            "token": token,
+        }
         async with self.db.sessions.begin() as session:
-            session.add(
-                WebhookRow(
-                    platform=platform, channel_id=channel_id, webhook_id=webhook_id, token=token
-                )
+            statement = upsert(
+                session,
+                WebhookRow,
+                values,
+                keys=["platform", "channel_id"],
+                update=["webhook_id", "token"],
             )
+            await session.execute(statement)
 
     async def forget(self, platform: str, channel_id: str) -> None:
         """Drop a channel's stored webhook (e.g. after Unknown Webhook)."""
@@ -84,12 +92,11 @@ class EventStore:
 
     async def first_time(self, platform: str, event_id: str) -> bool:
         """Record an event id; tell whether it had not been seen before."""
-        try:
-            async with self.db.sessions.begin() as session:
-                session.add(ProcessedEventRow(platform=platform, event_id=event_id))
-        except IntegrityError:
-            return False
-        return True
+        values = {"platform": platform, "event_id": event_id}
+        async with self.db.sessions.begin() as session:
+            statement = upsert(session, ProcessedEventRow, values, keys=["platform", "event_id"])
+            result = await session.execute(statement)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def prune(self, before: datetime) -> None:
         """Forget event ids older than `before`."""

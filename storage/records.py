@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from storage.db import Database
 from storage.models import ConsortiumRunRow, DecisionRow, RatingRow
 from storage.rooms import ensure_tenant
+from storage.upsert import upsert
 
 
 @dataclass(frozen=True)
@@ -107,14 +108,12 @@ class RecordStore:
 
     @staticmethod
     async def _upsert_rating(session: Any, tenant_id: str, rating: StoredRating) -> None:
-        query = select(RatingRow).where(
-            RatingRow.tenant_id == tenant_id,
-            RatingRow.kind == rating.kind,
-            RatingRow.subject == rating.subject,
+        values = {"tenant_id": tenant_id, **asdict(rating)}
+        statement = upsert(
+            session,
+            RatingRow,
+            values,
+            keys=["tenant_id", "kind", "subject"],
+            update=["rating", "wins", "losses", "draws"],
         )
-        row = (await session.execute(query)).scalar_one_or_none()
-        if row is None:
-            row = RatingRow(tenant_id=tenant_id, kind=rating.kind, subject=rating.subject)
-            session.add(row)
-        row.rating, row.wins, row.losses = rating.rating, rating.wins, rating.losses
-        row.draws = rating.draws
+        await session.execute(statement)

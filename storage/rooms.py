@@ -19,7 +19,15 @@ from bot.base.rooms import (
 )
 from bot.llm.types import Usage
 from storage.db import AsyncSession, Database
-from storage.models import PlatformMessageRow, PollRow, RoomRow, Tenant, TurnRow, UsageRow
+from storage.models import (
+    PlatformMessageRow,
+    PollRow,
+    RoomRow,
+    Tenant,
+    TurnRow,
+    UsageRow,
+)
+from storage.upsert import upsert
 
 
 class RoomStore:
@@ -199,10 +207,9 @@ class RoomStore:
 
 
 async def ensure_tenant(session: Any, tenant_id: str, platform: str) -> None:
-    """Create the tenant row on first sight."""
-    if await session.get(Tenant, tenant_id) is None:
-        session.add(Tenant(id=tenant_id, platform=platform))
-        await session.flush()
+    """Create the tenant row on first sight (at once with others: the database decides)."""
+    values = {"id": tenant_id, "platform": platform}
+    await session.execute(upsert(session, Tenant, values, keys=["id"]))
 
 
 def usage_values(

@@ -60,9 +60,11 @@ class PersonaCatalog:
         """Validate and store a new tenant persona; its id must be free."""
         card = _card_from_fields(fields)
         persona = parse_card(card, "new persona", builtin=False)
+        taken = CardError("new persona", [f"field 'id': {persona.id!r} is already taken"])
         if await self.find(tenant_id, persona.id) is not None:
-            raise CardError("new persona", [f"field 'id': {persona.id!r} is already taken"])
-        await self.store.save_persona(tenant_id, persona.to_card(), by)
+            raise taken
+        if not await self.store.save_persona(tenant_id, persona.to_card(), by, replace=False):
+            raise taken  # created by someone else at the same moment
         self._cache.pop(tenant_id, None)
         return persona
 

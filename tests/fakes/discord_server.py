@@ -63,6 +63,7 @@ class Recorded:
     status: int = 0
     params: dict[str, str] = field(default_factory=dict)  # the route's path parameters
     response: Any = None  # the JSON the fake answered with
+    at: float = field(default_factory=time.monotonic)  # when the request arrived
 
 
 @dataclass

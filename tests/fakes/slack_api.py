@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ class Call:
     token: str | None
     status: int = 200
     error: str | None = None
+    at: float = field(default_factory=time.monotonic)  # when the fake answered
 
 
 @dataclass

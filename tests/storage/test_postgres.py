@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,33 +15,6 @@ from storage.db import Database
 from tests.doubles import FakeClock, ManualScheduler
 from tests.storage.test_migrations import schema_differences
 from tests.support import RecordingPlatform, ScriptedLLM, run_until_quiet
-
-ADMIN_URL = os.environ.get("CHIMERA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-async def _admin_connection():  # type: ignore[no-untyped-def]
-    asyncpg = pytest.importorskip("asyncpg")
-    try:
-        return await asyncpg.connect(ADMIN_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        if os.environ.get("CI") == "true":
-            raise AssertionError(f"PostgreSQL is required in CI but unreachable: {exc}") from exc
-        pytest.skip(f"PostgreSQL not reachable at {ADMIN_URL} ({exc}); set CI=true to require it")
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    admin = await _admin_connection()
-    name = f"chimera_test_{uuid.uuid4().hex[:10]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield (
-            ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-            + f"/{name}"
-        )
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture
