@@ -172,9 +172,7 @@ class DiscordDriver:
         options = {"topic": TOPIC, "turns": case.turns, "pace": case.pace_s}
         self.interactions = await asyncio.gather(
             *(
-                self.fake.slash(
-                    "chimera start", guild=guild, channel=ch, user=moderator, **options
-                )
+                self.fake.slash("chimera start", guild=guild, channel=ch, user=moderator, **options)
                 for ch in self.channels
             )
         )
@@ -268,9 +266,7 @@ def _pct(values: list[float], q: int) -> float | None:
     return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 4)
 
 
-async def _drain(
-    serve: Serve, last_post: float, samples: list[tuple[float, int]]
-) -> float | None:
+async def _drain(serve: Serve, last_post: float, samples: list[tuple[float, int]]) -> float | None:
     """Return how long after the last post the memory backlog reached 0 (None: not in 120 s)."""
     for _ in range(240):
         drained = [t for t, n in samples if t >= last_post and n == 0]
@@ -347,7 +343,7 @@ async def _serve(
     }
     if db_url:
         env["CHIMERA_DATABASE_URL"] = db_url
-    log = open(Path(data_dir) / "serve.log", "wb")  # noqa: SIM115 - closed below
+    log = open(Path(data_dir) / "serve.log", "wb")  # noqa: SIM115, ASYNC230 - closed below
     process = await asyncio.create_subprocess_exec(
         CHIMERA, "serve", env=env, stdout=log, stderr=log, cwd=data_dir
     )
@@ -396,7 +392,8 @@ def main() -> None:
     parser.add_argument("--memory", choices=("on", "off"), default="on")
     parser.add_argument("--matrix", action="store_true", help="R = 50, 200, 400 × both databases")
     args = parser.parse_args()
-    base = Case(args.platform, args.rooms, args.pace, args.turns, args.database, args.memory == "on")
+    memory = args.memory == "on"
+    base = Case(args.platform, args.rooms, args.pace, args.turns, args.database, memory)
     cases = (
         [
             Case(args.platform, rooms, 4.0, args.turns, database, base.memory)
