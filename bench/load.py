@@ -62,6 +62,7 @@ class Case:
     turns: int = 6
     database: str = "sqlite"
     memory: bool = True
+    profile: str = ""  # write py-spy's collapsed stacks of the serve process here
 
 
 @dataclass
@@ -214,6 +215,7 @@ async def run_case(case: Case) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         async with _database(case) as db_url, _serve(case, tmp, platform_env, db_url) as serve:
             await serve.ready()
+            profiler = await _profiler(case, serve)
             cpu_start = serve.cpu_s()
             started = time.monotonic()
             await driver.start_rooms(case, serve.url)
@@ -229,6 +231,9 @@ async def run_case(case: Case) -> dict[str, Any]:
             last_post = max((max(p) for p in run.posts.values() if p), default=started)
             drain_s = await _drain(serve, last_post, backlog)
             peak_rss = serve.peak_rss_mib()
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                await profiler.wait()
             backlog_max = max(n for _, n in backlog)
     await driver.close()
     turns = sum(len(p) for p in run.posts.values())
@@ -256,6 +261,14 @@ async def run_case(case: Case) -> dict[str, Any]:
         "wall_s": round(wall_s, 1),
         "load_average": round(os.getloadavg()[0], 2),
     }
+
+
+async def _profiler(case: Case, serve: Serve) -> asyncio.subprocess.Process | None:
+    if not case.profile:
+        return None
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    args = ["record", "--pid", str(serve.process.pid), "-o", case.profile, "--format", "raw"]
+    return await asyncio.create_subprocess_exec(spy, *args, "-r", "97", "--nonblocking")
 
 
 def _pct(values: list[float], q: int) -> float | None:
@@ -390,10 +403,13 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=6)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--memory", choices=("on", "off"), default="on")
+    parser.add_argument("--profile", default="", help="py-spy collapsed stacks to this file")
     parser.add_argument("--matrix", action="store_true", help="R = 50, 200, 400 × both databases")
     args = parser.parse_args()
     memory = args.memory == "on"
-    base = Case(args.platform, args.rooms, args.pace, args.turns, args.database, memory)
+    base = Case(
+        args.platform, args.rooms, args.pace, args.turns, args.database, memory, args.profile
+    )
     cases = (
         [
             Case(args.platform, rooms, 4.0, args.turns, database, base.memory)

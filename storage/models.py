@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -56,11 +58,26 @@ class RoomRow(Base):
     created_by: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The room's one pending step (None when nothing is scheduled): the scheduler's timer
+    # is rebuilt from these columns at start.
+    step_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    step_action: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    step_due: Mapped[datetime | None] = mapped_column(nullable=True)
+    # False while the summary waits to be embedded into memory (None: nothing to embed).
+    summary_remembered: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class TurnRow(Base):
     __tablename__ = "turns"
-    __table_args__ = (UniqueConstraint("room_id", "seq", name="uq_turns_room_seq"),)
+    __table_args__ = (
+        UniqueConstraint("room_id", "seq", name="uq_turns_room_seq"),
+        Index(
+            "ix_turns_to_remember",
+            "room_id",
+            sqlite_where=text("remembered = 0"),
+            postgresql_where=text("remembered = false"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
@@ -70,6 +87,8 @@ class TurnRow(Base):
     role: Mapped[str] = mapped_column(String(40), default="")  # e.g. for, against, judge
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # False while the turn waits to be embedded into memory (None: not for memory).
+    remembered: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class UsageRow(Base):

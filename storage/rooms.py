@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, replace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, bindparam, func, insert, select, update
+from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
 
 from bot.base.rooms import (
     Mode,
@@ -104,26 +105,40 @@ class RoomStore:
         """Store a room's new state."""
         await self._update(room_id, state=state.value)
 
-    async def set_summary(self, room_id: int, summary: str, upto: int) -> None:
-        """Store the rolling summary of turns up to `upto`."""
-        await self._update(room_id, summary=summary, summary_upto=upto)
+    async def set_summary(
+        self, room_id: int, summary: str, upto: int, *, remember: bool = False
+    ) -> None:
+        """Store the rolling summary of turns up to `upto` (marked for memory if `remember`)."""
+        marked = False if remember else None
+        await self._update(room_id, summary=summary, summary_upto=upto, summary_remembered=marked)
 
     async def _update(self, room_id: int, **values: Any) -> None:
         async with self.db.sessions.begin() as session:
             await session.execute(update(RoomRow).where(RoomRow.id == room_id).values(**values))
 
-    async def append(self, room: Room, turn: Turn, usage: Usage | None = None) -> Turn:
-        """Append a turn at the room's next sequence number; returns it with its seq."""
+    async def append(
+        self, room: Room, turn: Turn, usage: Usage | None = None, *, remember: bool = False
+    ) -> Turn:
+        """Append a turn at the room's next sequence number; returns it with its seq.
+
+        `remember` marks it as waiting for memory until `mark_remembered`.
+        """
         async with self.db.sessions.begin() as session:
-            stored, _ = await _append(session, room.id, turn, usage)
+            stored, _ = await _append(session, room.id, turn, usage, remember)
             return stored
 
     async def append_with_poll(
-        self, room: Room, turn: Turn, usage: Usage | None, options: dict[str, str]
+        self,
+        room: Room,
+        turn: Turn,
+        usage: Usage | None,
+        options: dict[str, str],
+        *,
+        remember: bool = False,
     ) -> tuple[Turn, int]:
         """Append a persona's turn and open its vote in one transaction; return both."""
         async with self.db.sessions.begin() as session:
-            stored, _ = await _append(session, room.id, turn, usage)
+            stored, _ = await _append(session, room.id, turn, usage, remember)
             poll = {
                 "room_id": room.id,
                 "kind": "turn",
@@ -161,6 +176,41 @@ class RoomStore:
             )
             poll_id = (await session.execute(poll)).scalar_one_or_none()
             return (to_turn(row), poll_id) if poll_id is not None else None
+
+    async def to_remember(self, limit: int) -> list[tuple[Room, Turn]]:
+        """Return up to `limit` turns still waiting for memory, oldest first, with their rooms."""
+        query = (
+            select(RoomRow, TurnRow)
+            .join(TurnRow, TurnRow.room_id == RoomRow.id)
+            .where(TurnRow.remembered.is_(False))
+            .order_by(TurnRow.id)
+            .limit(limit)
+        )
+        async with self.db.sessions() as session:
+            rows = (await session.execute(query)).all()
+        rooms: dict[int, Room] = {}
+        return [(rooms.setdefault(r.id, to_room(r)), to_turn(t)) for r, t in rows]
+
+    async def summaries_to_remember(self) -> list[Room]:
+        """Return the rooms whose latest summary still waits for memory."""
+        query = select(RoomRow).where(RoomRow.summary_remembered.is_(False))
+        async with self.db.sessions() as session:
+            return [to_room(row) for row in (await session.execute(query)).scalars()]
+
+    async def mark_remembered(
+        self, turns: Sequence[tuple[int, int]], summaries: Sequence[int] = ()
+    ) -> None:
+        """Mark (room id, seq) turns and the summaries of rooms as embedded into memory."""
+        async with self.db.sessions.begin() as session:
+            if turns:
+                marks = [{"mark_room": r, "mark_seq": s} for r, s in turns]
+                await session.execute(_REMEMBERED, marks)
+            if summaries:
+                await session.execute(
+                    update(RoomRow)
+                    .where(RoomRow.id.in_(list(summaries)))
+                    .values(summary_remembered=True)
+                )
 
     async def record_usage(self, room_id: int, usage: Usage, purpose: str) -> None:
         """Store the usage of a call that did not produce a turn (summaries, picks)."""
@@ -274,6 +324,12 @@ _BUMP = (
     .returning(RoomRow.next_seq)
 )
 _INSERT_TURN = insert(TurnRow).returning(TurnRow.id)
+_TURNS = cast(Table, TurnRow.__table__)
+_REMEMBERED = (  # Core, not ORM: an executemany of (room, seq) pairs, no objects to sync
+    update(_TURNS)
+    .where(_TURNS.c.room_id == bindparam("mark_room"), _TURNS.c.seq == bindparam("mark_seq"))
+    .values(remembered=True)
+)
 _ROOM = select(RoomRow).where(RoomRow.id == bindparam("room_id"))
 
 
@@ -285,12 +341,13 @@ def _window(rows: list[Any]) -> tuple[list[Turn], int]:
 
 
 async def _append(
-    session: AsyncSession, room_id: int, turn: Turn, usage: Usage | None
+    session: AsyncSession, room_id: int, turn: Turn, usage: Usage | None, remember: bool
 ) -> tuple[Turn, int]:
     bump = {"room_id": room_id, "persona": 1 if turn.by_persona else 0}
     seq = (await session.execute(_BUMP, bump)).scalar_one() - 1
     stored = replace(turn, seq=seq)
-    turn_id = (await session.execute(_INSERT_TURN, _turn_values(room_id, stored))).scalar_one()
+    values = _turn_values(room_id, stored) | {"remembered": False if remember else None}
+    turn_id = (await session.execute(_INSERT_TURN, values)).scalar_one()
     if usage is not None:
         await session.execute(insert(UsageRow).values(usage_values(room_id, turn_id, usage)))
     return stored, turn_id

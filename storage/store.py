@@ -10,6 +10,7 @@ from storage.platform_state import EventStore, ThreadStore, WebhookStore
 from storage.polls import PollStore
 from storage.records import RecordStore
 from storage.rooms import RoomStore
+from storage.steps import StepStore
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Store:
     webhooks: WebhookStore
     threads: ThreadStore
     events: EventStore
+    steps: StepStore
 
     @classmethod
     def on(cls, db: Database) -> Store:
@@ -37,6 +39,7 @@ class Store:
             webhooks=WebhookStore(db),
             threads=ThreadStore(db),
             events=EventStore(db),
+            steps=StepStore(db),
         )
 
 

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.core.pacing import StepHandler
+from storage.steps import PendingStep
 
 
 class FakeClock:
@@ -35,17 +36,17 @@ class ManualScheduler:
 
     def __init__(self, handler: StepHandler | None = None) -> None:
         self.handler = handler
-        self.jobs: dict[int, tuple[int, str, datetime]] = {}
+        self.jobs: dict[int, PendingStep] = {}
 
-    def schedule(self, room_id: int, seq: int, action: str, at: datetime) -> None:
+    async def schedule(self, room_id: int, seq: int, action: str, at: datetime) -> None:
         """Replace the room's pending step with this one."""
-        self.jobs[room_id] = (seq, action, at)
+        self.jobs[room_id] = PendingStep(seq, action, at)
 
-    def cancel(self, room_id: int) -> None:
+    async def cancel(self, room_id: int) -> None:
         """Drop the room's pending step."""
         self.jobs.pop(room_id, None)
 
-    def pending(self, room_id: int) -> tuple[int, str, datetime] | None:
+    async def pending(self, room_id: int) -> PendingStep | None:
         """Return the room's pending step."""
         return self.jobs.get(room_id)
 
@@ -57,9 +58,9 @@ class ManualScheduler:
 
     async def run_due(self, now: datetime) -> int:
         """Run every step due at `now` (oldest first); return how many ran."""
-        due = sorted((job[2], room_id) for room_id, job in self.jobs.items() if job[2] <= now)
+        due = sorted((job.due, room_id) for room_id, job in self.jobs.items() if job.due <= now)
         for _, room_id in due:
-            seq, action, _ = self.jobs.pop(room_id)
+            step = self.jobs.pop(room_id)
             assert self.handler is not None, "ManualScheduler needs a handler"
-            await self.handler(room_id, seq, action)
+            await self.handler(room_id, step.seq, step.action)
         return len(due)

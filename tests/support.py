@@ -78,7 +78,7 @@ async def run_until_quiet(services: Services, clock: FakeClock, max_steps: int =
     assert isinstance(scheduler, ManualScheduler)
     steps = 0
     while scheduler.jobs and steps < max_steps:
-        due = min(job[2] for job in scheduler.jobs.values())
+        due = min(job.due for job in scheduler.jobs.values())
         if due > clock.now():
             clock.advance((due - clock.now()).total_seconds())
         steps += await scheduler.run_due(clock.now())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 from slack_bolt.app.async_app import AsyncApp
 
 from adapters.slack.bolt import EVENTS_PATH, build_bolt_app, events_handler
@@ -51,7 +52,10 @@ class SlackAdapter:
         token = check_settings(settings)
         self._services = services
         clock = clock or services.clock
-        self.client = build_client(token, api_url=settings.slack_api_url, sleep=clock.sleep)
+        self.http = aiohttp.ClientSession()  # one connection pool for every Web API call
+        self.client = build_client(
+            token, api_url=settings.slack_api_url, sleep=clock.sleep, session=self.http
+        )
         self.tasks = TaskOwner("slack")
         self.users = UserDirectory(self.client, clock, admins=settings.slack_admins)
         self.platform = SlackPlatform(
@@ -104,6 +108,7 @@ class SlackAdapter:
         if self._socket is not None:
             await self._socket.close()
         await self.tasks.close()
+        await self.http.close()
 
     async def _describe(self, room: Room) -> Notice:
         orchestrator = self._services.orchestrator

@@ -7,6 +7,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -61,14 +62,23 @@ def retry_after_s(headers: dict[str, Any]) -> float:
     return 1.0
 
 
-def build_client(token: str, *, api_url: str | None, sleep: Sleep) -> AsyncWebClient:
-    """Return a Web API client that retries rate limits and dropped connections."""
+def build_client(
+    token: str, *, api_url: str | None, sleep: Sleep, session: aiohttp.ClientSession
+) -> AsyncWebClient:
+    """Return a Web API client that retries rate limits and dropped connections.
+
+    Every call goes through `session` (its owner closes it), so connections are reused; without
+    one, slack-sdk opens a new HTTP session, and a new connection, for each call.
+    """
     handlers: list[AsyncRetryHandler] = [
         AsyncConnectionErrorRetryHandler(max_retry_count=2),
         RateLimitRetry(sleep),
     ]
     return AsyncWebClient(
-        token=token, base_url=_with_slash(api_url or DEFAULT_API_URL), retry_handlers=handlers
+        token=token,
+        base_url=_with_slash(api_url or DEFAULT_API_URL),
+        retry_handlers=handlers,
+        session=session,
     )
 
 

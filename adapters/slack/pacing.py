@@ -21,7 +21,7 @@ class ChannelPacer:
     """Serialises posts per channel and spaces them `interval_s` apart on the given clock."""
 
     def __init__(self, clock: Clock, interval_s: float = 1.0) -> None:
-        self._clock = clock
+        self.clock = clock
         self._interval = timedelta(seconds=interval_s)
         self._next: dict[str, datetime] = {}
         self._locks: KeyedLocks[str] = KeyedLocks()
@@ -34,7 +34,33 @@ class ChannelPacer:
 
     async def slot(self, channel: str) -> None:
         """Wait until the channel may take another post, then claim the slot."""
-        delay = wait_s(self._next.get(channel), self._clock.now())
+        delay = wait_s(self._next.get(channel), self.clock.now())
         if delay > 0:
-            await self._clock.sleep(delay)
-        self._next[channel] = self._clock.now() + self._interval
+            await self.clock.sleep(delay)
+        self._next[channel] = self.clock.now() + self._interval
+
+
+class ReactionBudget:
+    """Slack's allowance for `reactions.add` per workspace (Tier 3: about 50 a minute).
+
+    Seeding 👍/👎 under every turn of many rooms would exceed it, and every call past it waits
+    out a 429. So seeds are spent from a bucket that refills at `per_minute`; when it is empty
+    a turn goes out unseeded (people can still vote by reacting).
+    """
+
+    def __init__(self, clock: Clock, per_minute: float = 40.0) -> None:
+        self._clock = clock
+        self._rate = per_minute / 60.0
+        self._capacity = per_minute
+        self._buckets: dict[str, tuple[float, datetime]] = {}
+
+    def take(self, workspace: str, count: int) -> bool:
+        """Spend `count` seeds of the workspace's allowance if it has them."""
+        now = self._clock.now()
+        tokens, since = self._buckets.get(workspace, (self._capacity, now))
+        tokens = min(self._capacity, tokens + (now - since).total_seconds() * self._rate)
+        if tokens < count:
+            self._buckets[workspace] = (tokens, now)
+            return False
+        self._buckets[workspace] = (tokens - count, now)
+        return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.emoji import from_slack, slack_name
 from adapters.slack.files import share_file
 from adapters.slack.identity import message_id, persona_identity, split_message_id
-from adapters.slack.pacing import ChannelPacer
+from adapters.slack.pacing import ChannelPacer, ReactionBudget
 from adapters.slack.render import Message, header_message, notice_message, turn_messages
 from bot.base.locks import KeyedLocks
 from bot.base.rooms import Room, RoomState
@@ -53,9 +54,11 @@ class SlackPlatform:
         describe: Describe,
         threads: ThreadStore,
         thread_mode: bool = True,
+        budget: ReactionBudget | None = None,
     ) -> None:
         self._client = client
         self._pacer = pacer
+        self._budget = budget or ReactionBudget(pacer.clock)
         self._load_room = load_room
         self._describe = describe
         self._threads = threads
@@ -154,10 +157,14 @@ class SlackPlatform:
     async def refresh(self, room_id: int) -> None:
         """Re-render a room's header buttons if its state changed since they were drawn."""
         room = await self._load_room(room_id)
-        header = self._headers.get(room_id)
-        if room is None or header is None:
+        if room is not None:
+            await self._redraw(room)
+
+    async def _redraw(self, room: Room) -> None:
+        header = self._headers.get(room.id)
+        if header is None or header.state is room.state:
             return
-        async with self._locks.hold(room_id):
+        async with self._locks.hold(room.id):
             if header.state is room.state:
                 return
             header.state = room.state
@@ -234,24 +241,36 @@ class SlackPlatform:
         attachments: Sequence[Attachment],
         thread: str | None,
     ) -> None:
-        await self._seed_votes(room.key.channel, stamps[0], emoji)
+        await self._seed_votes(room, stamps[0], emoji)
         await self._attach(room.key.channel, thread, attachments)
-        await self.refresh(room.id)
+        await self._redraw(room)  # the room as it is while its lock is held: no reload
 
-    async def _seed_votes(self, channel: str, ts: str, emoji: Sequence[str]) -> None:
-        for char in emoji:
-            name = slack_name(char)
-            if name is None:
-                log.warning("no Slack name for vote emoji %r; not seeded", char)
-                continue
-            try:
-                await self._client.reactions_add(channel=channel, timestamp=ts, name=name)
-            except SlackApiError as exc:
-                if exc.response.get("error") != "already_reacted":
-                    log.warning("seeding :%s: failed: %s", name, exc.response.get("error"))
+    async def _seed_votes(self, room: Room, ts: str, emoji: Sequence[str]) -> None:
+        names = [name for char in emoji if (name := _seed_name(char))]
+        if not names:
+            return
+        if not self._budget.take(room.key.tenant, len(names)):
+            log.debug("room %s: reaction allowance spent; turn left unseeded", room.id)
+            return
+        channel = room.key.channel
+        await asyncio.gather(*(self._seed(channel, ts, name) for name in names))
+
+    async def _seed(self, channel: str, ts: str, name: str) -> None:
+        try:
+            await self._client.reactions_add(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_reacted":
+                log.warning("seeding :%s: failed: %s", name, exc.response.get("error"))
 
     async def _attach(
         self, channel: str, thread: str | None, attachments: Sequence[Attachment]
     ) -> None:
         for attachment in attachments:
             await share_file(self._client, channel, attachment, thread_ts=thread)
+
+
+def _seed_name(char: str) -> str | None:
+    name = slack_name(char)
+    if name is None:
+        log.warning("no Slack name for vote emoji %r; not seeded", char)
+    return name

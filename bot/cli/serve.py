@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import text
 
+from bot.llm.gateway import LiteLLMGateway
 from bot.runtime.app import Services, build_services, start_scheduling
 from bot.runtime.config import ConfigError, Settings
 from bot.runtime.web import WebServer
@@ -44,11 +45,15 @@ async def serve(settings: Settings) -> int:
     async with build_services(settings, scheduling=False) as services:
         web = WebServer(settings.http_host, settings.http_port)
         web.add_check("database", lambda: _database_ok(services))
+        if (writer := services.writer) is not None:
+            web.add_figure("memory_backlog", lambda: writer.backlog)
         try:
             adapters = _build_adapters(services, web)
         except ConfigError as exc:
             log.error("%s", exc)
             return 2
+        if isinstance(services.llm, LiteLLMGateway):
+            await services.llm.warm()
         await web.start()
         services.tasks.spawn("prune-events", prune_events(services))
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.base.clock import Clock
 from bot.base.rooms import RoomKey
@@ -40,6 +40,15 @@ _OWNERS = {"discord": "this server's", "slack": "this workspace's"}
 _KINDS = (("turn", "Turns"), ("position", "Persona positions"), ("summary", "Summaries"))
 
 
+class Backlog(Protocol):
+    """Memory's writer, as far as the commands see it."""
+
+    @property
+    def backlog(self) -> int:
+        """Return how many texts wait to be embedded."""
+        ...
+
+
 @dataclass(frozen=True)
 class _Plan:
     """What a `memory forget` would delete, and the deletion itself."""
@@ -60,9 +69,11 @@ class MemoryCommands:
         *,
         max_bytes: int = MAX_BYTES,
         private_urls: bool = False,
+        writer: Backlog | None = None,
     ) -> None:
         self.memory = memory
         self.clock = clock
+        self.writer = writer  # how far memory's writer is behind the rooms
         self.max_bytes = max_bytes
         self.private_urls = private_urls  # may `ingest <url>` reach private addresses?
 
@@ -162,6 +173,8 @@ class MemoryCommands:
             ("Documents", f"{stats.documents} ({_passages(counts.get('document', 0))})"),
             *((label, str(counts.get(kind, 0))) for kind, label in _KINDS),
         )
+        if self.writer is not None:
+            fields += (("Waiting to be remembered", str(self.writer.backlog)),)
         text = f"{_owner(key).capitalize()} memory holds {_passages(stats.total)}."
         return Reply(text, title="Memory", fields=fields)
 

@@ -138,9 +138,11 @@ class RoomHost:
         if room is not None and room.is_live:
             await self.move(room, RoomState.FINISHED)
 
-    def schedule(self, room: Room, action: str, at: datetime, *, seq: int | None = None) -> None:
+    async def schedule(
+        self, room: Room, action: str, at: datetime, *, seq: int | None = None
+    ) -> None:
         """Make this the room's one pending step (at its next sequence number by default)."""
-        self.scheduler.schedule(room.id, room.next_seq if seq is None else seq, action, at)
+        await self.scheduler.schedule(room.id, room.next_seq if seq is None else seq, action, at)
 
     # -- posting -----------------------------------------------------------------------------
 

@@ -131,11 +131,14 @@ class Orchestrator:
             room = await self.host.reload(room)
             if not _listening(room):
                 return False  # the vote opened (or the room ended) while this waited
+            memory = self.host.memory
             turn = await self.host.store.rooms.append(
-                room, Turn(0, SpeakerKind.HUMAN, user_id, user_name, text)
+                room,
+                Turn(0, SpeakerKind.HUMAN, user_id, user_name, text),
+                remember=memory is not None,
             )
-            if self.host.memory is not None:
-                await self.host.memory.remember(room, turn)
+            if memory is not None:
+                memory.remember(room, turn)
             await self.runner(room).on_message(await self.host.reload(room), turn)
         return True
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.base.rooms import RoomSettings
+from storage.steps import PendingStep
 
 log = logging.getLogger(__name__)
 
@@ -29,24 +30,24 @@ def due_at(now: datetime, delay_s: float) -> datetime:
 
 
 class TurnScheduler(Protocol):
-    """Runs a room's next step at a given time; one pending step per room."""
+    """Runs a room's next step at a given time; one pending step per room, kept across restarts."""
 
     handler: StepHandler | None
 
-    def schedule(self, room_id: int, seq: int, action: str, at: datetime) -> None:
+    async def schedule(self, room_id: int, seq: int, action: str, at: datetime) -> None:
         """Replace the room's pending step with this one."""
         ...
 
-    def cancel(self, room_id: int) -> None:
+    async def cancel(self, room_id: int) -> None:
         """Drop the room's pending step, if any."""
         ...
 
-    def pending(self, room_id: int) -> tuple[int, str, datetime] | None:
-        """Return the room's pending (seq, action, due time)."""
+    async def pending(self, room_id: int) -> PendingStep | None:
+        """Return the room's pending step (None while none is waiting, or it is running)."""
         ...
 
     async def start(self) -> None:
-        """Start running due steps."""
+        """Start running due steps, the stored ones first."""
         ...
 
     async def shutdown(self) -> None:

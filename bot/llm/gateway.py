@@ -11,6 +11,7 @@ the same Router path as a real model, streaming or not.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,15 @@ class LiteLLMGateway:
         self._clock = clock
         self._router: Router | None = None
         self._priced: dict[str, bool] = {}  # model -> has a price in litellm's map
+
+    async def warm(self) -> None:
+        """Import litellm (seconds of CPU) off the event loop and build the Router now.
+
+        A process that serves rooms calls this before its first turn, which would otherwise
+        pay the import on the event loop and hold every other room up meanwhile.
+        """
+        await asyncio.to_thread(litellm_module)
+        self._ensure_group(self.default_model, None)
 
     async def complete(self, request: ChatRequest) -> Completion:
         """Return the whole completion, after the Router's retries and fallbacks."""

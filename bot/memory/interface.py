@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Literal, Protocol
 
-from bot.memory.records import DocumentInfo, Hit, Kind, MemoryStats
+import numpy as np
+
+from bot.memory.records import DocumentInfo, Hit, Kind, MemoryStats, Record
 
 ChunkProgress = Callable[[int, int], Awaitable[None] | None]  # (chunks done, chunks in all)
 SearchMode = Literal["hybrid", "vector", "lexical"]
@@ -56,7 +58,14 @@ class Memory(Protocol):
         room_id: str | None = None,
         min_score: float = 0.0,
         mode: SearchMode = "hybrid",
+        vector: np.ndarray | None = None,
     ) -> list[Hit]: ...
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    async def store_embedded(
+        self, tenant: str, records: Sequence[Record], vectors: np.ndarray
+    ) -> None: ...
 
     async def documents(self, tenant: str) -> list[DocumentInfo]: ...
 

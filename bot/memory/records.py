@@ -107,3 +107,33 @@ def source_of(kind: Kind, meta: Mapping[str, MetaValue]) -> str:
     if kind is Kind.POSITION:
         return f"{meta['persona']}'s position on {meta['topic']}"
     return f"summary of {meta['room']}"
+
+
+def turn_record(
+    room_key: str, speaker: str, seq: int, text: str, *, room_id: int | None = None
+) -> Record:
+    """Return the record of a turn said in a room (`room_key` is the channel's room key)."""
+    meta: dict[str, MetaValue] = {"room": room_key, "speaker": speaker, "seq": seq}
+    if room_id is not None:
+        meta["room_id"] = room_id  # tells this conversation's turns from earlier ones here
+    # The text's digest keeps a later conversation in the same channel (whose sequence numbers
+    # start again at 1) from overwriting an earlier one, while a repeated write stays one record.
+    return Record(f"turn:{room_key}:{seq}:{digest(text)}", text, Kind.TURN, meta)
+
+
+def position_record(persona_id: str, topic: str, text: str) -> Record:
+    """Return the record of a stance a persona took on a topic."""
+    meta: dict[str, MetaValue] = {"persona": persona_id, "topic": topic}
+    return Record(f"position:{persona_id}:{digest(topic, text)}", text, Kind.POSITION, meta)
+
+
+def summary_record(
+    room_key: str, text: str, through_seq: int | None = None, *, room_id: int | None = None
+) -> Record:
+    """Return the record of a summary of a room's older turns."""
+    meta: dict[str, MetaValue] = {"room": room_key}
+    if through_seq is not None:
+        meta["through_seq"] = through_seq
+    if room_id is not None:
+        meta["room_id"] = room_id
+    return Record(f"summary:{room_key}:{digest(text)}", text, Kind.SUMMARY, meta)

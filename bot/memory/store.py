@@ -36,8 +36,11 @@ from bot.memory.records import (
     MetaValue,
     Record,
     digest,
+    position_record,
     source_of,
+    summary_record,
     tenant_key,
+    turn_record,
 )
 
 
@@ -72,32 +75,37 @@ class MemoryStore:
         self, tenant: str, room_id: str, speaker: str, seq: int, text: str
     ) -> str:
         """Remember a persona's turn or a person's message; return its id."""
-        return await self._remember(tenant, _turn(room_id, speaker, seq, text))
+        return await self._remember(tenant, turn_record(room_id, speaker, seq, text))
 
     async def remember_turns(
         self, tenant: str, room_id: str, turns: Sequence[tuple[str, int, str]]
     ) -> list[str]:
         """Remember many (speaker, seq, text) turns of a room at once, e.g. a backlog."""
-        records = [_turn(room_id, speaker, seq, text) for speaker, seq, text in turns]
+        records = [turn_record(room_id, speaker, seq, text) for speaker, seq, text in turns]
         for start in range(0, len(records), self._batch_size):
             await self._store(tenant, records[start : start + self._batch_size])
         return [r.id for r in records]
 
     async def remember_position(self, tenant: str, persona_id: str, topic: str, text: str) -> str:
         """Remember a stance a persona took on a topic; return its id."""
-        record_id = f"position:{persona_id}:{digest(topic, text)}"
-        meta: dict[str, MetaValue] = {"persona": persona_id, "topic": topic}
-        return await self._remember(tenant, Record(record_id, text, Kind.POSITION, meta))
+        return await self._remember(tenant, position_record(persona_id, topic, text))
 
     async def remember_summary(
         self, tenant: str, room_id: str, text: str, through_seq: int | None = None
     ) -> str:
         """Remember a summary of a room's older turns; return its id."""
-        meta: dict[str, MetaValue] = {"room": room_id}
-        if through_seq is not None:
-            meta["through_seq"] = through_seq
-        record = Record(f"summary:{room_id}:{digest(text)}", text, Kind.SUMMARY, meta)
-        return await self._remember(tenant, record)
+        return await self._remember(tenant, summary_record(room_id, text, through_seq))
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return the unit vectors of texts (one batch, off the event loop)."""
+        return await self._embedder.embed(list(texts))
+
+    async def store_embedded(
+        self, tenant: str, records: Sequence[Record], vectors: np.ndarray
+    ) -> None:
+        """Store records whose vectors the caller already has (a writer that batches)."""
+        stamped = self._stamped(tenant, records)
+        await asyncio.to_thread(self._write, tenant, stamped, vectors)
 
     async def ingest(
         self,
@@ -137,22 +145,24 @@ class MemoryStore:
         room_id: str | None = None,
         min_score: float = 0.0,
         mode: SearchMode = "hybrid",
+        vector: np.ndarray | None = None,
     ) -> list[Hit]:
         """Return up to k passages of this tenant relevant to `query`, best first.
 
         `min_score` is the least cosine similarity a hit may have unless it contains every
         distinctive word of the query (`interface.PROMPT_MIN_SCORE` suits prompts); `mode`
-        picks hybrid, vector-only or lexical-only ranking.
+        picks hybrid, vector-only or lexical-only ranking; `vector`, when given, is the
+        query's unit vector, computed by the caller (the query text still drives keywords).
         """
         if not query.strip() or k <= 0:
             return []
         scope = Scope.of(kinds, persona_id, room_id)
         if not scope.kinds:
             return []
-        vector, lexical = await asyncio.gather(  # embed and keyword-search in parallel
-            self._embedder.embed([query]), self._keyword_search(tenant, query, k, scope, mode)
+        qvec, lexical = await asyncio.gather(  # embed and keyword-search in parallel
+            self._query_vector(query, vector), self._keyword_search(tenant, query, k, scope, mode)
         )
-        hits = await asyncio.to_thread(self._search, tenant, vector[0], lexical, k, scope, mode)
+        hits = await asyncio.to_thread(self._search, tenant, qvec, lexical, k, scope, mode)
         terms = query_terms(query)  # an exact keyword hit is relevant whatever its cosine
         return [h for h in hits if h.score >= min_score or mentions_all(h.text, terms)][:k]
 
@@ -188,12 +198,20 @@ class MemoryStore:
         await self._store(tenant, [record])
         return record.id
 
-    async def _store(self, tenant: str, records: Sequence[Record]) -> None:
+    async def _query_vector(self, query: str, given: np.ndarray | None) -> np.ndarray:
+        if given is not None:
+            return given
+        return (await self._embedder.embed([query]))[0]
+
+    def _stamped(self, tenant: str, records: Sequence[Record]) -> list[Record]:
         tenant_key(tenant)  # reject a missing tenant before any work
         if any(not r.text.strip() for r in records):
             raise ValueError("cannot remember empty text")
         created = self._clock()
-        stamped = [Record(r.id, r.text, r.kind, {**r.meta, "created": created}) for r in records]
+        return [Record(r.id, r.text, r.kind, {**r.meta, "created": created}) for r in records]
+
+    async def _store(self, tenant: str, records: Sequence[Record]) -> None:
+        stamped = self._stamped(tenant, records)
         vectors = await self._embedder.embed([r.text for r in stamped])
         await asyncio.to_thread(self._write, tenant, stamped, vectors)
 
@@ -333,13 +351,6 @@ class MemoryStore:
 def _depth(k: int) -> int:
     """Return how many candidates each ranking contributes to the fusion."""
     return max(4 * k, 20)
-
-
-def _turn(room_id: str, speaker: str, seq: int, text: str) -> Record:
-    meta: dict[str, MetaValue] = {"room": room_id, "speaker": speaker, "seq": seq}
-    # The text's digest keeps a later conversation in the same channel (whose sequence numbers
-    # start again at 1) from overwriting an earlier one, while a repeated write stays one record.
-    return Record(f"turn:{room_id}:{seq}:{digest(text)}", text, Kind.TURN, meta)
 
 
 def _lexical_row(record: Record) -> LexicalRow:

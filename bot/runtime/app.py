@@ -19,15 +19,17 @@ from bot.commands.rooms import RoomCommands
 from bot.core.catalog import PersonaCatalog
 from bot.core.consortium.book import ConfigBook
 from bot.core.host import RoomHost
+from bot.core.memory_writer import MemoryWriter
 from bot.core.modes.chat import ChatRunner
 from bot.core.modes.compare import CompareRunner
 from bot.core.modes.consortium import ConsortiumRunner
 from bot.core.modes.debate import DebateRunner
 from bot.core.orchestrator import Orchestrator
 from bot.core.pacing import TurnScheduler
-from bot.core.recall import MemoryRecall, Recall
+from bot.core.recall import MemoryRecall
 from bot.llm.types import LLM
 from bot.runtime.config import Settings
+from bot.runtime.scheduler import LocalScheduler
 from personas.cards import load_dir
 from storage.db import Database
 from storage.store import Store
@@ -52,6 +54,7 @@ class Services:
     clock: Clock
     tasks: TaskOwner
     memory: Memory | None = None
+    writer: MemoryWriter | None = None  # memory's background writer, when memory is on
 
 
 def make_gateway(settings: Settings) -> LLM:
@@ -103,20 +106,17 @@ async def build_services(
     store = Store.on(db)
     if memory is None and settings.memory_enabled:
         memory = await open_memory(settings)
-    services = _wire(
-        settings,
-        store,
-        clock or SystemClock(),
-        llm or make_gateway(settings),
-        scheduler or _persistent_scheduler(settings),
-        memory,
-    )
+    clock = clock or SystemClock()
+    scheduler = scheduler or LocalScheduler(store.steps, clock, grace_s=settings.misfire_grace_s)
+    services = _wire(settings, store, clock, llm or make_gateway(settings), scheduler, memory)
     if scheduling:
         await start_scheduling(services)
     try:
         yield services
     finally:
         await services.scheduler.shutdown()
+        if services.writer is not None:
+            await services.writer.close()  # what is still queued waits in the database
         await services.tasks.close()
         if services.memory is not None:
             await services.memory.close()
@@ -124,7 +124,9 @@ async def build_services(
 
 
 async def start_scheduling(services: Services) -> None:
-    """Start running paced steps, and reschedule rooms that lost theirs while down."""
+    """Start running paced steps (and memory's writer), rescheduling rooms that lost theirs."""
+    if services.writer is not None:
+        await services.writer.start()
     await services.scheduler.start()
     recovered = await services.orchestrator.recover()
     if recovered:
@@ -141,12 +143,6 @@ async def open_memory(settings: Settings) -> Memory:
     return await asyncio.to_thread(open_store, settings.memory_dir, settings.chroma_url)
 
 
-def _persistent_scheduler(settings: Settings) -> TurnScheduler:
-    from bot.runtime.scheduler import PersistentScheduler
-
-    return PersistentScheduler(settings.jobs_url, grace_s=settings.misfire_grace_s)
-
-
 def _wire(
     settings: Settings,
     store: Store,
@@ -157,6 +153,7 @@ def _wire(
 ) -> Services:
     catalog = PersonaCatalog(load_dir(), store.catalog)
     tasks = TaskOwner()
+    writer = MemoryWriter(memory, store.rooms, tasks) if memory is not None else None
     host = RoomHost(
         store=store,
         catalog=catalog,
@@ -166,7 +163,7 @@ def _wire(
         tasks=tasks,
         defaults=room_defaults(settings),
         default_model=settings.model,
-        memory=_recall(memory),
+        memory=MemoryRecall(memory, writer) if memory and writer else None,
     )
     configs = ConfigBook(store.catalog)
     turns = {
@@ -185,12 +182,18 @@ def _wire(
         RoomCommands(orchestrator),
         PersonaCommands(catalog),
         ConsortiumCommands(orchestrator, configs),
-        MemoryCommands(memory, clock, private_urls=settings.ingest_private_urls),
+        MemoryCommands(memory, clock, private_urls=settings.ingest_private_urls, writer=writer),
     )
     return Services(
-        settings, store, catalog, llm, orchestrator, commands, scheduler, clock, tasks, memory
+        settings,
+        store,
+        catalog,
+        llm,
+        orchestrator,
+        commands,
+        scheduler,
+        clock,
+        tasks,
+        memory,
+        writer,
     )
-
-
-def _recall(memory: Memory | None) -> Recall | None:
-    return None if memory is None else MemoryRecall(memory)

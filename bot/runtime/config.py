@@ -29,7 +29,6 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".chimera")
     database_url: str = ""
-    jobstore_url: str = ""
     model: str = OFFLINE_MODEL
     api_base: str | None = None
     fallback_models: list[str] = Field(default_factory=list)
@@ -102,11 +101,6 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'chimera.sqlite3').resolve()}"
-
-    @property
-    def jobs_url(self) -> str:
-        """Return the (synchronous) SQLAlchemy URL of the scheduler's job store."""
-        return self.jobstore_url or f"sqlite:///{(self.data_dir / 'jobs.sqlite3').resolve()}"
 
     @property
     def memory_dir(self) -> Path:

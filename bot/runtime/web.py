@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 
 RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HealthCheck = Callable[[], Awaitable[bool]]
+Figure = Callable[[], int | float]  # a number /healthz reports, e.g. the memory backlog
 
 
 @dataclass(frozen=True)
@@ -24,24 +25,27 @@ class Route:
 
 
 def create_app(
-    routes: tuple[Route, ...] = (), checks: dict[str, HealthCheck] | None = None
+    routes: tuple[Route, ...] = (),
+    checks: dict[str, HealthCheck] | None = None,
+    figures: dict[str, Figure] | None = None,
 ) -> web.Application:
     """Build the aiohttp application: GET /healthz plus the given routes."""
     app = web.Application()
-    app.router.add_get("/healthz", _health_handler(dict(checks or {})))
+    app.router.add_get("/healthz", _health_handler(dict(checks or {}), dict(figures or {})))
     for route in routes:
         app.router.add_route(route.method, route.path, route.handler)
     return app
 
 
-def _health_handler(checks: dict[str, HealthCheck]) -> RouteHandler:
+def _health_handler(checks: dict[str, HealthCheck], figures: dict[str, Figure]) -> RouteHandler:
     async def healthz(request: web.Request) -> web.Response:
         results = {name: await _run_check(name, check) for name, check in checks.items()}
         healthy = all(results.values())
-        body = {
+        body: dict[str, object] = {
             "status": "ok" if healthy else "failing",
             "checks": {name: "ok" if ok else "failing" for name, ok in results.items()},
         }
+        body |= {name: figure() for name, figure in figures.items()}
         return web.json_response(body, status=200 if healthy else 503)
 
     return healthz
@@ -63,6 +67,7 @@ class WebServer:
         self.port = port
         self._routes: list[Route] = []
         self._checks: dict[str, HealthCheck] = {}
+        self._figures: dict[str, Figure] = {}
         self._runner: web.AppRunner | None = None
 
     def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
@@ -74,6 +79,10 @@ class WebServer:
     def add_check(self, name: str, check: HealthCheck) -> None:
         """Include a named check in /healthz (503 while any check fails)."""
         self._checks[name] = check
+
+    def add_figure(self, name: str, figure: Figure) -> None:
+        """Include a named number in /healthz's body."""
+        self._figures[name] = figure
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -89,7 +98,9 @@ class WebServer:
         """Bind and start serving."""
         if self._runner is not None:
             return
-        runner = web.AppRunner(create_app(tuple(self._routes), self._checks), access_log=None)
+        runner = web.AppRunner(
+            create_app(tuple(self._routes), self._checks, self._figures), access_log=None
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()

@@ -81,7 +81,7 @@ class ChatRunner(TurnRunner):
                 f"results in {window:.0f} s."
             )
             await self.host.post_notice(room, Notice(text, title="Vote for the best line"))
-        self.close_vote_at(room, window)
+        await self.close_vote_at(room, window)
 
     async def _moderator_pick(
         self, room: Room, cast: dict[str, Persona], recent: Sequence[Turn]

@@ -114,10 +114,10 @@ class CompareRunner:
 
     async def recover(self, room: Room) -> bool:
         """Schedule the close of a round that lost its pending step."""
-        if self.host.scheduler.pending(room.id):
+        if await self.host.scheduler.pending(room.id):
             return False
         action = "close_vote" if room.state is RoomState.VOTING else "turn"
-        self.host.schedule(room, action, self.host.clock.now())
+        await self.host.schedule(room, action, self.host.clock.now())
         return True
 
     async def close(self, room: Room, reason: str) -> None:
@@ -125,7 +125,7 @@ class CompareRunner:
         room = await self.host.reload(room)
         if not room.is_live:
             return
-        self.host.scheduler.cancel(room.id)
+        await self.host.scheduler.cancel(room.id)
         await self.host.close_polls(room, POLL_KIND)
         votes = await self.tally(room)
         changes = await record_round(self.host.store.records, room.tenant_id, votes)
@@ -200,7 +200,7 @@ class CompareRunner:
         window = room.settings.vote_window_s
         text = f"All answers are in. React {VOTE} on the best one; results in {window:.0f} s."
         await self.host.post_notice(room, Notice(text, title="Vote for the best answer"))
-        self.host.schedule(room, "close_vote", due_at(self.host.clock.now(), window))
+        await self.host.schedule(room, "close_vote", due_at(self.host.clock.now(), window))
 
 
 def contestants_of(room: Room) -> list[Contestant]:

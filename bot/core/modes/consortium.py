@@ -131,9 +131,9 @@ class ConsortiumRunner:
 
     async def recover(self, room: Room) -> bool:
         """Schedule the close of a run that a restart cut off."""
-        if room.state is RoomState.PAUSED or self.host.scheduler.pending(room.id):
+        if room.state is RoomState.PAUSED or await self.host.scheduler.pending(room.id):
             return False
-        self.host.schedule(room, "turn", self.host.clock.now())
+        await self.host.schedule(room, "turn", self.host.clock.now())
         return True
 
     def _forget(self, room_id: int) -> None:

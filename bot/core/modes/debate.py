@@ -56,7 +56,7 @@ class DebateRunner(TurnRunner):
         posted = await self.host.post_notice(room, notice)
         refs = message_refs(room, posted, None, None)
         await self.host.store.polls.open_on(room.id, "outcome", "", options, refs)
-        self.close_vote_at(room, window)
+        await self.close_vote_at(room, window)
 
     async def conclude(self, room: Room, results: Results) -> None:
         """Keep the decision record: question, arguments, verdict and audience."""

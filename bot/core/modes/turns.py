@@ -12,6 +12,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.base.rooms import Mode, Room, RoomSettings, RoomState, SpeakerKind, Turn
 from bot.core.errors import RoomError, UserError
@@ -87,26 +88,26 @@ class TurnRunner:
         """Post the room's header and schedule turn one now."""
         cast = await self.host.cast(room)
         await self.host.post_notice(room, header_notice(room, cast, self.host.model_for(room)))
-        self.host.schedule(room, "turn", self.host.clock.now())
+        await self.host.schedule(room, "turn", self.host.clock.now())
         names = ", ".join(p.name for p in cast.values())
         return f"Starting a {room.mode.value} on “{room.topic}” with {names}."
 
     async def pause(self, room: Room) -> Room:
         """Pause the room; its next turn waits for resume."""
         room = await self.host.move(room, RoomState.PAUSED)
-        self.host.scheduler.cancel(room.id)
+        await self.host.scheduler.cancel(room.id)
         return room
 
     async def resume(self, room: Room) -> Room:
         """Resume a paused room now."""
         room = await self.host.move(room, RoomState.RUNNING)
-        self.host.schedule(room, "turn", self.host.clock.now())
+        await self.host.schedule(room, "turn", self.host.clock.now())
         return room
 
     async def next(self, room: Room) -> None:
         """Run the next turn now; a paused room takes one step and stays paused."""
         if room.state is RoomState.RUNNING:
-            self.host.schedule(room, "turn", self.host.clock.now())
+            await self.host.schedule(room, "turn", self.host.clock.now())
             return
         if room.state is not RoomState.PAUSED:
             raise RoomError(f"the room is {room.state.value}; there is no next turn")
@@ -117,7 +118,7 @@ class TurnRunner:
 
     async def stop(self, room: Room) -> None:
         """Finish the room now and post its results."""
-        self.host.scheduler.cancel(room.id)
+        await self.host.scheduler.cancel(room.id)
         await self.finish(room, reason="stopped")
 
     async def results(self, room: Room) -> Notice:
@@ -131,20 +132,20 @@ class TurnRunner:
     async def recover(self, room: Room) -> bool:
         """Post a turn written but never posted, and reschedule a room that lost its step."""
         await self._post_unposted(room)
-        if room.state is RoomState.PAUSED or self.host.scheduler.pending(room.id):
+        if room.state is RoomState.PAUSED or await self.host.scheduler.pending(room.id):
             return False
         action = "close_vote" if room.state is RoomState.VOTING else "turn"
-        self.host.schedule(room, action, self.host.clock.now())
+        await self.host.schedule(room, action, self.host.clock.now())
         return True
 
     async def on_message(self, room: Room, turn: Turn) -> None:
         """Let a person's message bring the next turn forward when it names a persona."""
         named = self.requested_by(room, turn, await self.host.cast(room))
-        pending = self.host.scheduler.pending(room.id)
+        pending = await self.host.scheduler.pending(room.id)
         if room.state is not RoomState.RUNNING or pending is None:
             return
-        at = self.host.clock.now() if named else pending[2]
-        self.host.schedule(room, pending[1], at)
+        at = self.host.clock.now() if named else pending.due
+        await self.host.schedule(room, pending.action, at)
 
     def requested_by(self, room: Room, turn: Turn, cast: dict[str, Persona]) -> bool:
         """Note whom a person's message asks to speak; tell whether it named anyone."""
@@ -162,7 +163,7 @@ class TurnRunner:
         if room.state is not RoomState.RUNNING:
             return
         if room.next_seq != seq:
-            self._resume_if_orphaned(room)
+            await self._resume_if_orphaned(room)
             return
         await self._guarded(room, self._turn)
 
@@ -176,13 +177,14 @@ class TurnRunner:
     async def _close_vote(self, room: Room) -> None:
         await self.finish(room, reason="voting closed")
 
-    def _resume_if_orphaned(self, room: Room) -> None:
+    async def _resume_if_orphaned(self, room: Room) -> None:
         # A stale step means something (a person's message) moved the room on while this step
         # waited; if nothing is pending any more, the room would stall, so carry on now.
-        if self.host.scheduler.pending(room.id) is None:
-            self.host.schedule(room, "turn", self.host.clock.now())
+        if await self.host.scheduler.pending(room.id) is None:
+            await self.host.schedule(room, "turn", self.host.clock.now())
 
     async def _turn(self, room: Room) -> None:
+        started = self.host.clock.now()
         recent, older_chars = await self.host.store.rooms.window(room, last=self.history_turns)
         cast = await self.host.cast(room)
         await self.before_turn(room, cast, recent)
@@ -202,14 +204,19 @@ class TurnRunner:
             await self._model_failed(room, step.persona, exc)
             return
         persona = step.persona
+        memory = self.host.memory
         turn, poll_id = await self.host.store.rooms.append_with_poll(
             room,
             Turn(0, SpeakerKind.PERSONA, persona.id, persona.name, spoken.text, step.role),
             spoken.usage,
             dict(TURN_VOTES),
+            remember=memory is not None,
         )
+        if memory is not None:
+            memory.remember(room, turn)  # embedded by the writer while the turn is posted
+        sending = self.host.clock.now()
         await self._post_turn(room, persona, turn, poll_id, spoken.footer())
-        self._schedule_after(room, turn)
+        await self._schedule_after(room, turn, sent_at=sending, lead=sending - started)
 
     async def _speak(
         self, room: Room, step: Step, recent: Sequence[Turn], cast: dict[str, Persona]
@@ -224,8 +231,7 @@ class TurnRunner:
     async def _passages(self, room: Room, step: Step, recent: Sequence[Turn]) -> list[Passage]:
         if self.host.memory is None:
             return []
-        query = " ".join([room.topic] + [turn.content for turn in recent[-2:]])
-        return await self.host.memory.passages(room.tenant_id, query, step.persona.id)
+        return await self.host.memory.passages(room, recent, step.persona.id)
 
     async def _summarise(self, room: Room, *, before: int) -> Room:
         rooms = self.host.store.rooms
@@ -239,11 +245,13 @@ class TurnRunner:
             log.warning("summary for room %s failed: %s", room.id, exc)
             return room
         summary = completion.text.strip()
-        await rooms.set_summary(room.id, summary, older[-1].seq)
+        memory = self.host.memory
+        await rooms.set_summary(room.id, summary, older[-1].seq, remember=memory is not None)
         await rooms.record_usage(room.id, completion.usage, "summary")
-        if self.host.memory is not None:
-            await self.host.memory.remember_summary(room, summary, older[-1].seq)
-        return await self.host.reload(room)
+        room = await self.host.reload(room)
+        if memory is not None:
+            memory.remember_summary(room)
+        return room
 
     async def _post_turn(
         self, room: Room, persona: Persona, turn: Turn, poll_id: int, footer: str
@@ -251,8 +259,6 @@ class TurnRunner:
         post = TurnPost(persona, turn.content, turn.seq, tuple(TURN_VOTES), footer)
         posted = await self.host.post_turn(room, post)
         await self.host.store.polls.bind(poll_id, message_refs(room, posted, turn.seq, persona.id))
-        if self.host.memory is not None:
-            await self.host.memory.remember(room, turn)
 
     async def _post_unposted(self, room: Room) -> None:
         unposted = await self.host.store.rooms.unposted_turn(room.id)
@@ -266,12 +272,20 @@ class TurnRunner:
         footer = OFFLINE_LABEL if is_offline(persona.model or self.host.model_for(room)) else ""
         await self._post_turn(room, persona, turn, poll_id, footer)
 
-    def _schedule_after(self, room: Room, turn: Turn) -> None:
+    async def _schedule_after(
+        self, room: Room, turn: Turn, *, sent_at: datetime, lead: timedelta
+    ) -> None:
+        """Schedule the next turn so that its post follows this one by the room's pace.
+
+        The pace is between posts, so the next step starts early by as long as this step took
+        to get to its post (the model's answer, the database); it is never due before now.
+        """
         # The room lock is held for the whole step, so its state cannot have changed meanwhile.
         if room.state is not RoomState.RUNNING:
             return
         delay = next_delay(room.settings, random.Random(f"pace:{room.id}:{turn.seq}"))
-        self.host.schedule(room, "turn", due_at(self.host.clock.now(), delay), seq=turn.seq + 1)
+        due = max(due_at(sent_at, delay) - lead, self.host.clock.now())
+        await self.host.schedule(room, "turn", due, seq=turn.seq + 1)
 
     async def _step_failed(self, room_id: int) -> None:
         # An unexpected error must not leave a running room with nothing scheduled: pause it
@@ -294,9 +308,9 @@ class TurnRunner:
 
     # -- the end -------------------------------------------------------------------------------
 
-    def close_vote_at(self, room: Room, window_s: float) -> None:
+    async def close_vote_at(self, room: Room, window_s: float) -> None:
         """Schedule the vote's close `window_s` seconds from now."""
-        self.host.schedule(room, "close_vote", due_at(self.host.clock.now(), window_s))
+        await self.host.schedule(room, "close_vote", due_at(self.host.clock.now(), window_s))
 
     async def finish(self, room: Room, *, reason: str) -> None:
         """Close the polls, keep the outcome, post the results and mark the room finished."""

@@ -89,8 +89,8 @@ class Bot:
     async def settled(self, key: RoomKey) -> bool:
         """Tell whether the room's next step is scheduled for its current sequence number."""
         room = await self.services.store.rooms.current(key)
-        pending = self.scheduler.pending(room.id) if room else None
-        return room is not None and pending is not None and pending[0] == room.next_seq
+        pending = await self.scheduler.pending(room.id) if room else None
+        return room is not None and pending is not None and pending.seq == room.next_seq
 
 
 @contextlib.asynccontextmanager

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from adapters.slack.client import build_client
@@ -61,9 +62,17 @@ async def room(store: Store) -> Room:
     return replace(created, state=RoomState.RUNNING)
 
 
-def platform_for(slack: FakeSlack, rooms: Rooms, store: Store) -> SlackPlatform:
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def platform_for(
+    slack: FakeSlack, rooms: Rooms, store: Store, http: aiohttp.ClientSession
+) -> SlackPlatform:
     clock = FakeClock()
-    client = build_client(slack.bot_token, api_url=slack.api_url, sleep=clock.sleep)
+    client = build_client(slack.bot_token, api_url=slack.api_url, sleep=clock.sleep, session=http)
     return SlackPlatform(
         client,
         ChannelPacer(clock),
@@ -74,10 +83,10 @@ def platform_for(slack: FakeSlack, rooms: Rooms, store: Store) -> SlackPlatform:
 
 
 async def test_a_room_met_mid_way_gets_a_rebuilt_header(
-    slack: FakeSlack, store: Store, room: Room
+    slack: FakeSlack, store: Store, room: Room, http: aiohttp.ClientSession
 ) -> None:
     room = replace(room, next_seq=5, persona_turns=4)  # e.g. an upgrade from before threads
-    platform = platform_for(slack, Rooms(room), store)
+    platform = platform_for(slack, Rooms(room), store, http)
     posted = await platform.post_turn(room, TurnPost(SAGE, "Still here.", 5))
     header, turn = slack.messages
     assert "(continued)" in str(header.blocks) and turn.thread_ts == header.ts
@@ -86,11 +95,11 @@ async def test_a_room_met_mid_way_gets_a_rebuilt_header(
 
 
 async def test_after_a_restart_a_room_keeps_posting_in_its_thread(
-    slack: FakeSlack, store: Store, room: Room
+    slack: FakeSlack, store: Store, room: Room, http: aiohttp.ClientSession
 ) -> None:
-    before = platform_for(slack, Rooms(room), store)
+    before = platform_for(slack, Rooms(room), store, http)
     await before.post_notice(room, Notice("Opening", title="Chimera chat"))
-    after = platform_for(slack, Rooms(room), store)  # a new process on the same database
+    after = platform_for(slack, Rooms(room), store, http)  # a new process on the same database
     await after.post_turn(room, TurnPost(SAGE, "Where were we?", 2))
     header, turn = slack.messages
     assert turn.thread_ts == header.ts and "Opening" in str(header.blocks)
@@ -98,9 +107,11 @@ async def test_after_a_restart_a_room_keeps_posting_in_its_thread(
     assert not await after.is_room_thread("C1", turn.ts)
 
 
-async def test_notice_with_attachment_and_poll(slack: FakeSlack, store: Store, room: Room) -> None:
+async def test_notice_with_attachment_and_poll(
+    slack: FakeSlack, store: Store, room: Room, http: aiohttp.ClientSession
+) -> None:
     rooms = Rooms(room)
-    platform = platform_for(slack, rooms, store)
+    platform = platform_for(slack, rooms, store, http)
     await platform.post_notice(room, Notice("Opening", title="Chimera chat"))
     chart = Attachment("tally.png", b"\x89PNG", "image/png")
     notice = Notice("Vote now", title="Your verdict", attachments=(chart,), vote_emoji=("👍", "🫠"))
@@ -113,10 +124,10 @@ async def test_notice_with_attachment_and_poll(slack: FakeSlack, store: Store, r
 
 
 async def test_header_redrawn_only_when_the_state_changes(
-    slack: FakeSlack, store: Store, room: Room
+    slack: FakeSlack, store: Store, room: Room, http: aiohttp.ClientSession
 ) -> None:
     rooms = Rooms(room)
-    platform = platform_for(slack, rooms, store)
+    platform = platform_for(slack, rooms, store, http)
     await platform.post_notice(room, Notice("Opening", title="Chimera chat"))
     await platform.refresh(room.id)
     assert slack.calls_to("chat.update") == []
@@ -128,9 +139,9 @@ async def test_header_redrawn_only_when_the_state_changes(
 
 
 async def test_a_refused_message_is_resent_as_plain_text(
-    slack: FakeSlack, store: Store, room: Room
+    slack: FakeSlack, store: Store, room: Room, http: aiohttp.ClientSession
 ) -> None:
-    platform = platform_for(slack, Rooms(room), store)
+    platform = platform_for(slack, Rooms(room), store, http)
     await platform.post_notice(room, Notice("Opening", title="Chimera chat"))
     slack.fail("chat.postMessage", error="invalid_blocks")
     posted = await platform.post_turn(room, TurnPost(SAGE, "word " * 300, 1))

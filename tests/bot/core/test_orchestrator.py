@@ -51,7 +51,7 @@ async def test_turns_are_paced_by_the_room_setting_with_jitter(
     scheduler = jobs(services)
     await scheduler.run_due(clock.now())
     assert len(platform.turns) == 1
-    _, _, due = scheduler.jobs[next(iter(scheduler.jobs))]
+    due = scheduler.jobs[next(iter(scheduler.jobs))].due
     wait = (due - clock.now()).total_seconds()
     assert 10 - 1.5 <= wait <= 10 + 1.5
     clock.advance(wait - 0.5)
@@ -169,7 +169,8 @@ async def test_a_step_that_went_stale_while_waiting_keeps_the_room_going(
 ) -> None:
     await start(services, turns="3", pace="0")
     scheduler = jobs(services)
-    room_id, (seq, _, _) = next(iter(scheduler.jobs.items()))
+    room_id, step = next(iter(scheduler.jobs.items()))
+    seq = step.seq
     scheduler.jobs.clear()  # the scheduler has handed the step over and it waits for the lock…
     await services.orchestrator.on_human_message(KEY, "u9", "Grace", "hello all")  # …meanwhile
     await services.orchestrator.run_step(room_id, seq, "turn")  # stale now: does nothing itself
@@ -271,9 +272,9 @@ async def test_a_pause_that_loses_the_race_to_the_vote_is_refused(
     )
     assert paused.error and "voting" in paused.text
     now = await services.store.rooms.get(room.id)
-    pending = services.scheduler.pending(room.id)
+    pending = await services.scheduler.pending(room.id)
     assert now is not None and now.state is RoomState.VOTING
-    assert pending is not None and pending[1] == "close_vote"
+    assert pending is not None and pending.action == "close_vote"
 
 
 async def test_a_message_that_arrives_as_the_vote_opens_does_not_stall_the_room(

@@ -238,6 +238,7 @@ async def test_list_and_stats(services: Services) -> None:
         "Turns": "1",
         "Persona positions": "0",
         "Summaries": "0",
+        "Waiting to be remembered": "0",
     }
 
 

@@ -67,6 +67,7 @@ async def test_turns_are_remembered_for_later_rooms(
     args = {"topic": "Pineapple on pizza", "turns": "2", "pace": "0"}
     assert not (await services.commands.run(TEAM_A, ADMIN, "start", args)).error
     await run_until_quiet(services, clock)
+    assert services.writer is not None and await services.writer.drained(20)
     hits = await store.search(TEAM_A.tenant_id, "turn", k=5, kinds=["turn"])
     assert len(hits) >= 2
     assert await store.search(TEAM_B.tenant_id, "turn", k=5, kinds=["turn"]) == []
@@ -81,5 +82,6 @@ async def test_a_second_room_in_the_same_channel_keeps_the_first_rooms_turns(
         args = {"topic": topic, "turns": "2", "pace": "0"}
         assert not (await services.commands.run(TEAM_A, ADMIN, "start", args)).error
         await run_until_quiet(services, clock)
+    assert services.writer is not None and await services.writer.drained(20)
     stats = await store.stats(TEAM_A.tenant_id)
     assert stats.by_kind[Kind.TURN] == 4

@@ -1,13 +1,19 @@
-"""The persistent scheduler across a restart: a due step runs once, never twice."""
+"""The local scheduler: steps on the room rows, a due step runs once across a restart."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.base.clock import SystemClock
-from bot.runtime.scheduler import PersistentScheduler
+from bot.base.rooms import Mode, RoomKey, RoomSettings, RoomState
+from bot.runtime.scheduler import LocalScheduler
+from storage.steps import PendingStep
+from storage.store import Store, open_store
 
 
 class Recorder:
@@ -20,61 +26,70 @@ class Recorder:
         self.ran.set()
 
 
-async def _stored_overdue_step(url: str, overdue_s: float) -> None:
-    """Leave a step in the job store that fell due while no process was running."""
-    first = PersistentScheduler(url, Recorder(), name="restart-test")
-    await first.start(paused=True)
-    first.schedule(7, 3, "turn", SystemClock().now() - timedelta(seconds=overdue_s))
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+    yield store
+    await store.db.close()
+
+
+async def _room(store: Store) -> int:
+    key = RoomKey("test", "t", "c")
+    room = await store.rooms.create(key, Mode.CHAT, "Topic", ("a", "b"), RoomSettings())
+    await store.rooms.set_state(room.id, RoomState.RUNNING)
+    return room.id
+
+
+async def test_a_step_due_while_down_runs_exactly_once_after_restart(store: Store) -> None:
+    room = await _room(store)
+    clock = SystemClock()
+    first = LocalScheduler(store.steps, clock, Recorder())
+    await first.schedule(room, 3, "turn", clock.now() - timedelta(seconds=30))  # never started
     await first.shutdown()
 
-
-async def test_a_step_due_while_down_runs_exactly_once_after_restart(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
-    await _stored_overdue_step(url, overdue_s=30)
-
     recorder = Recorder()
-    second = PersistentScheduler(url, recorder, name="restart-test", grace_s=300)
-    assert second.pending(7) is None  # not loaded until started
+    second = LocalScheduler(store.steps, clock, recorder)
+    assert await second.pending(room) is None  # not loaded until started
     await second.start()
     await asyncio.wait_for(recorder.ran.wait(), timeout=10)
+    await second.schedule(room, 4, "turn", clock.now() + timedelta(hours=1))  # the step's next
     await second.shutdown()
 
     third_recorder = Recorder()
-    third = PersistentScheduler(url, third_recorder, name="restart-test")
+    third = LocalScheduler(store.steps, clock, third_recorder)
     await third.start()
-    assert third.pending(7) is None
-    await asyncio.sleep(0)  # let the scheduler process its (empty) store
+    assert await third.pending(room) == PendingStep(4, "turn", (await _stored(store))[room].due)
+    await asyncio.sleep(0.05)
     await third.shutdown()
-    assert recorder.calls == [(7, 3, "turn")]
+    assert recorder.calls == [(room, 3, "turn")]
     assert third_recorder.calls == []
 
 
-async def test_a_step_older_than_the_grace_time_is_dropped(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
-    await _stored_overdue_step(url, overdue_s=3600)
-    recorder = Recorder()
-    scheduler = PersistentScheduler(url, recorder, name="restart-test", grace_s=60)
-    await scheduler.start()
-    for _ in range(50):
-        if scheduler.pending(7) is None:
-            break
-        await asyncio.sleep(0.01)
-    await scheduler.shutdown()
-    assert recorder.calls == []  # the orchestrator's recover() reschedules such rooms instead
+async def _stored(store: Store) -> dict[int, PendingStep]:
+    return await store.steps.pending()
 
 
-async def test_schedule_replaces_the_pending_step_of_a_room(tmp_path: Path) -> None:
-    scheduler = PersistentScheduler(f"sqlite:///{tmp_path / 'j.sqlite3'}", Recorder(), name="r")
-    await scheduler.start(paused=True)
+async def test_schedule_replaces_the_pending_step_of_a_room(store: Store) -> None:
+    room = await _room(store)
+    scheduler = LocalScheduler(store.steps, SystemClock(), Recorder())
     later = SystemClock().now() + timedelta(hours=1)
-    scheduler.schedule(1, 1, "turn", later)
-    scheduler.schedule(1, 2, "close_vote", later)
-    pending = scheduler.pending(1)
-    assert pending is not None and pending[:2] == (2, "close_vote")
-    scheduler.cancel(1)
-    scheduler.cancel(1)  # cancelling twice is harmless
-    assert scheduler.pending(1) is None
-    await scheduler.shutdown()
+    await scheduler.schedule(room, 1, "turn", later)
+    await scheduler.schedule(room, 2, "close_vote", later)
+    pending = await scheduler.pending(room)
+    assert pending is not None and (pending.seq, pending.action) == (2, "close_vote")
+    assert (await _stored(store))[room].action == "close_vote"
+    await scheduler.cancel(room)
+    await scheduler.cancel(room)  # cancelling twice is harmless
+    assert await scheduler.pending(room) is None
+    assert await _stored(store) == {}
+
+
+async def test_finished_rooms_leave_no_step_behind(store: Store) -> None:
+    room = await _room(store)
+    scheduler = LocalScheduler(store.steps, SystemClock(), Recorder())
+    await scheduler.schedule(room, 1, "turn", SystemClock().now())
+    await store.rooms.set_state(room, RoomState.FINISHED)
+    assert await _stored(store) == {}
 
 
 class Blocking:
@@ -91,11 +106,11 @@ class Blocking:
         self.finished = True
 
 
-async def test_shutdown_lets_a_running_step_finish(tmp_path: Path) -> None:
+async def test_shutdown_lets_a_running_step_finish(store: Store) -> None:
     handler = Blocking()
-    scheduler = PersistentScheduler(f"sqlite:///{tmp_path / 'j.sqlite3'}", handler, name="stop")
+    scheduler = LocalScheduler(store.steps, SystemClock(), handler)
     await scheduler.start()
-    scheduler.schedule(1, 1, "turn", SystemClock().now())
+    await scheduler.schedule(await _room(store), 1, "turn", SystemClock().now())
     await asyncio.wait_for(handler.started.wait(), 10)
     stopping = asyncio.create_task(scheduler.shutdown())
     await asyncio.sleep(0.05)
@@ -105,12 +120,11 @@ async def test_shutdown_lets_a_running_step_finish(tmp_path: Path) -> None:
     assert handler.finished
 
 
-async def test_shutdown_gives_up_on_a_step_that_does_not_finish(tmp_path: Path) -> None:
+async def test_shutdown_gives_up_on_a_step_that_does_not_finish(store: Store) -> None:
     handler = Blocking()
-    url = f"sqlite:///{tmp_path / 'j.sqlite3'}"
-    scheduler = PersistentScheduler(url, handler, name="stuck", finish_s=0.1)
+    scheduler = LocalScheduler(store.steps, SystemClock(), handler, finish_s=0.1)
     await scheduler.start()
-    scheduler.schedule(1, 1, "turn", SystemClock().now())
+    await scheduler.schedule(await _room(store), 1, "turn", SystemClock().now())
     await asyncio.wait_for(handler.started.wait(), 10)
     await asyncio.wait_for(scheduler.shutdown(), 10)
     assert not handler.finished

@@ -32,8 +32,8 @@ async def test_compare_posts_answers_with_polls_and_opens_voting(services: Servi
     assert platform.log[-1] == "notice:Vote for the best answer"
     room = await services.store.rooms.latest(KEY)
     assert room is not None and room.mode is Mode.COMPARE and room.state is RoomState.VOTING
-    pending = services.scheduler.pending(room.id)
-    assert pending is not None and pending[1] == "close_vote"
+    pending = await services.scheduler.pending(room.id)
+    assert pending is not None and pending.action == "close_vote"
 
 
 async def test_votes_pick_the_winner_and_update_elo_per_persona_and_model(
@@ -107,7 +107,7 @@ async def test_stop_closes_the_round_at_once_without_votes(services: Services) -
     assert await services.store.records.ratings(KEY.tenant_id, "persona") == []
     room = await services.store.rooms.latest(KEY)
     assert room is not None and room.state is RoomState.FINISHED
-    assert services.scheduler.pending(room.id) is None
+    assert await services.scheduler.pending(room.id) is None
 
 
 async def test_compare_needs_two_known_contestants(services: Services) -> None:
