@@ -268,7 +268,8 @@ async def _profiler(case: Case, serve: Serve) -> asyncio.subprocess.Process | No
         return None
     spy = str(Path(sys.executable).with_name("py-spy"))
     args = ["record", "--pid", str(serve.process.pid), "-o", case.profile, "--format", "raw"]
-    return await asyncio.create_subprocess_exec(spy, *args, "-r", "97", "--nonblocking")
+    extra = os.environ.get("LOAD_PY_SPY_ARGS", "").split()  # e.g. --gil
+    return await asyncio.create_subprocess_exec(spy, *args, "-r", "97", "--nonblocking", *extra)
 
 
 def _pct(values: list[float], q: int) -> float | None:

@@ -10,6 +10,7 @@ from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
 
 from bot.base.rooms import (
     Mode,
+    Recent,
     Room,
     RoomKey,
     RoomSettings,
@@ -232,11 +233,21 @@ class RoomStore:
             rows = list((await session.execute(query.order_by(TurnRow.seq))).scalars())
         return [to_turn(row) for row in rows]
 
-    async def window(self, room: Room, *, last: int) -> tuple[list[Turn], int]:
-        """Return the room's last turns since its summary, and the characters of all of those."""
+    async def window(self, room: Room, *, last: int) -> Recent:
+        """Return the room's last turns since its summary, and how long the rest of them is."""
         params = {"room_id": room.id, "after": room.summary_upto, "last": last}
         async with self.db.sessions() as session:
             return _window(list(await session.execute(_WINDOW, params)))
+
+    async def snapshot(self, room_id: int, *, last: int) -> tuple[Room | None, Recent]:
+        """Return a room and its window of recent turns, in one session (a step's first read)."""
+        async with self.db.sessions() as session:
+            row = await session.scalar(_ROOM, {"room_id": room_id})
+            if row is None:
+                return None, Recent()
+            room = to_room(row)
+            params = {"room_id": room_id, "after": room.summary_upto, "last": last}
+            return room, _window(list(await session.execute(_WINDOW, params)))
 
     async def usage_totals(self, room_id: int) -> dict[str, Any]:
         """Return tokens, known cost and call count of a room."""
@@ -333,11 +344,11 @@ _REMEMBERED = (  # Core, not ORM: an executemany of (room, seq) pairs, no object
 _ROOM = select(RoomRow).where(RoomRow.id == bindparam("room_id"))
 
 
-def _window(rows: list[Any]) -> tuple[list[Turn], int]:
+def _window(rows: list[Any]) -> Recent:
     if not rows:
-        return [], 0
-    recent = [to_turn(row[0]) for row in reversed(rows)]
-    return recent, int(rows[0].total) - sum(int(row.size) for row in rows)
+        return Recent()
+    recent = tuple(to_turn(row[0]) for row in reversed(rows))
+    return Recent(recent, int(rows[0].total) - sum(int(row.size) for row in rows))
 
 
 async def _append(

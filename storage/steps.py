@@ -6,10 +6,12 @@ step due while the process was down runs once when it comes back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from bot.base.rooms import RoomState
 from storage.db import Database
@@ -25,10 +27,15 @@ class PendingStep:
     due: datetime
 
 
-_SET = (
-    update(RoomRow)
-    .where(RoomRow.id == bindparam("room"))
-    .values(step_seq=bindparam("seq"), step_action=bindparam("action"), step_due=bindparam("due"))
+_ROOMS = cast(Table, RoomRow.__table__)
+_SET = (  # Core, not ORM: an executemany over rooms, no objects to sync
+    update(_ROOMS)
+    .where(_ROOMS.c.id == bindparam("room"))
+    .values(
+        step_seq=bindparam("set_seq"),
+        step_action=bindparam("set_action"),
+        step_due=bindparam("set_due"),
+    )
 )
 
 
@@ -40,9 +47,13 @@ class StepStore:
 
     async def save(self, room_id: int, step: PendingStep | None) -> None:
         """Make `step` the room's pending step (None: nothing pending)."""
-        params: dict[str, object] = {"room": room_id, "seq": None, "action": None, "due": None}
-        if step is not None:
-            params |= {"seq": step.seq, "action": step.action, "due": step.due}
+        await self.save_many({room_id: step})
+
+    async def save_many(self, steps: Mapping[int, PendingStep | None]) -> None:
+        """Store the pending step of several rooms in one statement."""
+        if not steps:
+            return
+        params = [_params(room_id, step) for room_id, step in steps.items()]
         async with self.db.sessions.begin() as session:
             await session.execute(_SET, params)
 
@@ -58,6 +69,12 @@ class StepStore:
             for room_id, seq, action, due in rows
             if seq is not None and action and due is not None
         }
+
+
+def _params(room_id: int, step: PendingStep | None) -> dict[str, object]:
+    if step is None:
+        return {"room": room_id, "set_seq": None, "set_action": None, "set_due": None}
+    return {"room": room_id, "set_seq": step.seq, "set_action": step.action, "set_due": step.due}
 
 
 def _aware(moment: datetime) -> datetime:

@@ -156,3 +156,11 @@ class Turn:
     def by_persona(self) -> bool:
         """Tell whether a persona (not a person or the system) said this."""
         return self.kind is SpeakerKind.PERSONA
+
+
+@dataclass(frozen=True)
+class Recent:
+    """A room's latest turns since its summary (its prompt window) and how long the rest is."""
+
+    turns: tuple[Turn, ...] = ()
+    older_chars: int = 0  # the turns since the summary that fell out of the window

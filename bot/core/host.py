@@ -49,6 +49,7 @@ class RoomHost:
         defaults: RoomSettings,
         default_model: str,
         memory: Recall | None = None,
+        history_turns: int = 8,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -59,6 +60,7 @@ class RoomHost:
         self.defaults = defaults
         self.default_model = defaults.model or default_model
         self.memory = memory
+        self.history_turns = history_turns  # the prompt window: the turns a step reads
         self.platforms: dict[str, Platform] = {}
         self._locks: KeyedLocks[int] = KeyedLocks()
         self._posting: set[asyncio.Task[Any]] = set()

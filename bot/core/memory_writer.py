@@ -74,7 +74,7 @@ class MemoryWriter:
         rooms: RoomStore,
         tasks: TaskOwner,
         *,
-        batch: int = 64,
+        batch: int = 32,  # Chroma holds the GIL while it upserts: keep each write short
         queue_size: int = 4096,
         warn_at: int = 1000,
     ) -> None:

@@ -102,11 +102,12 @@ class Orchestrator:
     async def run_step(self, room_id: int, seq: int, action: str) -> None:
         """Run a scheduled step of a room (the scheduler's handler)."""
         async with self.host.lock(room_id):
-            room = await self.host.store.rooms.get(room_id)
+            last = self.host.history_turns
+            room, recent = await self.host.store.rooms.snapshot(room_id, last=last)
             if room is None or not room.is_live:
                 return
             try:
-                await self.runner(room).step(room, seq, action)
+                await self.runner(room).step(room, seq, action, recent)
             except Exception:
                 log.exception("step %s/%s of room %s failed", seq, action, room_id)
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bot.llm.failures import reason_for
 from bot.llm.loader import litellm_module
 from bot.llm.offline.provider import HINTS_KEY, register_offline_model
-from bot.llm.types import ChatRequest, Completion, LLMError, Usage
+from bot.llm.types import OFFLINE_MODEL, ChatRequest, Completion, LLMError, Message, Usage
 
 if TYPE_CHECKING:
     from litellm import Router
@@ -57,6 +57,8 @@ class LiteLLMGateway:
         """
         await asyncio.to_thread(litellm_module)
         self._ensure_group(self.default_model, None)
+        # One offline call (no network, no cost) runs litellm's lazy set-up of the call path.
+        await self.complete(ChatRequest(OFFLINE_MODEL, (Message("user", "Warm up."),)))
 
     async def complete(self, request: ChatRequest) -> Completion:
         """Return the whole completion, after the Router's retries and fallbacks."""

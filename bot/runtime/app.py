@@ -164,15 +164,13 @@ def _wire(
         defaults=room_defaults(settings),
         default_model=settings.model,
         memory=MemoryRecall(memory, writer) if memory and writer else None,
+        history_turns=settings.history_turns,
     )
     configs = ConfigBook(store.catalog)
-    turns = {
-        "history_turns": settings.history_turns,
-        "summary_budget": settings.summary_token_budget,
-    }
+    budget = settings.summary_token_budget
     runners = (
-        ChatRunner(host, **turns),
-        DebateRunner(host, **turns),
+        ChatRunner(host, summary_budget=budget),
+        DebateRunner(host, summary_budget=budget),
         ConsortiumRunner(host, configs),
         CompareRunner(host),
     )

@@ -1,10 +1,14 @@
 """The in-process turn scheduler: APScheduler's timer, each room's pending step on its row.
 
-The database is the truth: `schedule` and `cancel` write the room's step (storage/steps.py)
+The database is the truth: `schedule` and `cancel` record the room's step (storage/steps.py)
 and the in-memory APScheduler job is only the timer. At start the timer is rebuilt from the
 stored steps, so a step due while the process was down runs once when it comes back; the
 step carries the room's sequence number, so a repeated or stale step is ignored by the room.
-No job store writes run on the event loop.
+
+Steps are written by an owned background task, many rooms per statement, a few times a
+second (no job store writes on the event loop, none on a turn's path). A step still unwritten
+when the process dies leaves the previous one stored; that one is stale at restart, and a
+stale step makes its room carry on at once, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class LocalScheduler:
         *,
         grace_s: int = 300,
         finish_s: float = 60.0,
+        flush_s: float = 0.1,
     ) -> None:
         self.handler = handler
         self._steps = steps
@@ -51,17 +56,21 @@ class LocalScheduler:
             timezone="UTC",
         )
         self._pending: dict[int, tuple[str, PendingStep]] = {}  # room -> (job id, step)
+        self._unsaved: dict[int, PendingStep | None] = {}
+        self._dirty = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._flush_s = flush_s
 
     async def schedule(self, room_id: int, seq: int, action: str, at: datetime) -> None:
         """Replace the room's pending step with this one."""
         step = PendingStep(seq, action, at)
         self._arm(room_id, step)
-        await self._steps.save(room_id, step)
+        await self._record(room_id, step)
 
     async def cancel(self, room_id: int) -> None:
         """Drop the room's pending step, if any."""
         self._disarm(room_id)
-        await self._steps.save(room_id, None)
+        await self._record(room_id, None)
 
     async def pending(self, room_id: int) -> PendingStep | None:
         """Return the room's pending step (None while none waits, or while it runs)."""
@@ -74,6 +83,9 @@ class LocalScheduler:
         now = self._clock.now()
         for room_id, step in (await self._steps.pending()).items():
             self._arm(room_id, PendingStep(step.seq, step.action, max(step.due, now)))
+        self._writer = asyncio.get_running_loop().create_task(
+            self._write_steps(), name="chimera:step-writer"
+        )
         self._aps.start()
 
     async def shutdown(self) -> None:
@@ -88,6 +100,37 @@ class LocalScheduler:
             log.info("letting %d running step(s) finish", len(running))
             await asyncio.wait(running, timeout=self._finish_s)
         self._aps.shutdown(wait=False)
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self._writer = None
+        await self._flush()
+
+    async def _record(self, room_id: int, step: PendingStep | None) -> None:
+        if self._writer is None:  # not started (a one-off command): write now
+            await self._steps.save(room_id, step)
+            return
+        self._unsaved[room_id] = step
+        self._dirty.set()
+
+    async def _write_steps(self) -> None:
+        while True:
+            await self._dirty.wait()
+            await asyncio.sleep(self._flush_s)  # gather the steps of many rooms in one write
+            try:
+                await self._flush()
+            except Exception:
+                log.exception("storing rooms' next steps failed; retrying")
+
+    async def _flush(self) -> None:
+        self._dirty.clear()
+        batch, self._unsaved = self._unsaved, {}
+        try:
+            await self._steps.save_many(batch)
+        except BaseException:
+            self._unsaved = batch | self._unsaved  # newer steps win; try again later
+            self._dirty.set()
+            raise
 
     def _arm(self, room_id: int, step: PendingStep) -> None:
         self._disarm(room_id)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from bot.base.rooms import Mode, Room, RoomKey, RoomSettings, Selection, Turn
+from bot.base.rooms import Mode, Recent, Room, RoomKey, RoomSettings, Selection, Turn
 from bot.core.platform import Notice
 
 if TYPE_CHECKING:
@@ -53,8 +53,8 @@ class ModeRunner(Protocol):
         """Begin a room that was just opened; return the line that announces it."""
         ...
 
-    async def step(self, room: Room, seq: int, action: str) -> None:
-        """Run a scheduled step; a stale or repeated one is ignored."""
+    async def step(self, room: Room, seq: int, action: str, recent: Recent) -> None:
+        """Run a scheduled step (`recent`: the room's prompt window); ignore a stale one."""
         ...
 
     async def pause(self, room: Room) -> Room:

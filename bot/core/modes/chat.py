@@ -31,8 +31,8 @@ class ChatRunner(TurnRunner):
 
     mode = Mode.CHAT
 
-    def __init__(self, host: RoomHost, *, history_turns: int = 8, summary_budget: int = 1500):
-        super().__init__(host, history_turns=history_turns, summary_budget=summary_budget)
+    def __init__(self, host: RoomHost, *, summary_budget: int = 1500) -> None:
+        super().__init__(host, summary_budget=summary_budget)
         self._requested: dict[int, str] = {}  # room id -> persona asked to speak next
 
     async def plan(self, request: StartRequest) -> RoomPlan:

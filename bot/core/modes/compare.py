@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from bot.base.rooms import Mode, Room, RoomState, SpeakerKind, Turn
+from bot.base.rooms import Mode, Recent, Room, RoomState, SpeakerKind, Turn
 from bot.base.text import join_names
 from bot.core.consortium import CompareAnswer, Seat, compare
 from bot.core.consortium.config import MAX_MEMBERS
@@ -75,7 +75,7 @@ class CompareRunner:
             raise UserError(f"compare takes at most {MAX_MEMBERS} contestants")
         return unique
 
-    async def step(self, room: Room, seq: int, action: str) -> None:
+    async def step(self, room: Room, seq: int, action: str, recent: Recent) -> None:
         """Close the round when its vote window ends (or when a restart left it behind)."""
         if action == "close_vote":
             await self.close(room, "voting closed")

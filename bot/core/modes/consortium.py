@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.base.rooms import Mode, Room, RoomState, SpeakerKind, Turn
+from bot.base.rooms import Mode, Recent, Room, RoomState, SpeakerKind, Turn
 from bot.base.text import join_names
 from bot.core.charts import confidence_chart
 from bot.core.consortium import (
@@ -79,7 +79,7 @@ class ConsortiumRunner:
         members = join_names([str(m) for m in config.members])
         return f"Consortium started on “{room.topic}” with {members}; answers will appear here."
 
-    async def step(self, room: Room, seq: int, action: str) -> None:
+    async def step(self, room: Room, seq: int, action: str, recent: Recent) -> None:
         """Close a consortium room whose run was lost (the process restarted mid-run)."""
         if not room.is_live or room.id in self._running:
             return

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.base.rooms import Mode, Room, RoomSettings, RoomState, SpeakerKind, Turn
+from bot.base.rooms import Mode, Recent, Room, RoomSettings, RoomState, SpeakerKind, Turn
 from bot.core.errors import RoomError, UserError
 from bot.core.host import RoomHost, message_refs
 from bot.core.modes.base import RoomPlan, StartRequest
@@ -53,9 +53,8 @@ class TurnRunner:
 
     mode: Mode
 
-    def __init__(self, host: RoomHost, *, history_turns: int = 8, summary_budget: int = 1500):
+    def __init__(self, host: RoomHost, *, summary_budget: int = 1500) -> None:
         self.host = host
-        self.history_turns = history_turns
         self.summary_budget = summary_budget
 
     # -- what a mode decides -------------------------------------------------------------------
@@ -114,7 +113,8 @@ class TurnRunner:
         async with self.host.lock(room.id):
             room = await self.host.reload(room)
             if room.state is RoomState.PAUSED:
-                await self._guarded(room, self._turn)
+                recent = await self.host.store.rooms.window(room, last=self.host.history_turns)
+                await self._guarded(room, lambda r: self._turn(r, recent))
 
     async def stop(self, room: Room) -> None:
         """Finish the room now and post its results."""
@@ -153,7 +153,7 @@ class TurnRunner:
 
     # -- steps ---------------------------------------------------------------------------------
 
-    async def step(self, room: Room, seq: int, action: str) -> None:
+    async def step(self, room: Room, seq: int, action: str, recent: Recent) -> None:
         """Run a scheduled step once; a stale or repeated step (seq already used) is ignored."""
         if action == "close_vote":
             # Only voting rooms take close_vote, so it needs no sequence check.
@@ -165,7 +165,7 @@ class TurnRunner:
         if room.next_seq != seq:
             await self._resume_if_orphaned(room)
             return
-        await self._guarded(room, self._turn)
+        await self._guarded(room, lambda r: self._turn(r, recent))
 
     async def _guarded(self, room: Room, step: Callable[[Room], Awaitable[None]]) -> None:
         try:
@@ -183,9 +183,9 @@ class TurnRunner:
         if await self.host.scheduler.pending(room.id) is None:
             await self.host.schedule(room, "turn", self.host.clock.now())
 
-    async def _turn(self, room: Room) -> None:
+    async def _turn(self, room: Room, window: Recent) -> None:
         started = self.host.clock.now()
-        recent, older_chars = await self.host.store.rooms.window(room, last=self.history_turns)
+        recent, older_chars = window.turns, window.older_chars
         cast = await self.host.cast(room)
         await self.before_turn(room, cast, recent)
         step = self.plan_turn(room, cast, recent)

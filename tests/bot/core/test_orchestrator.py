@@ -143,7 +143,7 @@ async def test_long_history_is_summarised_by_the_model(
 ) -> None:
     chat = services.orchestrator.runners[Mode.CHAT]
     assert isinstance(chat, ChatRunner)
-    chat.history_turns, chat.summary_budget = 2, 100
+    services.orchestrator.host.history_turns, chat.summary_budget = 2, 100
     llm.script = lambda r: "Summary." if r.hints.get("task") == "summary" else "word " * 80
     await start(services, turns="6", pace="0")
     await run_until_quiet(services, clock)
