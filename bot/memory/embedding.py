@@ -22,10 +22,13 @@ DIMENSION = 384
 
 @register_embedding_function
 class MiniLMEmbedding(EmbeddingFunction[Documents]):
-    """all-MiniLM-L6-v2 as int8 ONNX: WordPiece, mean pooling, L2 normalisation.
+    """all-MiniLM-L6-v2 with int8 products: WordPiece, mean pooling, L2 normalisation.
 
     The files are verified against their pinned sha256 when the model first loads.
-    `threads` = 0 lets onnxruntime use one thread per physical core.
+    `threads` = 0 lets onnxruntime use one thread per physical core. Texts are encoded one
+    at a time by default: the products quantize their inputs per call, so a text padded
+    beside a longer one would come out slightly different, and one at a time is as fast
+    for turn-length texts and keeps the model's working memory small.
     """
 
     def __init__(
@@ -33,7 +36,7 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         model_path: str | None = None,
         tokenizer_path: str | None = None,
         threads: int = 0,
-        batch_size: int = 16,
+        batch_size: int = 1,
     ) -> None:
         self.model_path = model_path
         self.tokenizer_path = tokenizer_path
@@ -117,8 +120,8 @@ def _load_tokenizer(path: str | None) -> Tokenizer:
 
 
 def _load_session(path: str | None, threads: int) -> ort.InferenceSession:
-    file = Path(path) if path else model_files.default_model_path()
-    model_files.verify(file, model_files.MODEL_SHA256)
+    file = model_files.verify(Path(path), model_files.BUILT_SHA256) if path else None
+    file = file or model_files.built_model_path()
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads

@@ -9,17 +9,25 @@ import chromadb
 from chromadb.api import ClientAPI
 from chromadb.config import Settings
 
-from bot.memory.embedding import Embedder
+from bot.memory.embedding import Embedder, LocalEmbedder, MiniLMEmbedding
 from bot.memory.lexical import LexicalIndex
 from bot.memory.store import MemoryStore
 
 
 def open_memory(
-    data_dir: Path, chroma_url: str | None = None, embedder: Embedder | None = None
+    data_dir: Path,
+    chroma_url: str | None = None,
+    embedder: Embedder | None = None,
+    *,
+    threads: int = 1,
 ) -> MemoryStore:
-    """Return a store under `data_dir`, using the Chroma server at `chroma_url` if given."""
+    """Return a store under `data_dir`, using the Chroma server at `chroma_url` if given.
+
+    `threads` is how many cores embedding may use (the default leaves one to the event loop).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     client = chroma_client(data_dir / "chroma", chroma_url)
+    embedder = embedder or LocalEmbedder(MiniLMEmbedding(threads=threads))
     return MemoryStore(client, LexicalIndex(data_dir / "lexical.sqlite3"), embedder)
 
 

@@ -140,7 +140,9 @@ async def open_memory(settings: Settings) -> Memory:
     from bot.memory.factory import open_memory as open_store
 
     # Loading Chroma and the embedding model takes a moment: keep the event loop free.
-    return await asyncio.to_thread(open_store, settings.memory_dir, settings.chroma_url)
+    return await asyncio.to_thread(
+        open_store, settings.memory_dir, settings.chroma_url, threads=settings.embedding_threads
+    )
 
 
 def _wire(

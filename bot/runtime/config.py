@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     http_port: int = Field(8080, ge=0, le=65535)
 
     memory_enabled: bool = True
+    embedding_threads: int = Field(1, ge=0, le=64)  # 0: every core
     chroma_url: str | None = None
     ingest_private_urls: bool = False  # let `ingest <url>` reach private and local addresses
 

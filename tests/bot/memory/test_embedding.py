@@ -4,14 +4,19 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 from chromadb.utils.embedding_functions import config_to_embedding_function
+from tokenizers import Tokenizer
 
 from bot.memory.embedding import MiniLMEmbedding
+from bot.memory.model_build import build
 from bot.memory.model_files import (
+    BUILT_SHA256,
     MODEL_SHA256,
     TOKENIZER_SHA256,
     ModelFileError,
+    built_model_path,
     default_model_path,
     default_tokenizer_path,
     sha256_of,
@@ -43,9 +48,38 @@ def test_shipped_files_match_pinned_checksums() -> None:
     assert sha256_of(default_tokenizer_path()) == TOKENIZER_SHA256
 
 
+def test_the_running_model_is_built_reproducibly_and_agrees_with_the_shipped_one(
+    tmp_path: Path, model: MiniLMEmbedding
+) -> None:
+    built = build(default_model_path(), tmp_path / "again.onnx")
+    assert sha256_of(built) == BUILT_SHA256
+    texts = ["A man is eating food.", "Deploys happen on Tuesdays.", "Tabs or spaces?"]
+    shipped = _encode_with(default_model_path(), texts)
+    assert (shipped * model.encode(texts)).sum(axis=1).min() > 0.98  # int8 products
+
+
+def test_a_damaged_built_model_is_rebuilt(tmp_path: Path) -> None:
+    first = built_model_path(tmp_path)
+    first.write_bytes(b"not a model")
+    assert sha256_of(built_model_path(tmp_path)) == BUILT_SHA256
+
+
+def _encode_with(path: Path, texts: list[str]) -> np.ndarray:
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    tokenizer = Tokenizer.from_file(str(default_tokenizer_path()))
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    encodings = tokenizer.encode_batch(texts)
+    ids = np.array([e.ids for e in encodings], dtype=np.int64)
+    mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+    hidden = session.run(None, feeds)[0]
+    pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+    return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+
+
 def test_tampered_model_is_refused_with_both_hashes(tmp_path: Path) -> None:
     copy = tmp_path / "model.onnx"
-    shutil.copyfile(default_model_path(), copy)
+    shutil.copyfile(built_model_path(), copy)
     with copy.open("r+b") as f:
         f.seek(1000)
         byte = f.read(1)
@@ -54,7 +88,7 @@ def test_tampered_model_is_refused_with_both_hashes(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError) as error:
         MiniLMEmbedding(model_path=str(copy))(["hello"])
     message = str(error.value)
-    assert str(copy) in message and MODEL_SHA256 in message
+    assert str(copy) in message and BUILT_SHA256 in message
     assert sha256_of(copy) in message
 
 
