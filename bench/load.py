@@ -242,6 +242,14 @@ async def run_case(case: Case) -> dict[str, Any]:
         for stamps in run.posts.values()
         for a, b in zip(sorted(stamps), sorted(stamps)[1:], strict=False)
     ]
+    if os.environ.get("LOAD_GAPS"):
+        by_index: dict[int, list[float]] = defaultdict(list)
+        for stamps in run.posts.values():
+            ordered = sorted(stamps)
+            for i, (a, b) in enumerate(zip(ordered, ordered[1:], strict=False)):
+                by_index[i + 1].append(b - a - case.pace_s)
+        for i, values in sorted(by_index.items()):
+            print(f"gap {i}: p50 {_pct(values, 50)} p99 {_pct(values, 99)}", file=sys.stderr)
     return {
         "platform": case.platform,
         "database": case.database,
