@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -75,7 +75,7 @@ class PollStore:
         """Record the posted messages of a poll's subject; the first one carries the poll."""
         if refs:
             async with self.db.sessions.begin() as session:
-                await session.execute(insert(PlatformMessageRow), _rows(poll_id, refs))
+                await session.execute(_INSERT_MESSAGES, _rows(poll_id, refs))
 
     async def get(self, poll_id: int) -> Poll | None:
         """Return a poll by id."""
@@ -165,3 +165,6 @@ def _ref(row: PlatformMessageRow) -> MessageRef:
         for name in ("platform", "message_id", "room_id", "turn_seq", "persona_id", "poll_id")
     }
     return MessageRef(**fields)
+
+
+_INSERT_MESSAGES = insert(cast(Table, PlatformMessageRow.__table__))  # Core: no ORM objects

@@ -71,7 +71,7 @@ class RoomStore:
     async def get(self, room_id: int) -> Room | None:
         """Return a room by id."""
         async with self.db.sessions() as session:
-            row = await session.scalar(select(RoomRow).where(RoomRow.id == room_id))
+            row = (await session.execute(_ROOM, {"room_id": room_id})).first()
             return to_room(row) if row else None
 
     async def current(self, key: RoomKey) -> Room | None:
@@ -147,8 +147,7 @@ class RoomStore:
                 "options": options,
                 "state": "open",
             }
-            statement = insert(PollRow).values(poll).returning(PollRow.id)
-            return stored, (await session.execute(statement)).scalar_one()
+            return stored, (await session.execute(_INSERT_POLL, poll)).scalar_one()
 
     async def unposted_turn(self, room_id: int) -> tuple[Turn, int] | None:
         """Return the room's last persona turn and its poll if no message of it was recorded.
@@ -217,7 +216,7 @@ class RoomStore:
         """Store the usage of a call that did not produce a turn (summaries, picks)."""
         async with self.db.sessions.begin() as session:
             values = usage_values(room_id, None, usage, purpose)
-            await session.execute(insert(UsageRow).values(values))
+            await session.execute(_INSERT_USAGE, values)
 
     async def transcript(
         self, room_id: int, *, after: int = 0, last: int | None = None
@@ -242,7 +241,7 @@ class RoomStore:
     async def snapshot(self, room_id: int, *, last: int) -> tuple[Room | None, Recent]:
         """Return a room and its window of recent turns, in one session (a step's first read)."""
         async with self.db.sessions() as session:
-            row = await session.scalar(_ROOM, {"room_id": room_id})
+            row = (await session.execute(_ROOM, {"room_id": room_id})).first()
             if row is None:
                 return None, Recent()
             room = to_room(row)
@@ -295,8 +294,8 @@ def _settings_json(settings: RoomSettings) -> dict[str, Any]:
     return data
 
 
-def to_room(row: RoomRow) -> Room:
-    """Convert a row to the domain room."""
+def to_room(row: Any) -> Room:
+    """Convert a rooms row (an ORM object or a Core row) to the domain room."""
     raw = dict(row.settings)
     raw["selection"] = Selection(raw.get("selection", Selection.NATURAL.value))
     return Room(
@@ -314,40 +313,45 @@ def to_room(row: RoomRow) -> Room:
     )
 
 
-# The statements every turn runs are built once, with bound parameters: building them anew
-# costs more CPU than SQLite spends executing them.
-_SIZE = func.length(TurnRow.content) + 20  # 20: the speaker's name on the prompt line
+# The statements every turn runs are built once, with bound parameters, on the tables (Core,
+# not the ORM): building statements anew, or mapping rows to ORM objects, costs more CPU than
+# SQLite spends executing them.
+_ROOMS = cast(Table, RoomRow.__table__)
+_TURNS = cast(Table, TurnRow.__table__)
+_SIZE = func.length(_TURNS.c.content) + 20  # 20: the speaker's name on the prompt line
 # One statement: the window total counts every turn after `after`, before the LIMIT.
 _WINDOW = (
-    select(TurnRow, func.sum(_SIZE).over().label("total"), _SIZE.label("size"))
-    .where(TurnRow.room_id == bindparam("room_id"), TurnRow.seq > bindparam("after"))
-    .order_by(TurnRow.seq.desc())
+    select(_TURNS, func.sum(_SIZE).over().label("total"), _SIZE.label("size"))
+    .where(_TURNS.c.room_id == bindparam("room_id"), _TURNS.c.seq > bindparam("after"))
+    .order_by(_TURNS.c.seq.desc())
     .limit(bindparam("last"))
 )
 # One UPDATE … RETURNING both claims the sequence number and locks the room row.
 _BUMP = (
-    update(RoomRow)
-    .where(RoomRow.id == bindparam("room_id"))
+    update(_ROOMS)
+    .where(_ROOMS.c.id == bindparam("room_id"))
     .values(
-        next_seq=RoomRow.next_seq + 1,
-        persona_turns=RoomRow.persona_turns + bindparam("persona", type_=Integer),
+        next_seq=_ROOMS.c.next_seq + 1,
+        persona_turns=_ROOMS.c.persona_turns + bindparam("persona", type_=Integer),
     )
-    .returning(RoomRow.next_seq)
+    .returning(_ROOMS.c.next_seq)
 )
-_INSERT_TURN = insert(TurnRow).returning(TurnRow.id)
-_TURNS = cast(Table, TurnRow.__table__)
+_INSERT_TURN = insert(_TURNS).returning(_TURNS.c.id)
+_INSERT_USAGE = insert(cast(Table, UsageRow.__table__))
+_POLLS = cast(Table, PollRow.__table__)
+_INSERT_POLL = insert(_POLLS).returning(_POLLS.c.id)
 _REMEMBERED = (  # Core, not ORM: an executemany of (room, seq) pairs, no objects to sync
     update(_TURNS)
     .where(_TURNS.c.room_id == bindparam("mark_room"), _TURNS.c.seq == bindparam("mark_seq"))
     .values(remembered=True)
 )
-_ROOM = select(RoomRow).where(RoomRow.id == bindparam("room_id"))
+_ROOM = select(_ROOMS).where(_ROOMS.c.id == bindparam("room_id"))
 
 
 def _window(rows: list[Any]) -> Recent:
     if not rows:
         return Recent()
-    recent = tuple(to_turn(row[0]) for row in reversed(rows))
+    recent = tuple(to_turn(row) for row in reversed(rows))
     return Recent(recent, int(rows[0].total) - sum(int(row.size) for row in rows))
 
 
@@ -376,8 +380,8 @@ def _turn_values(room_id: int, turn: Turn) -> dict[str, Any]:
     }
 
 
-def to_turn(row: TurnRow) -> Turn:
-    """Convert a row to the domain turn."""
+def to_turn(row: Any) -> Turn:
+    """Convert a turns row (an ORM object or a Core row) to the domain turn."""
     return Turn(
         seq=row.seq,
         kind=SpeakerKind(row.kind),
