@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -246,7 +247,7 @@ async def run_case(case: Case) -> dict[str, Any]:
         by_index: dict[int, list[float]] = defaultdict(list)
         for stamps in run.posts.values():
             ordered = sorted(stamps)
-            for i, (a, b) in enumerate(zip(ordered, ordered[1:], strict=False)):
+            for i, (a, b) in enumerate(itertools.pairwise(ordered)):
                 by_index[i + 1].append(b - a - case.pace_s)
         for i, values in sorted(by_index.items()):
             print(f"gap {i}: p50 {_pct(values, 50)} p99 {_pct(values, 99)}", file=sys.stderr)

@@ -1,32 +1,75 @@
-"""Core overhead per turn: prompt build, storage, pacing and posting, with a 0 ms model.
+"""CPU on a turn's critical path: from its step starting to its post returning.
 
-Runs one chat room on SQLite with the real persistent scheduler and a recording platform, and
-times each turn step end to end. Prints JSON; the last line has `median_ms` and `p99_ms`.
+Usage:
+    python bench/turn_overhead.py [--platform record|slack] [--memory on|off]
+                                  [--model instant|offline] [--profile FILE]
+
+One chat room at a time on SQLite with the real scheduler and the composition root's core;
+each step is run by hand and timed alone. Memory's writer embeds a turn while the turn is
+posted; that is off the critical path, so here its embedding waits until the step is timed. With
+`--platform slack` the posts go through the Slack adapter's platform to the fake Slack Web
+API served by a separate process, so the fake's CPU is not counted. `--model offline` is the
+offline demo writer through litellm's Router, as in `chimera serve`; `instant` answers at once.
+Prints JSON; the last line has `median_ms`, `p99_ms` and `cpu_median_ms`.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import cProfile
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import aiohttp
 
-from bot.base.rooms import RoomKey
-from bot.commands.replies import Caller
-from bot.llm.types import ChatRequest, Completion, Usage
-from bot.runtime.app import Services, build_services
-from bot.runtime.config import Settings
-from tests.support import RecordingPlatform
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-TURNS = 180
+from bot.base.rooms import RoomKey  # noqa: E402
+from bot.commands.replies import Caller  # noqa: E402
+from bot.llm.gateway import LiteLLMGateway  # noqa: E402
+from bot.llm.types import OFFLINE_MODEL, ChatRequest, Completion, Usage  # noqa: E402
+from bot.runtime.app import Services, build_services  # noqa: E402
+from bot.runtime.config import Settings  # noqa: E402
+from tests.support import RecordingPlatform  # noqa: E402
+
+TURNS = 120
 WARMUP = 20
-ROUNDS = 5  # rooms per run: one invocation averages over the machine's short-term noise
+ROUNDS = 3  # rooms per run: one invocation averages over the machine's short-term noise
+FAKE_SLACK = """
+import asyncio, sys
+from tests.fakes.slack_api import FakeSlack
+async def main():
+    fake = FakeSlack()
+    print(await fake.start(), flush=True)
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+class HeldEmbedding:
+    """Memory as the writer sees it, with embedding held until the timed step is over."""
+
+    def __init__(self, memory: Any) -> None:
+        self.memory = memory
+        self.open = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.memory, name)
+
+    async def embed(self, texts: Any) -> Any:
+        await self.open.wait()
+        return await self.memory.embed(texts)
 
 
 class InstantModel:
@@ -41,21 +84,70 @@ class InstantModel:
         yield await self.complete(request)
 
 
-async def measure(data_dir: Path, rounds: int = 1) -> tuple[list[float], list[float]]:
-    """Return the wall and CPU time (all threads) in ms of each turn step, over `rounds` rooms."""
-    settings = Settings(data_dir=data_dir, _env_file=None, memory_enabled=False)  # type: ignore[call-arg]
+@contextlib.asynccontextmanager
+async def _platform(kind: str, services: Services) -> AsyncIterator[Any]:
+    if kind == "record":
+        yield RecordingPlatform(name="bench")
+        return
+    from adapters.slack.client import build_client
+    from adapters.slack.pacing import ChannelPacer
+    from adapters.slack.platform import SlackPlatform
+    from tests.fakes.slack_api import BOT_TOKEN
+
+    fake = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is timed
+        [sys.executable, "-c", FAKE_SLACK], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert fake.stdout is not None
+    api_url = fake.stdout.readline().strip()
+    try:
+        async with aiohttp.ClientSession() as http:
+            client = build_client(BOT_TOKEN, api_url=api_url, sleep=asyncio.sleep, session=http)
+            platform = SlackPlatform(
+                client,
+                ChannelPacer(services.clock, interval_s=0),
+                load_room=services.store.rooms.get,
+                describe=_describe,
+                threads=services.store.threads,
+            )
+            yield platform
+    finally:
+        fake.terminate()
+        fake.wait()
+
+
+async def _describe(room: Any) -> Any:
+    from bot.core.platform import Notice
+
+    return Notice(room.topic)
+
+
+async def measure(args: argparse.Namespace, data_dir: Path) -> tuple[list[float], list[float]]:
+    """Return the wall and CPU time (all threads) in ms of each turn step."""
+    settings = Settings(  # type: ignore[call-arg]
+        data_dir=data_dir, _env_file=None, memory_enabled=args.memory == "on"
+    )
+    llm = InstantModel() if args.model == "instant" else LiteLLMGateway(default_model=OFFLINE_MODEL)
     timings: list[float] = []
     cpu: list[float] = []
-    async with build_services(settings, llm=InstantModel()) as services:
-        services.orchestrator.attach(RecordingPlatform(name="bench"))
-        for n in range(rounds):
-            wall, used = await _one_room(services, RoomKey("bench", "t", f"c{n}"))
-            timings += wall
-            cpu += used
+    async with build_services(settings, llm=llm) as services:
+        if isinstance(llm, LiteLLMGateway):
+            await llm.warm()
+        async with _platform(args.platform, services) as platform:
+            platform.name = "bench"
+            services.orchestrator.attach(platform)
+            profiler = cProfile.Profile() if args.profile else None
+            for n in range(ROUNDS):
+                wall, used = await _one_room(services, RoomKey("bench", "t", f"c{n}"), profiler)
+                timings += wall
+                cpu += used
+            if profiler is not None:
+                profiler.dump_stats(args.profile)
     return timings, cpu
 
 
-async def _one_room(services: Services, key: RoomKey) -> tuple[list[float], list[float]]:
+async def _one_room(
+    services: Services, key: RoomKey, profiler: cProfile.Profile | None
+) -> tuple[list[float], list[float]]:
     args = {"topic": "Overhead", "turns": str(TURNS + WARMUP), "pace": "600"}
     reply = await services.commands.run(key, Caller("u", "u", True), "start", args)
     assert not reply.error, reply.text
@@ -63,20 +155,41 @@ async def _one_room(services: Services, key: RoomKey) -> tuple[list[float], list
     assert room is not None
     timings: list[float] = []
     cpu: list[float] = []
+    held = HeldEmbedding(services.writer.memory) if services.writer is not None else None
+    if services.writer is not None:
+        services.writer.memory = held  # type: ignore[assignment]
     for seq in range(1, TURNS + WARMUP + 1):
+        if held is not None:
+            held.open.clear()
+        if profiler is not None and seq > WARMUP:
+            profiler.enable()
         started, cpu_started = time.perf_counter(), time.process_time()
         await services.orchestrator.run_step(room.id, seq, "turn")
         timings.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - cpu_started) * 1000)
+        if profiler is not None:
+            profiler.disable()
+        if held is not None and services.writer is not None:
+            held.open.set()  # the turn's own embedding runs now, outside the timed step
+            await services.writer.drained(30)
     return timings[WARMUP:], cpu[WARMUP:]
 
 
 def main() -> None:
     """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--platform", choices=("record", "slack"), default="record")
+    parser.add_argument("--memory", choices=("on", "off"), default="off")
+    parser.add_argument("--model", choices=("instant", "offline"), default="instant")
+    parser.add_argument("--profile", default="", help="write cProfile stats of the steps here")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        timings, cpu = asyncio.run(measure(Path(tmp), rounds=ROUNDS))
+        timings, cpu = asyncio.run(measure(args, Path(tmp)))
     ordered = sorted(timings)
     result = {
+        "platform": args.platform,
+        "memory": args.memory,
+        "model": args.model,
         "turns": len(timings),
         "rooms": ROUNDS,
         "median_ms": round(statistics.median(timings), 3),
@@ -85,7 +198,6 @@ def main() -> None:
         "cpu_median_ms": round(statistics.median(cpu), 3),
         "load_average": os.getloadavg()[0],
         "database": "sqlite+aiosqlite",
-        "scheduler": "APScheduler 3 + SQLAlchemy job store",
     }
     print(json.dumps(result))
 

@@ -1,9 +1,12 @@
 """Memory as turns use it: cited passages for a prompt, and what rooms say kept for later.
 
-The query for a turn's passages costs almost nothing: its vector is the sum of the room
-topic's vector (embedded once per room) and those the memory writer already computed for the
-last turns, and its keywords are the same texts. Passages the prompt already holds — turns of
-this room inside the prompt window, and the room's current summary — are never offered.
+The query for a turn's passages costs little: its vector is the sum of the room topic's
+vector (embedded once per room) and those the memory writer already computed for the last
+turns, and it searches the vector index only. Every turn of every room runs one, and the
+keyword half would cost more than everything else in the turn (its matches grow with the
+tenant's history, which all shares the room's words); `memory search` stays hybrid. Passages
+the prompt already holds — turns of this room inside the prompt window, and the room's
+current summary — are never offered.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class MemoryRecall:
             persona_id=persona_id,
             min_score=self.min_score,
             vector=vector,
+            mode="vector",
         )
         window_from = recent[0].seq if recent else room.next_seq
         fresh = [h for h in hits if not _in_prompt(h, room, window_from, query)][: self.k]
