@@ -366,9 +366,12 @@ async def _serve(
     }
     if db_url:
         env["CHIMERA_DATABASE_URL"] = db_url
+    if other := os.environ.get("LOAD_SERVE_TREE"):  # measure another checkout's serve
+        env["PYTHONPATH"] = other
     log = open(Path(data_dir) / "serve.log", "wb")  # noqa: SIM115, ASYNC230 - closed below
+    command = [sys.executable, "-m", "bot.cli"] if "PYTHONPATH" in env else [CHIMERA]
     process = await asyncio.create_subprocess_exec(
-        CHIMERA, "serve", env=env, stdout=log, stderr=log, cwd=data_dir
+        *command, "serve", env=env, stdout=log, stderr=log, cwd=data_dir
     )
     serve = Serve(process, f"http://127.0.0.1:{port}")
     try:
