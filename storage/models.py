@@ -43,6 +43,15 @@ class Tenant(Base):
 
 class RoomRow(Base):
     __tablename__ = "rooms"
+    __table_args__ = (  # one live room per channel, even when two starts arrive at once
+        Index(
+            "uq_rooms_live_key",
+            "key",
+            unique=True,
+            sqlite_where=text("state != 'finished'"),
+            postgresql_where=text("state != 'finished'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(255), index=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)

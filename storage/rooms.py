@@ -7,6 +7,7 @@ from dataclasses import asdict, replace
 from typing import Any, cast
 
 from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.base.rooms import (
     Mode,
@@ -32,6 +33,10 @@ from storage.models import (
 from storage.upsert import upsert
 
 
+class ChannelBusy(Exception):
+    """The channel already has a room that has not finished."""
+
+
 class RoomStore:
     """Read and write rooms, turns and usage."""
 
@@ -47,7 +52,25 @@ class RoomStore:
         settings: RoomSettings,
         created_by: str = "",
     ) -> Room:
-        """Create a room in the idle state."""
+        """Create a room in the idle state; raise ChannelBusy if the channel has a live one.
+
+        The database decides (a unique index over live rooms' keys), so of two starts that
+        arrive at once exactly one creates its room.
+        """
+        try:
+            return await self._create(key, mode, topic, cast, settings, created_by)
+        except IntegrityError:
+            raise ChannelBusy(str(key)) from None
+
+    async def _create(
+        self,
+        key: RoomKey,
+        mode: Mode,
+        topic: str,
+        cast: tuple[str, ...],
+        settings: RoomSettings,
+        created_by: str,
+    ) -> Room:
         async with self.db.sessions.begin() as session:
             await ensure_tenant(session, key.tenant_id, key.platform)
             row = RoomRow(

@@ -28,10 +28,12 @@ from bot.core.votes import catch_up
 from bot.llm.types import LLM
 from personas.cards import Persona
 from storage.polls import MessageRef, Poll
+from storage.rooms import ChannelBusy
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+BUSY = "a room is already running in this channel; `stop` it first"
 
 
 class RoomHost:
@@ -105,7 +107,7 @@ class RoomHost:
     async def ensure_free(self, key: RoomKey) -> None:
         """Refuse to start when something is already running in the channel."""
         if await self.store.rooms.current(key) is not None:
-            raise RoomError("a room is already running in this channel; `stop` it first")
+            raise RoomError(BUSY)
 
     async def open(
         self,
@@ -116,8 +118,11 @@ class RoomHost:
         settings: RoomSettings,
         by: str,
     ) -> Room:
-        """Create a room and mark it running."""
-        room = await self.store.rooms.create(key, mode, topic, cast, settings, created_by=by)
+        """Create a room and mark it running (refused if the channel has a live room)."""
+        try:
+            room = await self.store.rooms.create(key, mode, topic, cast, settings, created_by=by)
+        except ChannelBusy:
+            raise RoomError(BUSY) from None
         return await self.move(room, RoomState.RUNNING)
 
     async def reload(self, room: Room | int) -> Room:

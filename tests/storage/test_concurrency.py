@@ -63,3 +63,15 @@ async def test_the_same_persona_created_twice_at_once_is_taken_once(fresh: Servi
     created = [r for r in replies if not r.error]
     assert len(created) == 1
     assert all("already taken" in r.text for r in replies if r.error)
+
+
+async def test_ten_starts_at_once_in_one_channel_make_one_room(fresh: Services) -> None:
+    replies = await asyncio.gather(
+        *(_run(fresh, "C1", f"start Topic {n} turns=2 pace=0") for n in range(10))
+    )
+    started = [r for r in replies if not r.error]
+    assert len(started) == 1
+    assert all("already running in this channel" in r.text for r in replies if r.error)
+    assert len(await fresh.store.rooms.live()) == 1
+    await _run(fresh, "C1", "stop")
+    assert await fresh.store.rooms.live() == []
