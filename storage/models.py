@@ -72,6 +72,12 @@ class RoomRow(Base):
     step_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     step_action: Mapped[str | None] = mapped_column(String(20), nullable=True)
     step_due: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Model errors: failed turns in a row, planned turns skipped, who was skipped last, and
+    # how often the room paused itself for failures since its last good turn.
+    failed_turns: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    skipped_turns: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    skipped_speaker: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    failure_pauses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # False while the summary waits to be embedded into memory (None: nothing to embed).
     summary_remembered: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 

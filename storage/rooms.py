@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any, cast
 
 from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
@@ -16,7 +15,6 @@ from bot.base.rooms import (
     RoomKey,
     RoomSettings,
     RoomState,
-    Selection,
     SpeakerKind,
     Turn,
 )
@@ -30,6 +28,7 @@ from storage.models import (
     TurnRow,
     UsageRow,
 )
+from storage.room_rows import settings_json, to_room, to_turn
 from storage.upsert import upsert
 
 
@@ -80,7 +79,7 @@ class RoomStore:
                 topic=topic,
                 cast=list(cast),
                 state=RoomState.IDLE.value,
-                settings=_settings_json(settings),
+                settings=settings_json(settings),
                 created_by=created_by,
                 next_seq=1,
                 persona_turns=0,
@@ -136,6 +135,26 @@ class RoomStore:
         marked = False if remember else None
         await self._update(room_id, summary=summary, summary_upto=upto, summary_remembered=marked)
 
+    async def record_skip(self, room_id: int, persona_id: str) -> Room:
+        """Count a turn given up after a model error; return the room as stored now."""
+        await self._update(
+            room_id,
+            failed_turns=RoomRow.failed_turns + 1,
+            skipped_turns=RoomRow.skipped_turns + 1,
+            skipped_speaker=persona_id,
+        )
+        room = await self.get(room_id)
+        assert room is not None
+        return room
+
+    async def record_failure_pause(self, room_id: int) -> None:
+        """Count a pause the room made for model errors."""
+        await self._update(room_id, failure_pauses=RoomRow.failure_pauses + 1)
+
+    async def clear_failures(self, room_id: int) -> None:
+        """Forget the model errors: a turn went through, or a person resumed the room."""
+        await self._update(room_id, failed_turns=0, failure_pauses=0, skipped_speaker=None)
+
     async def _update(self, room_id: int, **values: Any) -> None:
         async with self.db.sessions.begin() as session:
             await session.execute(update(RoomRow).where(RoomRow.id == room_id).values(**values))
@@ -145,7 +164,7 @@ class RoomStore:
     ) -> Turn:
         """Append a turn at the room's next sequence number; returns it with its seq.
 
-        `remember` marks it as waiting for memory until `mark_remembered`.
+        `remember` marks it as waiting for memory (storage/memory_marks.py).
         """
         async with self.db.sessions.begin() as session:
             stored, _ = await _append(session, room.id, turn, usage, remember)
@@ -199,41 +218,6 @@ class RoomStore:
             )
             poll_id = (await session.execute(poll)).scalar_one_or_none()
             return (to_turn(row), poll_id) if poll_id is not None else None
-
-    async def to_remember(self, limit: int) -> list[tuple[Room, Turn]]:
-        """Return up to `limit` turns still waiting for memory, oldest first, with their rooms."""
-        query = (
-            select(RoomRow, TurnRow)
-            .join(TurnRow, TurnRow.room_id == RoomRow.id)
-            .where(TurnRow.remembered.is_(False))
-            .order_by(TurnRow.id)
-            .limit(limit)
-        )
-        async with self.db.sessions() as session:
-            rows = (await session.execute(query)).all()
-        rooms: dict[int, Room] = {}
-        return [(rooms.setdefault(r.id, to_room(r)), to_turn(t)) for r, t in rows]
-
-    async def summaries_to_remember(self) -> list[Room]:
-        """Return the rooms whose latest summary still waits for memory."""
-        query = select(RoomRow).where(RoomRow.summary_remembered.is_(False))
-        async with self.db.sessions() as session:
-            return [to_room(row) for row in (await session.execute(query)).scalars()]
-
-    async def mark_remembered(
-        self, turns: Sequence[tuple[int, int]], summaries: Sequence[int] = ()
-    ) -> None:
-        """Mark (room id, seq) turns and the summaries of rooms as embedded into memory."""
-        async with self.db.sessions.begin() as session:
-            if turns:
-                marks = [{"mark_room": r, "mark_seq": s} for r, s in turns]
-                await session.execute(_REMEMBERED, marks)
-            if summaries:
-                await session.execute(
-                    update(RoomRow)
-                    .where(RoomRow.id.in_(list(summaries)))
-                    .values(summary_remembered=True)
-                )
 
     async def record_usage(self, room_id: int, usage: Usage, purpose: str) -> None:
         """Store the usage of a call that did not produce a turn (summaries, picks)."""
@@ -311,31 +295,6 @@ def usage_values(
     }
 
 
-def _settings_json(settings: RoomSettings) -> dict[str, Any]:
-    data = asdict(settings)
-    data["selection"] = settings.selection.value
-    return data
-
-
-def to_room(row: Any) -> Room:
-    """Convert a rooms row (an ORM object or a Core row) to the domain room."""
-    raw = dict(row.settings)
-    raw["selection"] = Selection(raw.get("selection", Selection.NATURAL.value))
-    return Room(
-        id=row.id,
-        key=RoomKey.parse(row.key),
-        mode=Mode(row.mode),
-        topic=row.topic,
-        cast=tuple(row.cast),
-        state=RoomState(row.state),
-        settings=RoomSettings(**raw),
-        next_seq=row.next_seq,
-        persona_turns=row.persona_turns,
-        summary=row.summary,
-        summary_upto=row.summary_upto,
-    )
-
-
 # The statements every turn runs are built once, with bound parameters, on the tables (Core,
 # not the ORM): building statements anew, or mapping rows to ORM objects, costs more CPU than
 # SQLite spends executing them.
@@ -363,11 +322,6 @@ _INSERT_TURN = insert(_TURNS).returning(_TURNS.c.id)
 _INSERT_USAGE = insert(cast(Table, UsageRow.__table__))
 _POLLS = cast(Table, PollRow.__table__)
 _INSERT_POLL = insert(_POLLS).returning(_POLLS.c.id)
-_REMEMBERED = (  # Core, not ORM: an executemany of (room, seq) pairs, no objects to sync
-    update(_TURNS)
-    .where(_TURNS.c.room_id == bindparam("mark_room"), _TURNS.c.seq == bindparam("mark_seq"))
-    .values(remembered=True)
-)
 _ROOM = select(_ROOMS).where(_ROOMS.c.id == bindparam("room_id"))
 
 
@@ -401,15 +355,3 @@ def _turn_values(room_id: int, turn: Turn) -> dict[str, Any]:
         "role": turn.role,
         "content": turn.content,
     }
-
-
-def to_turn(row: Any) -> Turn:
-    """Convert a turns row (an ORM object or a Core row) to the domain turn."""
-    return Turn(
-        seq=row.seq,
-        kind=SpeakerKind(row.kind),
-        speaker_id=row.speaker_id,
-        speaker_name=row.speaker_name,
-        content=row.content,
-        role=row.role,
-    )

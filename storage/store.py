@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from storage.catalog import CatalogStore
 from storage.db import Database
+from storage.memory_marks import MemoryMarks
 from storage.platform_state import EventStore, ThreadStore, WebhookStore
 from storage.polls import PollStore
 from storage.records import RecordStore
@@ -26,6 +27,7 @@ class Store:
     threads: ThreadStore
     events: EventStore
     steps: StepStore
+    marks: MemoryMarks
 
     @classmethod
     def on(cls, db: Database) -> Store:
@@ -40,6 +42,7 @@ class Store:
             threads=ThreadStore(db),
             events=EventStore(db),
             steps=StepStore(db),
+            marks=MemoryMarks(db),
         )
 
 

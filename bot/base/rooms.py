@@ -123,6 +123,10 @@ class Room:
     persona_turns: int = 0
     summary: str = ""
     summary_upto: int = 0
+    failed_turns: int = 0  # model errors in a row
+    skipped_turns: int = 0  # planned turns given up after a model error
+    skipped_speaker: str | None = None  # who was skipped last
+    failure_pauses: int = 0  # pauses for failures since the last good turn
 
     @property
     def tenant_id(self) -> str:

@@ -23,7 +23,7 @@ from bot.base.rooms import Mode, Room, SpeakerKind, Turn
 from bot.base.tasks import TaskOwner
 from bot.memory.interface import Memory
 from bot.memory.records import Record, position_record, summary_record, turn_record
-from storage.rooms import RoomStore
+from storage.memory_marks import MemoryMarks
 
 log = logging.getLogger(__name__)
 RECENT_VECTORS = 2  # per room: the turns a recall query is made of
@@ -71,7 +71,7 @@ class MemoryWriter:
     def __init__(
         self,
         memory: Memory,
-        rooms: RoomStore,
+        marks: MemoryMarks,
         tasks: TaskOwner,
         *,
         batch: int = 32,  # Chroma holds the GIL while it upserts: keep each write short
@@ -79,7 +79,7 @@ class MemoryWriter:
         warn_at: int = 1000,
     ) -> None:
         self.memory = memory
-        self._rooms = rooms
+        self._marks = marks
         self._tasks = tasks
         self._batch = batch
         self._queue: asyncio.Queue[Remembrance] = asyncio.Queue(queue_size)
@@ -167,13 +167,13 @@ class MemoryWriter:
             await self.memory.store_embedded(tenant, records, np.stack([v for _, v in pairs]))
         turns = [(item.room_id, item.seq) for item in batch if item.seq is not None]
         summaries = [item.room_id for item in batch if item.seq is None]
-        await self._rooms.mark_remembered(turns, summaries)
+        await self._marks.mark_remembered(turns, summaries)
 
     async def _catch_up(self) -> None:
         """Queue the turns and summaries the database still marks as waiting for memory."""
         room_slots = self._queue.maxsize - self._queue.qsize()
-        waiting = await self._rooms.to_remember(limit=room_slots)
-        summaries = await self._rooms.summaries_to_remember()
+        waiting = await self._marks.to_remember(limit=room_slots)
+        summaries = await self._marks.summaries_to_remember()
         self._overflow = 0
         for room, turn in waiting:
             self.submit(of_turn(room, turn))

@@ -155,7 +155,7 @@ def _wire(
 ) -> Services:
     catalog = PersonaCatalog(load_dir(), store.catalog)
     tasks = TaskOwner()
-    writer = MemoryWriter(memory, store.rooms, tasks) if memory is not None else None
+    writer = MemoryWriter(memory, store.marks, tasks) if memory is not None else None
     host = RoomHost(
         store=store,
         catalog=catalog,

@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 DEFAULT_CAST = ("philosopher", "comedian", "scientist", "skeptic")
 
 
+def _failed_last(room: Room) -> str | None:
+    """Return who could not answer last time, while the room is riding out model errors."""
+    return room.skipped_speaker if room.failed_turns else None
+
+
 class ChatRunner(TurnRunner):
     """Runs chat rooms."""
 
@@ -52,9 +57,10 @@ class ChatRunner(TurnRunner):
         requested = self._requested.pop(room.id, None)
         if room.persona_turns >= room.settings.turns:
             return None
-        rng = random.Random(f"{room.settings.seed}:{room.id}:{room.next_seq}")
+        rng = random.Random(f"{room.settings.seed}:{room.id}:{room.next_seq}:{room.skipped_turns}")
+        speakers = [p for p in cast.values() if p.id != _failed_last(room)] or list(cast.values())
         speaker = choose_speaker(
-            room.settings.selection, list(cast.values()), recent, rng, requested=requested
+            room.settings.selection, speakers, recent, rng, requested=requested
         )
         return Step(speaker, instruction="Reply to the conversation in character, briefly.")
 

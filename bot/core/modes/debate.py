@@ -124,7 +124,8 @@ def debate_length(rounds: int) -> int:
 def plan_debate(room: Room, personas: Mapping[str, Persona]) -> Step | None:
     """Return the debate's next turn, or None after the judge's verdict."""
     cast = DebateCast(**room.settings.extra["debate"])
-    index, rounds = room.persona_turns, room.settings.rounds
+    # Skipped turns (a model error) count as taken: the debate goes on to the next part.
+    index, rounds = room.persona_turns + room.skipped_turns, room.settings.rounds
     if index == 0:
         return Step(
             personas[cast.moderator],

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from bot.base.rooms import Mode, Recent, Room, RoomSettings, RoomState, SpeakerKind, Turn
 from bot.core.errors import RoomError, UserError
 from bot.core.host import RoomHost, message_refs
+from bot.core.modes import failures
 from bot.core.modes.base import RoomPlan, StartRequest
 from bot.core.pacing import due_at, next_delay
 from bot.core.platform import Notice, TurnPost
@@ -98,8 +99,10 @@ class TurnRunner:
         return room
 
     async def resume(self, room: Room) -> Room:
-        """Resume a paused room now."""
+        """Resume a paused room now (model errors before it are forgotten)."""
         room = await self.host.move(room, RoomState.RUNNING)
+        if room.failed_turns or room.failure_pauses:
+            await self.host.store.rooms.clear_failures(room.id)
         await self.host.schedule(room, "turn", self.host.clock.now())
         return room
 
@@ -160,6 +163,9 @@ class TurnRunner:
             if room.state is RoomState.VOTING:
                 await self._guarded(room, self._close_vote)
             return
+        if action == failures.RETRY:
+            resumed = await failures.retry(self.host, room)
+            room = resumed or room
         if room.state is not RoomState.RUNNING:
             return
         if room.next_seq != seq:
@@ -201,7 +207,8 @@ class TurnRunner:
         try:
             spoken = await self._speak(room, step, recent, cast)
         except LLMError as exc:
-            await self._model_failed(room, step.persona, exc)
+            if await failures.turn_failed(self.host, room, step.persona, exc):
+                await self._schedule_next(room, room.next_seq, sent_at=self.host.clock.now())
             return
         persona = step.persona
         memory = self.host.memory
@@ -216,7 +223,9 @@ class TurnRunner:
             memory.remember(room, turn)  # embedded by the writer while the turn is posted
         sending = self.host.clock.now()
         await self._post_turn(room, persona, turn, poll_id, spoken.footer())
-        await self._schedule_after(room, turn, sent_at=sending, lead=sending - started)
+        if room.failed_turns:
+            await self.host.store.rooms.clear_failures(room.id)
+        await self._schedule_next(room, turn.seq + 1, sent_at=sending, lead=sending - started)
 
     async def _speak(
         self, room: Room, step: Step, recent: Sequence[Turn], cast: dict[str, Persona]
@@ -272,10 +281,10 @@ class TurnRunner:
         footer = OFFLINE_LABEL if is_offline(persona.model or self.host.model_for(room)) else ""
         await self._post_turn(room, persona, turn, poll_id, footer)
 
-    async def _schedule_after(
-        self, room: Room, turn: Turn, *, sent_at: datetime, lead: timedelta
+    async def _schedule_next(
+        self, room: Room, seq: int, *, sent_at: datetime, lead: timedelta = timedelta(0)
     ) -> None:
-        """Schedule the next turn so that its post follows this one by the room's pace.
+        """Schedule turn `seq` so that its post follows the last one by the room's pace.
 
         The pace is between posts, so the next step starts early by as long as this step took
         to get to its post (the model's answer, the database); it is never due before now.
@@ -283,9 +292,9 @@ class TurnRunner:
         # The room lock is held for the whole step, so its state cannot have changed meanwhile.
         if room.state is not RoomState.RUNNING:
             return
-        delay = next_delay(room.settings, random.Random(f"pace:{room.id}:{turn.seq}"))
-        due = max(due_at(sent_at, delay) - lead, self.host.clock.now())
-        await self.host.schedule(room, "turn", due, seq=turn.seq + 1)
+        rng = random.Random(f"pace:{room.id}:{seq - 1}:{room.skipped_turns}")
+        due = max(due_at(sent_at, next_delay(room.settings, rng)) - lead, self.host.clock.now())
+        await self.host.schedule(room, "turn", due, seq=seq)
 
     async def _step_failed(self, room_id: int) -> None:
         # An unexpected error must not leave a running room with nothing scheduled: pause it
@@ -295,16 +304,6 @@ class TurnRunner:
             await self.host.move(room, RoomState.PAUSED)
             text = "Something went wrong on our side; the room is paused. Use `resume` to retry."
             await self.host.post_notice(room, Notice(text, title="Paused"))
-
-    async def _model_failed(self, room: Room, persona: Persona, exc: LLMError) -> None:
-        log.warning("room %s: %s", room.id, exc)
-        text = (
-            f"{persona.name} could not answer ({exc.reason}). The room is paused; "
-            "use `resume` to try again."
-        )
-        if room.state is RoomState.RUNNING:
-            await self.host.move(room, RoomState.PAUSED)
-        await self.host.post_notice(room, Notice(text, title="Model error"))
 
     # -- the end -------------------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ async def _turns(db: Store, room: Room, count: int) -> list[Turn]:
 
 async def test_many_turns_are_embedded_in_few_batches_and_marked(db: Store) -> None:
     memory, tasks = SlowMemory(), TaskOwner()
-    writer = MemoryWriter(memory, db.rooms, tasks, batch=32)  # type: ignore[arg-type]
+    writer = MemoryWriter(memory, db.marks, tasks, batch=32)  # type: ignore[arg-type]
     room = await _room(db)
     memory.gate.clear()  # the writer is busy: turns pile up without waiting for it
     await writer.start()
@@ -77,14 +77,14 @@ async def test_many_turns_are_embedded_in_few_batches_and_marked(db: Store) -> N
     assert await writer.drained(10)
     assert sum(memory.batches) == 100 and max(memory.batches) <= 32 and len(memory.batches) <= 5
     assert len(memory.texts("slack:T1")) == 100
-    assert await db.rooms.to_remember(limit=10) == []
+    assert await db.marks.to_remember(limit=10) == []
     await writer.close()
     await tasks.close()
 
 
 async def test_a_full_queue_never_blocks_and_loses_nothing(db: Store) -> None:
     memory, tasks = SlowMemory(), TaskOwner()
-    writer = MemoryWriter(memory, db.rooms, tasks, queue_size=10, batch=4)  # type: ignore[arg-type]
+    writer = MemoryWriter(memory, db.marks, tasks, queue_size=10, batch=4)  # type: ignore[arg-type]
     room = await _room(db)
     memory.gate.clear()
     await writer.start()
@@ -103,25 +103,25 @@ async def test_turns_left_unembedded_by_a_crash_are_embedded_at_the_next_start(d
     await _turns(db, room, 3)  # stored, marked for memory, then the process died
     await db.rooms.set_summary(room.id, "So far: three lines.", 3, remember=True)
     memory, tasks = SlowMemory(), TaskOwner()
-    writer = MemoryWriter(memory, db.rooms, tasks)  # type: ignore[arg-type]
+    writer = MemoryWriter(memory, db.marks, tasks)  # type: ignore[arg-type]
     await writer.start()
     assert await writer.drained(10)
     kinds = sorted(r.kind.value for r in memory.stored["slack:T1"])
     assert kinds == ["position"] * 3 + ["summary"] + ["turn"] * 3
-    assert await db.rooms.to_remember(limit=10) == []
-    assert await db.rooms.summaries_to_remember() == []
+    assert await db.marks.to_remember(limit=10) == []
+    assert await db.marks.summaries_to_remember() == []
     await writer.close()
     await tasks.close()
 
 
 async def test_close_waits_for_the_queue_then_leaves_the_rest_to_the_database(db: Store) -> None:
     memory, tasks = SlowMemory(), TaskOwner()
-    writer = MemoryWriter(memory, db.rooms, tasks)  # type: ignore[arg-type]
+    writer = MemoryWriter(memory, db.marks, tasks)  # type: ignore[arg-type]
     room = await _room(db)
     memory.gate.clear()
     await writer.start()
     for turn in await _turns(db, room, 5):
         writer.submit(of_turn(room, turn))
     await writer.close(drain_s=0.05)  # the embedding never came back in time
-    assert len(await db.rooms.to_remember(limit=10)) == 5  # still marked: the next start has them
+    assert len(await db.marks.to_remember(limit=10)) == 5  # still marked: the next start has them
     await tasks.close()

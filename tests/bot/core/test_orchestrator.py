@@ -122,18 +122,52 @@ async def test_human_message_joins_history_and_a_mention_answers_next(
     assert kinds == [SpeakerKind.PERSONA, SpeakerKind.HUMAN, SpeakerKind.PERSONA]
 
 
-async def test_model_failure_pauses_the_room_with_a_clear_message(
+async def test_a_model_error_skips_that_turn_and_the_room_goes_on(
     services: Services, clock: FakeClock, platform: RecordingPlatform, llm: ScriptedLLM
 ) -> None:
     await start(services, turns="3", pace="0")
-    llm.fail_next = ["rate limited (429)"]
+    llm.fail_next = ["server error 500"]
     await jobs(services).run_due(clock.now())
     room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.RUNNING
+    notice = platform.notices[-1].text
+    assert "could not answer (server error 500)" in notice and "goes on" in notice
+    failed = llm.requests[-1].hints["persona"]["name"]
+    await run_until_quiet(services, clock)
+    assert len(platform.turns) == 3
+    assert platform.turns[0].persona.name != failed  # the next speaker, not the same again
+
+
+async def test_three_failed_turns_pause_the_room_and_it_retries_once_by_itself(
+    services: Services, clock: FakeClock, platform: RecordingPlatform, llm: ScriptedLLM
+) -> None:
+    await start(services, turns="3", pace="0")
+    llm.fail_next = ["server error 500"] * 3
+    for _ in range(3):
+        await jobs(services).run_due(clock.now())
+    room = await services.store.rooms.latest(KEY)
     assert room is not None and room.state is RoomState.PAUSED
-    assert "rate limited (429)" in platform.notices[-1].text
-    assert "resume" in platform.notices[-1].text
-    assert platform.turns == []
-    await services.commands.run(KEY, ADMIN, "resume", {})
+    assert "3 turns in a row" in platform.notices[-1].text
+    assert "try again by itself in 1 min" in platform.notices[-1].text
+    clock.advance(59)
+    assert await jobs(services).run_due(clock.now()) == 0  # not before the minute is up
+    clock.advance(1)
+    await run_until_quiet(services, clock)
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and len(platform.turns) == 3 and room.failed_turns == 0
+
+
+async def test_after_its_one_retry_a_failing_room_stays_paused(
+    services: Services, clock: FakeClock, platform: RecordingPlatform, llm: ScriptedLLM
+) -> None:
+    await start(services, turns="3", pace="0")
+    llm.fail_next = ["timed out after 60s"] * 6
+    await run_until_quiet(services, clock)
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.PAUSED
+    assert "stays paused" in platform.notices[-1].text and platform.turns == []
+    assert await services.scheduler.pending(room.id) is None
+    await services.commands.run(KEY, ADMIN, "resume", {})  # the model is back
     await run_until_quiet(services, clock)
     assert len(platform.turns) == 3
 

@@ -43,7 +43,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Store]:
 async def recall(store: MemoryStore, db: Store) -> AsyncIterator[MemoryRecall]:
     tasks = TaskOwner()
     memory = Counting(store)
-    writer = MemoryWriter(memory, db.rooms, tasks)  # type: ignore[arg-type]
+    writer = MemoryWriter(memory, db.marks, tasks)  # type: ignore[arg-type]
     await writer.start()
     yield MemoryRecall(memory, writer, k=2)  # type: ignore[arg-type]
     await writer.close()
@@ -105,6 +105,7 @@ async def test_turns_inside_the_prompt_window_are_not_offered_but_earlier_rooms_
     earlier = await _room(db, "g1", Mode.CHAT, topic)
     said = "Postgres replication lag hit ten seconds during the billing migration."
     await _say(db, recall, earlier, Turn(0, SpeakerKind.HUMAN, "u1", "Ana", said))
+    await db.rooms.set_state(earlier.id, RoomState.FINISHED)
     room = await _room(db, "g1", Mode.CHAT, topic)  # the same channel, a later conversation
     again = "Replication lag on Postgres reached ten seconds while billing migrated."
     window = [await _say(db, recall, room, Turn(0, SpeakerKind.HUMAN, "u2", "Bo", again))]
@@ -132,6 +133,7 @@ async def test_passages_skip_what_the_query_already_says(recall: MemoryRecall, d
     said = "Postgres replication lag was ten seconds yesterday."
     turn = await _say(db, recall, room, Turn(0, SpeakerKind.HUMAN, "u1", "Ana", said))
     assert await recall.writer.drained(20)
+    await db.rooms.set_state(room.id, RoomState.FINISHED)
     other = await _room(db, "g1", Mode.CHAT, f"Postgres {said}")
     assert await recall.passages(other, [], "pro") == []
     assert turn.seq == 1

@@ -95,3 +95,24 @@ def test_verdict_parsing() -> None:
     assert parse_judgement("verdict - FOR\nreasons")[0] == "for"
     side, reasons = parse_judgement("I cannot decide.")
     assert side == "undecided" and reasons == "I cannot decide."
+
+
+async def test_a_debater_whose_model_fails_is_skipped_and_the_debate_reaches_its_verdict(
+    services: Services, clock: FakeClock, platform: RecordingPlatform, llm: ScriptedLLM
+) -> None:
+    args = {"topic": "Migrate to Postgres?", "mode": "debate", "rounds": "1", "pace": "0"}
+    assert not (await services.commands.run(KEY, ADMIN, "start", args)).error
+    await services.scheduler.run_due(clock.now())  # type: ignore[attr-defined]  # the framing
+    llm.fail_next = ["server error 500"]  # the advocate's argument
+    await run_until_quiet(services, clock)
+    assert [p.persona.id for p in platform.turns] == [
+        "moderator",
+        "critic",
+        "advocate",
+        "critic",
+        "judge",
+    ]
+    assert any("The Advocate could not answer" in n.text for n in platform.notices)
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.FINISHED
+    assert (await services.store.records.decision(room.id)) is not None
