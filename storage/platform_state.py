@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 
@@ -84,6 +86,28 @@ class ThreadStore:
             return (await session.execute(query)).first() is not None
 
 
+@dataclass(frozen=True)
+class EventClaim:
+    """A platform event whose effect is being stored: it is recorded in the same transaction."""
+
+    platform: str
+    event_id: str
+
+
+async def claim(session: Any, event: EventClaim | None) -> bool:
+    """Record an event in the session's transaction; tell whether it is new (None: no event).
+
+    A repository that stores an event's effect calls this in the effect's own transaction, so
+    the effect and "handled" commit together: a crash in between leaves neither, and the
+    platform's redelivery does the work once.
+    """
+    if event is None:
+        return True
+    values = {"platform": event.platform, "event_id": event.event_id}
+    statement = upsert(session, ProcessedEventRow, values, keys=["platform", "event_id"])
+    return bool((await session.execute(statement)).rowcount)
+
+
 class EventStore:
     """Event ids already handled, so a redelivered event is processed once."""
 
@@ -92,11 +116,16 @@ class EventStore:
 
     async def first_time(self, platform: str, event_id: str) -> bool:
         """Record an event id; tell whether it had not been seen before."""
-        values = {"platform": platform, "event_id": event_id}
         async with self.db.sessions.begin() as session:
-            statement = upsert(session, ProcessedEventRow, values, keys=["platform", "event_id"])
-            result = await session.execute(statement)
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return await claim(session, EventClaim(platform, event_id))
+
+    async def seen(self, platform: str, event_id: str) -> bool:
+        """Tell whether an event id was handled already (without recording it)."""
+        query = select(ProcessedEventRow.id).where(
+            ProcessedEventRow.platform == platform, ProcessedEventRow.event_id == event_id
+        )
+        async with self.db.sessions() as session:
+            return (await session.execute(query.limit(1))).first() is not None
 
     async def prune(self, before: datetime) -> None:
         """Forget event ids older than `before`."""

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.db import Database
 from storage.models import PlatformMessageRow, PollRow, VoteRow, utcnow
+from storage.platform_state import EventClaim, claim
+from storage.upsert import upsert
 
 
 @dataclass(frozen=True)
@@ -98,20 +98,30 @@ class PollStore:
                 update(PollRow).where(PollRow.id == poll_id).values(state="closed")
             )
 
-    async def cast(self, poll_id: int, user_id: str, choice: str) -> None:
-        """Record a user's vote; a later vote replaces an earlier one."""
+    async def cast(
+        self, poll_id: int, user_id: str, choice: str, event: EventClaim | None = None
+    ) -> None:
+        """Record a user's vote; a later vote replaces an earlier one.
+
+        With `event`, the vote and the event's "handled" mark commit together (a repeat of the
+        event changes nothing).
+        """
         values = {"poll_id": poll_id, "user_id": user_id, "choice": choice}
         async with self.db.sessions.begin() as session:
-            insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
-            statement = insert(VoteRow).values(**values)
-            statement = statement.on_conflict_do_update(
-                index_elements=["poll_id", "user_id"], set_={"choice": choice}
+            if not await claim(session, event):
+                return
+            statement = upsert(
+                session, VoteRow, values, keys=["poll_id", "user_id"], update=["choice"]
             )
             await session.execute(statement)
 
-    async def retract(self, poll_id: int, user_id: str, choice: str) -> None:
-        """Remove a user's vote if it is still for `choice`."""
+    async def retract(
+        self, poll_id: int, user_id: str, choice: str, event: EventClaim | None = None
+    ) -> None:
+        """Remove a user's vote if it is still for `choice` (with `event`, as for `cast`)."""
         async with self.db.sessions.begin() as session:
+            if not await claim(session, event):
+                return
             await session.execute(
                 delete(VoteRow).where(
                     VoteRow.poll_id == poll_id, VoteRow.user_id == user_id, VoteRow.choice == choice

@@ -28,6 +28,7 @@ from storage.models import (
     TurnRow,
     UsageRow,
 )
+from storage.platform_state import EventClaim, claim
 from storage.room_rows import settings_json, to_room, to_turn
 from storage.upsert import upsert
 
@@ -168,6 +169,19 @@ class RoomStore:
         """
         async with self.db.sessions.begin() as session:
             stored, _ = await _append(session, room.id, turn, usage, remember)
+            return stored
+
+    async def append_event(
+        self, room: Room, turn: Turn, event: EventClaim | None, *, remember: bool = False
+    ) -> Turn | None:
+        """Append a turn that a platform event brought, and mark the event handled, together.
+
+        Return None (and store nothing) when the event was handled before.
+        """
+        async with self.db.sessions.begin() as session:
+            if not await claim(session, event):
+                return None
+            stored, _ = await _append(session, room.id, turn, None, remember)
             return stored
 
     async def append_with_poll(

@@ -7,11 +7,13 @@ import logging
 import re
 from typing import Any, Protocol
 
+from adapters.slack.dedupe import CLAIM
 from adapters.slack.emoji import from_slack
 from adapters.slack.identity import message_id
 from adapters.slack.slash import room_key
 from adapters.slack.users import UserDirectory
 from bot.base.rooms import RoomKey
+from storage.platform_state import EventClaim
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +25,28 @@ class RoomEvents(Protocol):
     """The orchestrator's entry points for what people do in a channel."""
 
     async def on_reaction(
-        self, platform: str, message_id: str, user_id: str, emoji: str, added: bool
+        self,
+        platform: str,
+        message_id: str,
+        user_id: str,
+        emoji: str,
+        added: bool,
+        *,
+        event: EventClaim | None = None,
     ) -> bool:
-        """Count or withdraw a reaction vote."""
+        """Count or withdraw a reaction vote (recording `event` with it)."""
         ...
 
-    async def on_human_message(self, key: RoomKey, user_id: str, user_name: str, text: str) -> bool:
-        """Add a person's message to the running room."""
+    async def on_human_message(
+        self,
+        key: RoomKey,
+        user_id: str,
+        user_name: str,
+        text: str,
+        *,
+        event: EventClaim | None = None,
+    ) -> bool:
+        """Add a person's message to the running room (recording `event` with it)."""
         ...
 
 
@@ -82,7 +99,9 @@ class EventListeners:
             return
         target = message_id(str(item.get("channel")), str(item.get("ts")))
         emoji = from_slack(str(event.get("reaction")))
-        counted = await self._rooms.on_reaction("slack", target, str(user), emoji, added)
+        counted = await self._rooms.on_reaction(
+            "slack", target, str(user), emoji, added, event=context.get(CLAIM)
+        )
         log.debug("reaction %s %s on %s by %s: vote=%s", emoji, added, target, user, counted)
 
     async def message(
@@ -99,7 +118,8 @@ class EventListeners:
         user = str(event["user"])
         member = await self._users.member(user)
         key = room_key(str(body.get("team_id") or context.get("team_id")), channel)
-        await self._rooms.on_human_message(key, user, member.name, plain_text(event["text"]))
+        text = plain_text(event["text"])
+        await self._rooms.on_human_message(key, user, member.name, text, event=context.get(CLAIM))
 
     async def app_mention(self) -> None:
         """Ack mentions: the `message` event carrying the same text does the work."""

@@ -18,6 +18,7 @@ from bot.core.modes.base import ModeRunner, StartRequest
 from bot.core.platform import Notice, Platform
 from bot.core.results import Results, collect_results
 from personas.cards import Persona
+from storage.platform_state import EventClaim
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,20 @@ class Orchestrator:
 
     # -- people in the room --------------------------------------------------------------------
 
-    async def on_human_message(self, key: RoomKey, user_id: str, user_name: str, text: str) -> bool:
-        """Add a person's message to the channel's running room; tell whether it was taken."""
+    async def on_human_message(
+        self,
+        key: RoomKey,
+        user_id: str,
+        user_name: str,
+        text: str,
+        *,
+        event: EventClaim | None = None,
+    ) -> bool:
+        """Add a person's message to the channel's running room; tell whether it was taken.
+
+        `event` is the platform event that brought it, recorded with the message so that a
+        redelivery of the event adds nothing.
+        """
         room = await self.host.store.rooms.current(key)
         if room is None or not _listening(room) or not text.strip():
             return False
@@ -133,29 +146,43 @@ class Orchestrator:
             if not _listening(room):
                 return False  # the vote opened (or the room ended) while this waited
             memory = self.host.memory
-            turn = await self.host.store.rooms.append(
+            turn = await self.host.store.rooms.append_event(
                 room,
                 Turn(0, SpeakerKind.HUMAN, user_id, user_name, text),
+                event,
                 remember=memory is not None,
             )
+            if turn is None:
+                return True  # a redelivery: the message is in the room already
             if memory is not None:
                 memory.remember(room, turn)
             await self.runner(room).on_message(await self.host.reload(room), turn)
         return True
 
     async def on_reaction(
-        self, platform: str, message_id: str, user_id: str, emoji: str, added: bool
+        self,
+        platform: str,
+        message_id: str,
+        user_id: str,
+        emoji: str,
+        added: bool,
+        *,
+        event: EventClaim | None = None,
     ) -> bool:
-        """Count or withdraw a reaction vote; tell whether it was a vote on an open poll."""
+        """Count or withdraw a reaction vote; tell whether it was a vote on an open poll.
+
+        `event` is the platform event that brought it, recorded with the vote (a redelivery
+        counts nothing again).
+        """
         polls = self.host.store.polls
         ref = await polls.message(platform, message_id)
         poll = await polls.get(ref.poll_id) if ref and ref.poll_id else None
         if poll is None or not poll.open or emoji not in poll.options:
             return False
         if added:
-            await polls.cast(poll.id, user_id, emoji)
+            await polls.cast(poll.id, user_id, emoji, event)
         else:
-            await polls.retract(poll.id, user_id, emoji)
+            await polls.retract(poll.id, user_id, emoji, event)
         return True
 
     # -- what a room is made of ----------------------------------------------------------------

@@ -112,27 +112,28 @@ def test_controls_follow_the_state(state: RoomState, buttons: list[str]) -> None
 
 
 class MemoryLog:
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
-        self.calls = 0
+    """A durable log in memory, counting its reads."""
 
-    async def first_time(self, platform: str, event_id: str) -> bool:
-        self.calls += 1
-        new = event_id not in self.seen
-        self.seen.add(event_id)
-        return new
+    def __init__(self) -> None:
+        self.handled: set[str] = set()
+        self.reads = 0
+
+    async def seen(self, platform: str, event_id: str) -> bool:
+        self.reads += 1
+        return event_id in self.handled
 
 
 async def test_dedupe_front_and_durable_log() -> None:
     durable = MemoryLog()
     dedupe = EventDedupe(durable, front_size=2)
-    assert await dedupe.first_time("E1") and not await dedupe.first_time("E1")
-    assert durable.calls == 1  # the in-memory front answered the repeat
-    await dedupe.first_time("E2")
-    await dedupe.first_time("E3")  # pushes E1 out of the front
-    assert not await dedupe.first_time("E1")  # …but the durable log still knows it
-    restarted = EventDedupe(durable)
-    assert not await restarted.first_time("E2")
+    assert not await dedupe.handled("E1")  # nothing stored its effect yet
+    durable.handled |= {"E1", "E2", "E3"}  # the effects commit with their events
+    assert await dedupe.handled("E1") and await dedupe.handled("E1")
+    assert durable.reads == 2  # the in-memory front answered the repeat
+    await dedupe.handled("E2")
+    await dedupe.handled("E3")  # pushes E1 out of the front
+    assert await dedupe.handled("E1")  # …but the durable log still knows it
+    assert await EventDedupe(durable).handled("E2")  # and so does a restarted process
 
 
 def test_retry_number_reads_socket_modes_zero() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from bot.base.rooms import SpeakerKind
 from tests.adapters.slack.conftest import Chimera, SlackSender, running_chimera
@@ -61,6 +64,38 @@ async def test_a_retried_event_is_not_counted_twice(chimera: Chimera) -> None:
     retry = await sender.event(added, event_id="EvVOTE1", retry=1)
     assert retry.status == 200
     assert await tally_of(chimera, turn) == Counter()
+
+
+async def test_a_vote_lost_to_a_crash_is_counted_when_slack_retries(
+    chimera: Chimera, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, (turn,) = await started(chimera, "start Crash turns=1 pace=30")
+    sender, polls = chimera.sender, chimera.services.store.polls
+    real_cast = polls.cast
+
+    async def dies(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("the process died before the vote was stored")
+
+    monkeypatch.setattr(polls, "cast", dies)
+    added = sender.reaction("+1", turn, "UMEMBER")
+    await sender.event(added, event_id="EvCRASH1")  # received, never stored
+    monkeypatch.setattr(polls, "cast", real_cast)
+    assert (await sender.event(added, event_id="EvCRASH1", retry=1)).status == 200
+    assert await tally_of(chimera, turn) == Counter({"👍": 1})
+    await sender.event(added, event_id="EvCRASH1", retry=2)  # and once only
+    assert await tally_of(chimera, turn) == Counter({"👍": 1})
+
+
+async def test_a_message_delivered_twice_at_once_joins_the_room_once(chimera: Chimera) -> None:
+    header, _ = await started(chimera, "start Twice turns=3 pace=30")
+    sender = chimera.sender
+    said = sender.message("Count me once.", "UMEMBER", thread_ts=header.ts)
+    await asyncio.gather(
+        sender.event(said, event_id="EvTWICE"), sender.event(said, event_id="EvTWICE", retry=1)
+    )
+    turns = await chimera.services.store.rooms.transcript((await chimera.room()).id)
+    assert [t.content for t in turns if t.kind is SpeakerKind.HUMAN] == ["Count me once."]
+    assert await chimera.services.store.events.seen("slack", "EvTWICE")
 
 
 async def test_a_first_delivery_marked_retry_zero_is_handled(chimera: Chimera) -> None:
