@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
@@ -31,6 +31,14 @@ from storage.models import (
 from storage.platform_state import EventClaim, claim
 from storage.room_rows import settings_json, to_room, to_turn
 from storage.upsert import upsert
+
+
+@dataclass(frozen=True)
+class Unposted:
+    """A persona turn stored but with no posted message recorded."""
+
+    turn: Turn
+    poll_id: int
 
 
 class ChannelBusy(Exception):
@@ -205,10 +213,12 @@ class RoomStore:
             }
             return stored, (await session.execute(_INSERT_POLL, poll)).scalar_one()
 
-    async def unposted_turn(self, room_id: int) -> tuple[Turn, int] | None:
+    async def unposted_turn(self, room_id: int) -> Unposted | None:
         """Return the room's last persona turn and its poll if no message of it was recorded.
 
-        That is a turn written just before the process stopped, before it could be posted.
+        That is a turn written just before the process stopped: its post was never sent, or
+        was sent and the answer never came back. (A turn is stored, with its poll, just
+        before its post is sent: the stored turn is the record of the attempt.)
         """
         last = (
             select(TurnRow)
@@ -231,7 +241,9 @@ class RoomStore:
                 PollRow.subject == f"{row.speaker_id}#{row.seq}",
             )
             poll_id = (await session.execute(poll)).scalar_one_or_none()
-            return (to_turn(row), poll_id) if poll_id is not None else None
+            if poll_id is None:
+                return None
+            return Unposted(to_turn(row), poll_id)
 
     async def record_usage(self, room_id: int, usage: Usage, purpose: str) -> None:
         """Store the usage of a call that did not produce a turn (summaries, picks)."""

@@ -25,6 +25,8 @@ from storage.platform_state import ThreadStore
 log = logging.getLogger(__name__)
 
 NAME = "slack"
+TURN_EVENT = "chimera_turn"  # the metadata event type of a persona's turn
+RECENT = 200  # messages read back when looking for a turn after a crash
 PLAIN_LIMIT = 1500  # a refused message is re-sent as plain text in pieces this long
 RoomLoader = Callable[[int], Awaitable[Room | None]]
 Describe = Callable[[Room], Awaitable[Notice]]
@@ -71,12 +73,52 @@ class SlackPlatform:
         """Do nothing: Slack's Web API has no typing indicator for bot posts."""
 
     async def post_turn(self, room: Room, post: TurnPost) -> Posted:
-        """Post a persona's turn under its name and icon, split and paced."""
+        """Post a persona's turn under its name and icon, split and paced.
+
+        Each message carries the room and turn in its metadata, so that after a crash the
+        turn can be found in the channel instead of being posted twice (`find_turn`).
+        """
         header = await self._header(room, opening=None)
         thread = self._thread_ts(room, header)
-        ids = await self._post(room.key.channel, thread, turn_messages(post), post.persona)
+        messages = turn_messages(post)
+        ids = await self._post(
+            room.key.channel, thread, messages, post.persona, turn_metadata(room, post.seq)
+        )
         await self._decorate(room, ids, post.vote_emoji, post.attachments, thread)
         return Posted(tuple(message_id(room.key.channel, ts) for ts in ids))
+
+    async def find_turn(self, room: Room, post: TurnPost) -> Posted | None:
+        """Return a turn's messages already in the channel (by their metadata), completed.
+
+        A crash can land between the pieces of a split turn, or before its vote reactions:
+        the missing pieces are posted and the reactions seeded (Slack keeps one of each).
+        """
+        header = self._headers.get(room.id) or await self._stored(room)
+        thread = self._thread_ts(room, header) if header else room.key.thread
+        found = sorted(
+            str(m["ts"])
+            for m in await self._recent(room.key.channel, thread)
+            if is_turn(m.get("metadata"), room.id, post.seq)
+        )
+        if not found:
+            return None
+        missing = turn_messages(post)[len(found) :]
+        metadata = turn_metadata(room, post.seq)
+        found += await self._post(room.key.channel, thread, missing, post.persona, metadata)
+        await self._seed_votes(room, found[0], post.vote_emoji)
+        return Posted(tuple(message_id(room.key.channel, ts) for ts in found))
+
+    async def _recent(self, channel: str, thread: str | None) -> list[dict[str, Any]]:
+        """Return the room's latest messages (its thread's, else the channel's), metadata on."""
+        if thread:
+            response = await self._client.conversations_replies(
+                channel=channel, ts=thread, include_all_metadata=True, limit=RECENT
+            )
+        else:
+            response = await self._client.conversations_history(
+                channel=channel, include_all_metadata=True, limit=RECENT
+            )
+        return list(response.get("messages") or [])
 
     async def post_notice(self, room: Room, notice: Notice) -> Posted:
         """Post a notice as blocks; a fresh room's first notice becomes its header."""
@@ -191,8 +233,11 @@ class SlackPlatform:
         thread: str | None,
         messages: Sequence[Message],
         persona: Persona | None,
+        metadata: dict[str, Any] | None = None,
     ) -> list[str]:
         identity = persona_identity(persona) if persona else {}
+        if metadata:
+            identity = {**identity, "metadata": metadata}
         async with self._pacer.channel(channel):
             return [
                 ts
@@ -274,3 +319,16 @@ def _seed_name(char: str) -> str | None:
     if name is None:
         log.warning("no Slack name for vote emoji %r; not seeded", char)
     return name
+
+
+def turn_metadata(room: Room, seq: int) -> dict[str, Any]:
+    """Return the message metadata that names a post as turn `seq` of a room."""
+    return {"event_type": TURN_EVENT, "event_payload": {"room": room.id, "seq": seq}}
+
+
+def is_turn(metadata: Any, room_id: int, seq: int) -> bool:
+    """Tell whether a message's metadata names it as turn `seq` of a room."""
+    if not isinstance(metadata, dict) or metadata.get("event_type") != TURN_EVENT:
+        return False
+    payload = metadata.get("event_payload") or {}
+    return payload.get("room") == room_id and payload.get("seq") == seq

@@ -87,6 +87,15 @@ class ReactionReader(Protocol):
         ...
 
 
+@runtime_checkable
+class PostFinder(Protocol):
+    """A platform that can say whether a turn already reached the room (after a crash)."""
+
+    async def find_turn(self, room: Room, post: TurnPost) -> Posted | None:
+        """Return the messages of the turn if they are in the room, else None."""
+        ...
+
+
 def split_text(text: str, limit: int) -> list[str]:
     """Split text into chunks of at most `limit` characters at paragraph, line or word breaks."""
     chunks: list[str] = []

@@ -67,6 +67,7 @@ class Message:
     icon_emoji: str | None = None
     blocks: list[dict[str, Any]] = field(default_factory=list)
     edits: int = 0
+    metadata: dict[str, Any] | None = None
 
 
 Handler = Callable[[dict[str, Any], str | None], Awaitable[dict[str, Any]]]
@@ -114,6 +115,9 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self.url = ""
         self._handlers: dict[str, Handler] = self._method_table()
+        self._holds: dict[str, tuple[int, bool, asyncio.Event]] = {}
+        self._hold_counts: dict[str, int] = {}
+        self._closing = asyncio.Event()  # releases held calls so the server can stop
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -135,6 +139,7 @@ class FakeSlack:
 
     async def close(self) -> None:
         """Close websockets and stop serving."""
+        self._closing.set()
         await self.socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -308,6 +313,8 @@ class FakeSlack:
             "reactions.get": self._reactions_get,
             "users.info": self._users_info,
             "conversations.info": self._conversations_info,
+            "conversations.replies": self._conversations_replies,
+            "conversations.history": self._conversations_history,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
             "files.info": self._files_info,
@@ -333,9 +340,34 @@ class FakeSlack:
         problem = _check_content(params)
         if problem:
             return {"ok": False, "error": problem}
+        await self._held("chat.postMessage", stored=False)
         msg = self._new_message(params)
         self.messages.append(msg)
+        await self._held("chat.postMessage", stored=True)
         return {"channel": msg.channel, "ts": msg.ts, "message": _message_json(msg)}
+
+    def hold(self, method: str, *, after_storing: bool, at_call: int = 1) -> asyncio.Event:
+        """Never answer the `at_call`-th call of a method (stored first if `after_storing`).
+
+        The returned event is set when the call is being held: a test kills the process that
+        made it, as a crash at that point of a post would.
+        """
+        reached = asyncio.Event()
+        self._holds[method] = (at_call, after_storing, reached)
+        self._hold_counts[method] = 0
+        return reached
+
+    async def _held(self, method: str, *, stored: bool) -> None:
+        hold = self._holds.get(method)
+        if hold is None:
+            return
+        at_call, after_storing, reached = hold
+        if not stored:
+            self._hold_counts[method] += 1
+        if self._hold_counts[method] == at_call and after_storing == stored:
+            del self._holds[method]
+            reached.set()
+            await self._closing.wait()  # the caller dies waiting for this answer
 
     def _new_message(self, params: dict[str, Any]) -> Message:
         return Message(
@@ -348,6 +380,7 @@ class FakeSlack:
             icon_url=params.get("icon_url"),
             icon_emoji=params.get("icon_emoji"),
             blocks=_blocks(params.get("blocks")),
+            metadata=_metadata(params.get("metadata")),
         )
 
     async def _update(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -374,10 +407,12 @@ class FakeSlack:
         key = (str(params.get("channel")), str(params.get("timestamp")))
         if self.message(*key) is None:
             return {"ok": False, "error": "message_not_found"}
+        await self._held("reactions.add", stored=False)
         users = self.reactions.setdefault(key, {}).setdefault(str(params["name"]), [])
         if self.bot_user_id in users:
             return {"ok": False, "error": "already_reacted"}
         users.append(self.bot_user_id)
+        await self._held("reactions.add", stored=True)
         return {}
 
     async def _reaction_remove(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -407,6 +442,23 @@ class FakeSlack:
     async def _users_info(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         user = self.users.get(str(params.get("user")))
         return {"user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    async def _conversations_replies(
+        self, params: dict[str, Any], token: str | None
+    ) -> dict[str, Any]:
+        channel, ts = str(params.get("channel")), str(params.get("ts"))
+        thread = [m for m in self.messages if m.channel == channel and ts in (m.ts, m.thread_ts)]
+        with_meta = _flag(params.get("include_all_metadata"))
+        return {"messages": [_message_json(m, with_meta) for m in thread], "has_more": False}
+
+    async def _conversations_history(
+        self, params: dict[str, Any], token: str | None
+    ) -> dict[str, Any]:
+        channel = str(params.get("channel"))
+        top = [m for m in self.messages if m.channel == channel and not m.thread_ts]
+        with_meta = _flag(params.get("include_all_metadata"))
+        newest_first = [_message_json(m, with_meta) for m in reversed(top)]
+        return {"messages": newest_first, "has_more": False}
 
     async def _conversations_info(
         self, params: dict[str, Any], token: str | None
@@ -511,7 +563,18 @@ def _block_too_long(block: Mapping[str, Any]) -> bool:
     return len(fields) > 10 or any(len(str(f.get("text", ""))) > 2000 for f in fields)
 
 
-def _message_json(msg: Message) -> dict[str, Any]:
+def _metadata(raw: Any) -> dict[str, Any] | None:
+    if isinstance(raw, str) and raw:
+        parsed = json.loads(raw)
+        return parsed if isinstance(parsed, dict) else None
+    return raw if isinstance(raw, dict) else None
+
+
+def _flag(raw: Any) -> bool:
+    return str(raw).lower() in ("1", "true")
+
+
+def _message_json(msg: Message, with_metadata: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": "message",
         "ts": msg.ts,
@@ -525,6 +588,8 @@ def _message_json(msg: Message) -> dict[str, Any]:
         out["username"] = msg.username
     if msg.blocks:
         out["blocks"] = msg.blocks
+    if with_metadata and msg.metadata:
+        out["metadata"] = msg.metadata
     return out
 
 

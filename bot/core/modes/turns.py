@@ -20,7 +20,7 @@ from bot.core.host import RoomHost, message_refs
 from bot.core.modes import failures
 from bot.core.modes.base import RoomPlan, StartRequest
 from bot.core.pacing import due_at, next_delay
-from bot.core.platform import Notice, TurnPost
+from bot.core.platform import Notice, Posted, PostFinder, TurnPost
 from bot.core.prompts import Passage, Step, build_request, summary_request
 from bot.core.results import VOTE_DOWN, VOTE_UP, Results, collect_results
 from bot.core.speakers import mentioned
@@ -270,16 +270,39 @@ class TurnRunner:
         await self.host.store.polls.bind(poll_id, message_refs(room, posted, turn.seq, persona.id))
 
     async def _post_unposted(self, room: Room) -> None:
+        """Post, once, a turn written before a restart whose post was never confirmed.
+
+        A post that was sent may have reached the channel before the process died (the answer
+        never came back): the platform is asked first, and a turn it has is only recorded.
+        """
         unposted = await self.host.store.rooms.unposted_turn(room.id)
         if unposted is None:
             return
-        turn, poll_id = unposted
+        turn = unposted.turn
         persona = (await self.host.cast(room)).get(turn.speaker_id)
         if persona is None:
             return
-        log.info("room %s: posting turn %s, written before the restart", room.id, turn.seq)
         footer = OFFLINE_LABEL if is_offline(persona.model or self.host.model_for(room)) else ""
-        await self._post_turn(room, persona, turn, poll_id, footer)
+        post = TurnPost(persona, turn.content, turn.seq, tuple(TURN_VOTES), footer)
+        posted = await self._find(room, post)
+        if posted is None:
+            log.info("room %s: posting turn %s, written before the restart", room.id, turn.seq)
+            posted = await self.host.post_turn(room, post)
+        refs = message_refs(room, posted, turn.seq, persona.id)
+        await self.host.store.polls.bind(unposted.poll_id, refs)
+
+    async def _find(self, room: Room, post: TurnPost) -> Posted | None:
+        platform = self.host.platform_of(room)
+        if not isinstance(platform, PostFinder):
+            return None
+        try:
+            found = await platform.find_turn(room, post)
+        except Exception:  # cannot tell: posting again beats never posting
+            log.warning("room %s: could not look for turn %s", room.id, post.seq, exc_info=True)
+            return None
+        if found is not None:
+            log.info("room %s: turn %s reached the room before the restart", room.id, post.seq)
+        return found
 
     async def _schedule_next(
         self, room: Room, seq: int, *, sent_at: datetime, lead: timedelta = timedelta(0)

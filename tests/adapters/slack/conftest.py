@@ -19,7 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import SlackAdapter
 from bot.base.rooms import Room, RoomKey
-from bot.runtime.app import Services, build_services
+from bot.runtime.app import Services, build_services, start_scheduling
 from bot.runtime.config import Settings
 from bot.runtime.web import WebServer
 from tests.doubles import FakeClock, ManualScheduler
@@ -269,12 +269,13 @@ async def running_chimera(
     scheduler, clock, llm = ManualScheduler(), FakeClock(), ScriptedLLM()
     adapter_clock = FakeClock()
     async with build_services(
-        settings, clock=clock, llm=llm, scheduler=scheduler, memory=memory
+        settings, clock=clock, llm=llm, scheduler=scheduler, memory=memory, scheduling=False
     ) as services:
         web = WebServer(settings.http_host, settings.http_port)
         adapter = SlackAdapter(services, web=web, clock=adapter_clock)
         await adapter.start()
         await web.start()
+        await start_scheduling(services)  # as `chimera serve` does: recovery can post
         try:
             async with aiohttp.ClientSession() as http:
                 sender = SlackSender(web.url, slack, http)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+import pytest
 
 from tests.adapters.slack.conftest import CHANNEL, Chimera, running_chimera
 from tests.fakes.slack_api import FakeSlack, Message
@@ -148,3 +151,38 @@ async def test_after_a_restart_the_room_keeps_its_thread(slack: FakeSlack, tmp_p
         assert len(persona_posts(second, header)) == 3
         turns = await second.services.store.rooms.transcript((await second.room()).id)
         assert any(t.content == "Bring up costs please" for t in turns)
+
+
+CRASHES = {  # where the process dies while posting turn 1: (method, its call, stored first)
+    "before-slack-stored": ("chat.postMessage", 1, False),
+    "after-slack-stored": ("chat.postMessage", 1, True),
+    "between-pieces": ("chat.postMessage", 2, False),
+    "between-reactions": ("reactions.add", 2, False),
+}
+
+
+@pytest.mark.parametrize("crash", CRASHES)
+async def test_a_turn_cut_off_by_a_crash_appears_once_after_restart(
+    slack: FakeSlack, tmp_path: Path, crash: str
+) -> None:
+    method, call, stored = CRASHES[crash]
+    long_turn = ("Postgres gives us transactional DDL and a real planner. " * 90).strip()
+    async with running_chimera(slack, tmp_path) as first:
+        first.llm.script = [long_turn]  # two pieces
+        await first.sender.command("start Crash mid-post personas=philosopher,comedian turns=3")
+        header = await first.header()
+        held = slack.hold(method, after_storing=stored, at_call=call)
+        posting = asyncio.create_task(first.step())
+        await asyncio.wait_for(held.wait(), 5)
+        posting.cancel()  # the process dies here
+    async with running_chimera(slack, tmp_path) as second:  # same database, new process
+        await second.step(2)
+        posts = persona_posts(second, header)
+        assert len(posts) == 4  # turn 1 once, in its two pieces, then turns 2 and 3
+        assert " ".join(p.text for p in posts[:2]).split() == long_turn.split()
+        seeded = slack.reactions[(CHANNEL, posts[0].ts)]
+        assert seeded["+1"] == [slack.bot_user_id] and seeded["-1"] == [slack.bot_user_id]
+        said = second.sender.reaction("+1", posts[0], "UMEMBER")
+        assert (await second.sender.event(said)).status == 200
+        ref = await second.services.store.polls.message("slack", f"{CHANNEL}:{posts[0].ts}")
+        assert ref is not None and ref.poll_id is not None  # votes on turn 1 count
