@@ -23,6 +23,8 @@ from personas.cards import Persona
 
 log = logging.getLogger(__name__)
 
+RECENT = 100  # messages read back when looking for a turn after a crash
+
 
 class DiscordPlatform:
     """Shows a room on Discord: each persona speaks through the channel's webhook."""
@@ -45,6 +47,26 @@ class DiscordPlatform:
         except WebhookUnavailable as exc:
             await self._warn_once(room.key, str(exc))
             ids = await self._as_bot(room.key, post)
+        await self._seed(room.key, ids[0], post.vote_emoji)
+        return Posted(tuple(str(i) for i in ids))
+
+    async def find_turn(self, room: Room, post: TurnPost) -> Posted | None:
+        """Return a turn's messages already in the channel, completed; None if not there.
+
+        Discord keeps no metadata on a message, so a turn is known by its text among the
+        latest bot and webhook messages. A crash can land between the pieces of a split turn,
+        or before its vote reactions: the missing pieces are posted and the reactions seeded
+        (Discord keeps one of each).
+        """
+        history = self._target(room.key).history(limit=RECENT)
+        by_text = {m.content: m.id async for m in history if m.author.bot}
+        as_bot = turn_chunks(_labelled(post))
+        if ids := _posted(turn_chunks(post), by_text):
+            ids += await self._as_persona(room.key, post, first=len(ids))
+        elif ids := _posted(as_bot, by_text):
+            ids += await self._send_chunks(self._target(room.key), as_bot[len(ids) :], [])
+        else:
+            return None
         await self._seed(room.key, ids[0], post.vote_emoji)
         return Posted(tuple(str(i) for i in ids))
 
@@ -82,10 +104,10 @@ class DiscordPlatform:
         attachments = notice.attachments if notice else ()
         return await self._send_chunks(target, text_chunks(text), to_files(attachments))
 
-    async def _as_persona(self, key: RoomKey, post: TurnPost) -> list[int]:
+    async def _as_persona(self, key: RoomKey, post: TurnPost, first: int = 0) -> list[int]:
         chunks = turn_chunks(post)
         ids: list[int] = []
-        for index, chunk in enumerate(chunks):
+        for index, chunk in enumerate(chunks[first:], start=first):
             outgoing = self._outgoing(key, post, chunk, last=index == len(chunks) - 1)
             message = await self.webhooks.send(int(key.channel), outgoing)
             ids.append(message.id)
@@ -103,11 +125,7 @@ class DiscordPlatform:
         )
 
     async def _as_bot(self, key: RoomKey, post: TurnPost) -> list[int]:
-        # Without a webhook the room keeps going in the bot's own name, the speaker in bold.
-        persona = post.persona
-        labelled = f"**{persona.emoji} {persona.name}**\n{post.text}"
-        relabelled = TurnPost(persona, labelled, post.seq, post.vote_emoji, post.footer)
-        chunks = turn_chunks(relabelled)
+        chunks = turn_chunks(_labelled(post))
         return await self._send_chunks(self._target(key), chunks, to_files(post.attachments))
 
     async def _send_chunks(
@@ -140,3 +158,20 @@ class DiscordPlatform:
     def _target(self, key: RoomKey) -> discord.PartialMessageable:
         target_id = int(key.thread or key.channel)
         return self.client.get_partial_messageable(target_id, guild_id=int(key.tenant))
+
+
+def _labelled(post: TurnPost) -> TurnPost:
+    """Return a turn as the bot posts it without a webhook: the speaker named in bold."""
+    persona = post.persona
+    text = f"**{persona.emoji} {persona.name}**\n{post.text}"
+    return TurnPost(persona, text, post.seq, post.vote_emoji, post.footer)
+
+
+def _posted(chunks: Sequence[str], by_text: dict[str, int]) -> list[int]:
+    """Return the ids of the leading pieces of a turn that are among the posted messages."""
+    ids: list[int] = []
+    for chunk in chunks:
+        if chunk not in by_text:
+            break
+        ids.append(by_text[chunk])
+    return ids

@@ -214,6 +214,9 @@ class FakeDiscord:
         self.requests: list[Recorded] = []
         self.identifies: list[dict[str, Any]] = []
         self._failures: dict[str, list[Failure]] = {}
+        self._holds: dict[str, tuple[int, bool, asyncio.Event]] = {}
+        self._hold_counts: dict[str, int] = {}
+        self._closing = asyncio.Event()  # releases held requests so the server can stop
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = 0
         self._unpublished: list[dict[str, Any]] = []
@@ -240,6 +243,7 @@ class FakeDiscord:
 
     async def close(self) -> None:
         """Close gateway connections and stop serving."""
+        self._closing.set()
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -360,6 +364,29 @@ class FakeDiscord:
     def fail_rate_limited(self, route: str, retry_after: float = 0.05) -> None:
         """Answer the next request to `route` with a retryable 429."""
         self.fail(route, 429, message="You are being rate limited.", retry_after=retry_after)
+
+    def hold(self, route: str, *, after_storing: bool, at_call: int = 1) -> asyncio.Event:
+        """Never answer the `at_call`-th request to a route (handled first if `after_storing`).
+
+        The returned event is set when the request is being held: a test kills the process
+        that made it, as a crash at that point would.
+        """
+        reached = asyncio.Event()
+        self._holds[route] = (at_call, after_storing, reached)
+        self._hold_counts[route] = 0
+        return reached
+
+    async def _held(self, route: str, *, stored: bool) -> None:
+        hold = self._holds.get(route)
+        if hold is None:
+            return
+        at_call, after_storing, reached = hold
+        if not stored:
+            self._hold_counts[route] += 1
+        if self._hold_counts[route] == at_call and after_storing == stored:
+            del self._holds[route]
+            reached.set()
+            await self._closing.wait()  # the caller dies waiting for this answer
 
     def calls(self, route: str) -> list[Recorded]:
         """Return the recorded requests to one route, oldest first."""
@@ -720,6 +747,7 @@ class FakeDiscord:
                 self._get_message,
                 "get_message",
             ),
+            ("GET", "/channels/{channel}/messages", self._history, "logs_from"),
             (
                 "PUT",
                 "/channels/{channel}/messages/{message}/reactions/{emoji}/@me",
@@ -762,7 +790,9 @@ class FakeDiscord:
         )
         request[BODY] = body
         request[FILES] = files
+        await self._held(route_name, stored=False)
         response = self._injected(route_name) or await handler(request)
+        await self._held(route_name, stored=True)
         record.status = response.status
         if isinstance(response, web.Response) and response.content_type == "application/json":
             record.response = json.loads(response.body)  # type: ignore[arg-type]
@@ -1017,6 +1047,9 @@ class FakeDiscord:
         message = self.messages.get(request.match_info["message"])
         if message is None:
             return api_error(404, 10008, "Unknown Message")
+        return _json(self._shown(message))
+
+    def _shown(self, message: dict[str, Any]) -> dict[str, Any]:
         shown = {key: value for key, value in message.items() if key != "reactors"}
         reactions = [
             {
@@ -1030,7 +1063,22 @@ class FakeDiscord:
             for emoji, users in message.get("reactors", {}).items()
             if users
         ]
-        return _json({**shown, "reactions": reactions})
+        return {**shown, "reactions": reactions}
+
+    async def _history(self, request: web.Request) -> web.Response:
+        """List a channel's messages newest first, `limit` of them, `before` an id if given."""
+        channel = request.match_info["channel"]
+        before = int(request.query.get("before", str(2**63)))
+        limit = min(int(request.query.get("limit", "50")), 100)
+        found = sorted(
+            (
+                m
+                for m in self.messages.values()
+                if m["channel_id"] == channel and not m.get("deleted") and int(m["id"]) < before
+            ),
+            key=lambda m: -int(m["id"]),
+        )
+        return _json([self._shown(m) for m in found[:limit]])
 
     async def _reactors(self, request: web.Request) -> web.Response:
         """List who reacted with an emoji, `limit` at a time after the user id `after`."""

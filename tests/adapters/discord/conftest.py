@@ -15,7 +15,7 @@ import yarl
 
 from adapters.discord import DiscordAdapter
 from bot.base.rooms import RoomKey
-from bot.runtime.app import Services, build_services
+from bot.runtime.app import Services, build_services, start_scheduling
 from bot.runtime.config import Settings
 from tests.doubles import FakeClock, ManualScheduler
 from tests.fakes.discord_server import MANAGE_CHANNELS, FakeDiscord, Guild
@@ -107,12 +107,13 @@ async def chimera(world: World, data_dir: Path, memory: Memory | None = None) ->
     )
     scheduler, clock, llm = ManualScheduler(), FakeClock(), ScriptedLLM()
     async with build_services(
-        settings, clock=clock, llm=llm, scheduler=scheduler, memory=memory
+        settings, clock=clock, llm=llm, scheduler=scheduler, memory=memory, scheduling=False
     ) as services:
         adapter = DiscordAdapter(services, ready_timeout=0.05)
         await adapter.start()
         try:
             await asyncio.wait_for(adapter.wait_ready(), 5)
+            await start_scheduling(services)  # as `chimera serve` does: recovery can post
             yield Bot(services, adapter, scheduler, clock, llm)
         finally:
             await adapter.close()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.adapters.discord.conftest import Bot, World, chimera, start_room
 
@@ -149,3 +153,47 @@ async def test_persona_names_are_made_acceptable_to_discord(world: World, bot: B
     for name in names:
         assert "clyde" not in name.lower() and "discord" not in name.lower()
     assert any(n.startswith("Cly") and "Moderator" in n for n in names)
+
+
+CRASHES = {  # where the process dies while posting turn 1: (route, its call, stored first)
+    "before-discord-stored": ("execute_webhook", 1, False),
+    "after-discord-stored": ("execute_webhook", 1, True),
+    "between-pieces": ("execute_webhook", 2, False),
+    "between-reactions": ("add_reaction", 2, False),
+}
+
+
+def turn_messages(world: World) -> list[dict[str, Any]]:
+    """Return the persona messages (webhook posts) in the test channel, oldest first."""
+    hooks = set(world.fake.webhooks)
+    return [
+        m
+        for m in world.fake.messages.values()
+        if m["channel_id"] == world.channel["id"] and m.get("webhook_id") in hooks
+    ]
+
+
+@pytest.mark.parametrize("crash", CRASHES)
+async def test_a_turn_cut_off_by_a_crash_appears_once_after_restart(
+    world: World, tmp_path: Path, crash: str
+) -> None:
+    route, call, stored = CRASHES[crash]
+    long_turn = "\n\n".join(["A sentence of about fifty characters in all, more. " * 30] * 2)
+    async with chimera(world, tmp_path) as first:
+        await start_room(world, turns=3)
+        first.llm.script.append(long_turn.strip())  # two pieces
+        held = world.fake.hold(route, after_storing=stored, at_call=call)
+        posting = asyncio.create_task(first.step())
+        await asyncio.wait_for(held.wait(), 5)
+        posting.cancel()  # the process dies here
+    async with chimera(world, tmp_path) as second:  # same database, new process
+        await second.step(2)
+        posts = turn_messages(world)
+        assert len(posts) == 4  # turn 1 once, in its two pieces, then turns 2 and 3
+        assert "".join(p["content"] for p in posts[:2]).count("fifty characters") == 60
+        bot_id = world.fake.bot_user["id"]
+        reactors = posts[0].get("reactors", {})
+        assert [u["id"] for u in reactors.get("👍", [])] == [bot_id]
+        assert [u["id"] for u in reactors.get("👎", [])] == [bot_id]
+        ref = await second.services.store.polls.message("discord", posts[0]["id"])
+        assert ref is not None and ref.poll_id is not None  # votes on turn 1 count
