@@ -9,6 +9,8 @@ from typing import Any, cast
 from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
 
 from bot.base.rooms import (
+    BranchKind,
+    Lineage,
     Mode,
     Recent,
     Room,
@@ -57,7 +59,7 @@ class RoomStore:
                 topic=topic,
                 cast=list(cast),
                 state=RoomState.IDLE.value,
-                settings=_settings_json(settings),
+                settings=settings_json(settings),
                 created_by=created_by,
                 next_seq=1,
                 persona_turns=0,
@@ -288,7 +290,8 @@ def usage_values(
     }
 
 
-def _settings_json(settings: RoomSettings) -> dict[str, Any]:
+def settings_json(settings: RoomSettings) -> dict[str, Any]:
+    """Return the stored form of a room's settings."""
     data = asdict(settings)
     data["selection"] = settings.selection.value
     return data
@@ -310,6 +313,7 @@ def to_room(row: Any) -> Room:
         persona_turns=row.persona_turns,
         summary=row.summary,
         summary_upto=row.summary_upto,
+        lineage=Lineage(BranchKind(row.branch), row.parent_id, row.fork_at) if row.branch else None,
     )
 
 
@@ -389,4 +393,5 @@ def to_turn(row: Any) -> Turn:
         speaker_name=row.speaker_name,
         content=row.content,
         role=row.role,
+        inherited=bool(row.inherited),
     )

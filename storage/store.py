@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from storage.catalog import CatalogStore
 from storage.db import Database
+from storage.lineage import LineageStore
 from storage.platform_state import EventStore, ThreadStore, WebhookStore
 from storage.polls import PollStore
 from storage.records import RecordStore
 from storage.rooms import RoomStore
+from storage.schedules import ScheduleStore, TopicStore
 from storage.steps import StepStore
 
 
@@ -26,6 +28,9 @@ class Store:
     threads: ThreadStore
     events: EventStore
     steps: StepStore
+    lineage: LineageStore
+    schedules: ScheduleStore
+    topics: TopicStore
 
     @classmethod
     def on(cls, db: Database) -> Store:
@@ -40,6 +45,9 @@ class Store:
             threads=ThreadStore(db),
             events=EventStore(db),
             steps=StepStore(db),
+            lineage=LineageStore(db),
+            schedules=ScheduleStore(db),
+            topics=TopicStore(db),
         )
 
 

@@ -52,7 +52,7 @@ class ChatRunner(TurnRunner):
         requested = self._requested.pop(room.id, None)
         if room.persona_turns >= room.settings.turns:
             return None
-        rng = random.Random(f"{room.settings.seed}:{room.id}:{room.next_seq}")
+        rng = random.Random(f"{room.seed}:{room.next_seq}")
         speaker = choose_speaker(
             room.settings.selection, list(cast.values()), recent, rng, requested=requested
         )
