@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -78,12 +79,17 @@ def verdict(results: Results, transcript: list[Turn]) -> str:
     return "no votes"
 
 
+def _cells(text: str) -> int:
+    # Emoji and CJK take two columns in a terminal: pad by columns, not characters.
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def side_by_side(original: Figures, replay: Figures) -> Notice:
     """Return the notice that sets a replay beside its original, row by row."""
     left = original.rows()
-    width = max(len(value) for _, value in left)
+    width = max(_cells(value) for _, value in left)
     fields = tuple(
-        (label, f"{before:<{width}}  │  {after}")
+        (label, f"{before}{' ' * (width - _cells(before))}  │  {after}")
         for (label, before), (_, after) in zip(left, replay.rows(), strict=True)
     )
     text = (
