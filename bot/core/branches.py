@@ -62,15 +62,17 @@ class Branches:
     async def fork(self, request: ForkRequest) -> Started:
         """Start a fork; the parent (running or finished) is only read, never changed."""
         parent = await self._room(request.key, request.parent_id)
-        last = parent.next_seq - 1
-        if not 1 <= request.at <= last:
-            raise UserError(f"room {parent.id} has turns #1 to #{last}; fork at one of them")
         mode = request.mode or parent.mode
         if mode not in PACED:
             raise UserError(
                 f"a fork goes on as a chat or a debate (add mode=chat), not as a {mode.value}; "
                 "to run a consortium or compare again, use `replay`"
             )
+        last = parent.next_seq - 1
+        if last < 1:
+            raise UserError(f"room {parent.id} has no turns to fork from yet")
+        if request.at > last:
+            raise UserError(f"room {parent.id} has turns #1 to #{last}; fork at one of them")
         turns = await self.host.store.rooms.transcript(parent.id)
         inherited = sum(1 for t in turns if t.by_persona and t.seq <= request.at)
         counted = inherited if mode is parent.mode else 0  # a new mode starts its own course
