@@ -121,12 +121,6 @@ class Lineage:
     parent_id: int
     at: int | None = None  # a fork's last inherited turn (the parent's seq)
 
-    def describe(self) -> str:
-        """Say where the room came from, e.g. `forked from room 3 at turn #4`."""
-        if self.kind is BranchKind.FORK:
-            return f"forked from room {self.parent_id} at turn #{self.at}"
-        return f"replay of room {self.parent_id}"
-
 
 @dataclass(frozen=True)
 class Room:
