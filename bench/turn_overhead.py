@@ -108,6 +108,7 @@ async def _platform(kind: str, services: Services) -> AsyncIterator[Any]:
                 load_room=services.store.rooms.get,
                 describe=_describe,
                 threads=services.store.threads,
+                turn_message=services.store.polls.turn_message,
             )
             yield platform
     finally:

@@ -80,6 +80,12 @@ class RoomRow(Base):
     failure_pauses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # False while the summary waits to be embedded into memory (None: nothing to embed).
     summary_remembered: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Lineage: the room this one was forked from (at its turn `fork_at`) or replays.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rooms.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    branch: Mapped[str | None] = mapped_column(String(10), nullable=True)  # fork | replay
+    fork_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class TurnRow(Base):
@@ -104,6 +110,7 @@ class TurnRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # False while the turn waits to be embedded into memory (None: not for memory).
     remembered: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    inherited: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # copied by a fork
 
 
 class UsageRow(Base):
@@ -250,3 +257,37 @@ class ProcessedEventRow(Base):
     platform: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ScheduleRow(Base):
+    """A recurring room: what to start in which channel, and when."""
+
+    __tablename__ = "schedules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    room_key: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(Text)  # the topic, or "@name" of a topic list
+    every: Mapped[str] = mapped_column(String(120))  # a crontab, or daily@HH:MM
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    mode: Mapped[str] = mapped_column(String(20), default="chat")
+    personas: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    turns: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The last occurrence dealt with (run, skipped, or passed while paused): when it was.
+    last_run_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_outcome: Mapped[str] = mapped_column(Text, default="")
+
+
+class TopicRow(Base):
+    """One topic of a tenant's named topic list; `used` until every topic of the list is."""
+
+    __tablename__ = "topics"
+    __table_args__ = (Index("ix_topics_list", "tenant_id", "list_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    list_name: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

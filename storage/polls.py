@@ -147,6 +147,16 @@ class PollStore:
         async with self.db.sessions() as session:
             return Counter((await session.execute(query)).scalars())
 
+    async def turn_message(self, platform: str, room_id: int, seq: int) -> str | None:
+        """Return the id of the (first) platform message a room's turn was posted as."""
+        query = select(PlatformMessageRow.message_id).where(
+            PlatformMessageRow.platform == platform,
+            PlatformMessageRow.room_id == room_id,
+            PlatformMessageRow.turn_seq == seq,
+        )
+        async with self.db.sessions() as session:
+            return (await session.execute(query.order_by(PlatformMessageRow.id).limit(1))).scalar()
+
     async def message(self, platform: str, message_id: str) -> MessageRef | None:
         """Look up a platform message we posted."""
         query = select(PlatformMessageRow).where(

@@ -6,6 +6,8 @@ from dataclasses import asdict
 from typing import Any
 
 from bot.base.rooms import (
+    BranchKind,
+    Lineage,
     Mode,
     Room,
     RoomKey,
@@ -15,6 +17,7 @@ from bot.base.rooms import (
     SpeakerKind,
     Turn,
 )
+from storage.models import RoomRow
 
 
 def settings_json(settings: RoomSettings) -> dict[str, Any]:
@@ -22,6 +25,36 @@ def settings_json(settings: RoomSettings) -> dict[str, Any]:
     data = asdict(settings)
     data["selection"] = settings.selection.value
     return data
+
+
+def new_room_row(
+    key: RoomKey,
+    mode: Mode,
+    topic: str,
+    cast: tuple[str, ...],
+    settings: RoomSettings,
+    created_by: str,
+    **extra: Any,
+) -> RoomRow:
+    """Return the row of a room about to be created, in the idle state."""
+    values: dict[str, Any] = {
+        "next_seq": 1,
+        "persona_turns": 0,
+        "summary": "",
+        "summary_upto": 0,
+        **extra,
+    }
+    return RoomRow(
+        key=str(key),
+        tenant_id=key.tenant_id,
+        mode=mode.value,
+        topic=topic,
+        cast=list(cast),
+        state=RoomState.IDLE.value,
+        settings=settings_json(settings),
+        created_by=created_by,
+        **values,
+    )
 
 
 def to_room(row: Any) -> Room:
@@ -44,6 +77,7 @@ def to_room(row: Any) -> Room:
         skipped_turns=row.skipped_turns or 0,
         skipped_speaker=row.skipped_speaker,
         failure_pauses=row.failure_pauses or 0,
+        lineage=Lineage(BranchKind(row.branch), row.parent_id, row.fork_at) if row.branch else None,
     )
 
 
@@ -56,4 +90,5 @@ def to_turn(row: Any) -> Turn:
         speaker_name=row.speaker_name,
         content=row.content,
         role=row.role,
+        inherited=bool(row.inherited),
     )

@@ -29,7 +29,7 @@ from storage.models import (
     UsageRow,
 )
 from storage.platform_state import EventClaim, claim
-from storage.room_rows import settings_json, to_room, to_turn
+from storage.room_rows import new_room_row, to_room, to_turn
 from storage.upsert import upsert
 
 
@@ -81,20 +81,7 @@ class RoomStore:
     ) -> Room:
         async with self.db.sessions.begin() as session:
             await ensure_tenant(session, key.tenant_id, key.platform)
-            row = RoomRow(
-                key=str(key),
-                tenant_id=key.tenant_id,
-                mode=mode.value,
-                topic=topic,
-                cast=list(cast),
-                state=RoomState.IDLE.value,
-                settings=settings_json(settings),
-                created_by=created_by,
-                next_seq=1,
-                persona_turns=0,
-                summary="",
-                summary_upto=0,
-            )
+            row = new_room_row(key, mode, topic, cast, settings, created_by)
             session.add(row)
             await session.flush()
             return to_room(row)

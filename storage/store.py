@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from storage.catalog import CatalogStore
 from storage.db import Database
+from storage.lineage import LineageStore
 from storage.memory_marks import MemoryMarks
 from storage.platform_state import EventStore, ThreadStore, WebhookStore
 from storage.polls import PollStore
 from storage.records import RecordStore
 from storage.rooms import RoomStore
+from storage.schedules import ScheduleStore, TopicStore
 from storage.steps import StepStore
 
 
@@ -28,6 +30,9 @@ class Store:
     events: EventStore
     steps: StepStore
     marks: MemoryMarks
+    lineage: LineageStore
+    schedules: ScheduleStore
+    topics: TopicStore
 
     @classmethod
     def on(cls, db: Database) -> Store:
@@ -43,6 +48,9 @@ class Store:
             events=EventStore(db),
             steps=StepStore(db),
             marks=MemoryMarks(db),
+            lineage=LineageStore(db),
+            schedules=ScheduleStore(db),
+            topics=TopicStore(db),
         )
 
 

@@ -1,4 +1,4 @@
-"""Test doubles for our own interfaces: a clock that moves when told, a hand-run scheduler."""
+"""Test doubles for our own interfaces: a clock that moves when told, hand-run schedulers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.core.pacing import StepHandler
+from bot.core.recurring import FireHandler
+from bot.runtime.recurring import next_time
 from storage.steps import PendingStep
 
 
@@ -64,3 +66,45 @@ class ManualScheduler:
             assert self.handler is not None, "ManualScheduler needs a handler"
             await self.handler(room_id, step.seq, step.action)
         return len(due)
+
+
+class ManualTimer:
+    """A recurring-room timer driven by the caller's clock: `run_due` fires what is due."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.handler: FireHandler | None = None
+        self.clock = clock
+        self.armed: dict[int, tuple[str, str, datetime]] = {}  # id -> (crontab, tz, next time)
+
+    def next_time(self, crontab: str, tz: str, after: datetime) -> datetime:
+        """Return the first time after `after`, as the real timer computes it."""
+        return next_time(crontab, tz, after)
+
+    async def arm(self, schedule_id: int, crontab: str, tz: str) -> None:
+        """Fire the schedule at its times from now on."""
+        self.armed[schedule_id] = (crontab, tz, next_time(crontab, tz, self.clock.now()))
+
+    async def disarm(self, schedule_id: int) -> None:
+        """Stop firing the schedule."""
+        self.armed.pop(schedule_id, None)
+
+    async def start(self) -> None:
+        """Nothing to start: schedules fire when `run_due` is called."""
+
+    async def shutdown(self) -> None:
+        """Nothing to stop."""
+
+    async def run_due(self) -> int:
+        """Fire every schedule due now, once each with its latest time (coalesced like
+        APScheduler's), and return how many fired."""
+        now, fired = self.clock.now(), 0
+        for schedule_id, (crontab, tz, due) in list(self.armed.items()):
+            if due > now:
+                continue
+            while (later := next_time(crontab, tz, due)) <= now:
+                due = later
+            self.armed[schedule_id] = (crontab, tz, later)
+            assert self.handler is not None, "ManualTimer needs a handler"
+            await self.handler(schedule_id, due)
+            fired += 1
+        return fired

@@ -48,20 +48,24 @@ class ConsoleDemo:
 
     async def run(self, options: DemoOptions) -> Room | None:
         """Start the room, take input while it runs, and return it once finished."""
+        return await self.run_command("start", start_args(options), options.interactive)
+
+    async def run_command(
+        self, name: str, args: dict[str, Any], interactive: bool = True
+    ) -> Room | None:
+        """Run a command that opens a room (start, fork, replay) and stay until it finishes."""
         await self._close_leftover()
-        reply = await self.services.commands.run(
-            self.key, self.caller, "start", _start_args(options)
-        )
+        reply = await self.services.commands.run(self.key, self.caller, name, args)
         self.show(reply)
         if reply.error:
             return None
         room = await self.services.store.rooms.latest(self.key)
         assert room is not None
-        if options.interactive:
+        if interactive:
             self.platform.console.print(HELP, style="dim")
             reader = self.services.tasks.spawn("console-input", self._read_input())
         finished = await self._wait_finished(room.id)
-        if options.interactive:
+        if interactive:
             reader.cancel()
         return finished
 
@@ -123,7 +127,8 @@ class ConsoleDemo:
             self.platform.console.print(f"  {label}: {value}")
 
 
-def _start_args(options: DemoOptions) -> dict[str, Any]:
+def start_args(options: DemoOptions) -> dict[str, Any]:
+    """Return the `start` command's arguments for a demo."""
     args: dict[str, Any] = {"topic": options.topic, "mode": options.mode}
     optional = {"personas": options.personas, "turns": options.turns, "pace": options.pace}
     if options.mode == "debate" and options.turns is not None:

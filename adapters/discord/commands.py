@@ -23,7 +23,7 @@ from bot.commands.table import CommandSpec
 log = logging.getLogger(__name__)
 AUTOCOMPLETE_LIMIT = 25
 CHOICE_LIMIT = 100
-NEEDS_WEBHOOK = frozenset({"start", "resume"})
+NEEDS_WEBHOOK = frozenset({"start", "resume", "fork", "replay", "schedule add"})
 
 
 class Handlers(Protocol):

@@ -64,6 +64,7 @@ class SlackAdapter:
             load_room=services.store.rooms.get,
             describe=self._describe,
             threads=services.store.threads,
+            turn_message=services.store.polls.turn_message,
             thread_mode=settings.slack_thread_mode,
         )
         self.app = self._bolt_app(settings)

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.emoji import from_slack, slack_name
 from adapters.slack.files import share_file
 from adapters.slack.identity import message_id, persona_identity, split_message_id
+from adapters.slack.lineage import TurnMessage, parent_link
 from adapters.slack.pacing import ChannelPacer, ReactionBudget
 from adapters.slack.render import Message, header_message, notice_message, turn_messages
 from bot.base.locks import KeyedLocks
@@ -40,6 +41,7 @@ class Header:
     ts: str
     notice: Notice
     state: RoomState
+    link: str | None = None  # a fork's or replay's line linking the room it came from
 
 
 class SlackPlatform:
@@ -55,6 +57,7 @@ class SlackPlatform:
         load_room: RoomLoader,
         describe: Describe,
         threads: ThreadStore,
+        turn_message: TurnMessage,
         thread_mode: bool = True,
         budget: ReactionBudget | None = None,
     ) -> None:
@@ -64,6 +67,7 @@ class SlackPlatform:
         self._load_room = load_room
         self._describe = describe
         self._threads = threads
+        self._turn_message = turn_message
         self._thread_mode = thread_mode
         self._headers: dict[int, Header] = {}
         self._locks: KeyedLocks[int] = KeyedLocks()
@@ -184,17 +188,21 @@ class SlackPlatform:
         if stored is None:
             return None
         channel, ts = stored
-        return Header(channel, ts, await self._describe(room), room.state)
+        return Header(channel, ts, await self._describe(room), room.state, await self._link(room))
 
     async def _open(self, room: Room, opening: Notice | None) -> Header:
         # A fresh room's opening notice is its header; a room met mid-way with no stored
         # header gets one rebuilt from its description, so its posts still share a thread.
-        fresh = room.next_seq == 1 and room.persona_turns == 0
+        fresh = room.next_seq == room.own_from  # no turn of its own yet (a fork inherits some)
         notice = opening if opening is not None and fresh else await self._describe(room)
-        thread = room.key.thread
-        (ts,) = await self._post(room.key.channel, thread, [header_message(notice, room)], None)
+        link = await self._link(room)
+        message = header_message(notice, room, link)
+        (ts,) = await self._post(room.key.channel, room.key.thread, [message], None)
         await self._threads.save(room.id, NAME, room.key.channel, ts)
-        return Header(room.key.channel, ts, notice, room.state)
+        return Header(room.key.channel, ts, notice, room.state, link)
+
+    async def _link(self, room: Room) -> str | None:
+        return await parent_link(self._client, room, self._threads, self._turn_message)
 
     async def refresh(self, room_id: int) -> None:
         """Re-render a room's header buttons if its state changed since they were drawn."""
@@ -210,7 +218,7 @@ class SlackPlatform:
             if header.state is room.state:
                 return
             header.state = room.state
-            await self._update(header, header_message(header.notice, room))
+            await self._update(header, header_message(header.notice, room, header.link))
 
     async def _update(self, header: Header, message: Message) -> None:
         try:

@@ -125,10 +125,12 @@ def _button(action_id: str, value: str) -> Block:
     return button
 
 
-def header_message(notice: Notice, room: Room) -> Message:
-    """Render the room's header: the opening notice plus state and control buttons."""
+def header_message(notice: Notice, room: Room, link: str | None = None) -> Message:
+    """Render the room's header: the opening notice, the link to the room it came from (a
+    fork or replay; mrkdwn, already escaped), then state and control buttons."""
     base = notice_message(notice)
-    return Message(base.text, [*base.blocks, *controls(room)][:MAX_BLOCKS])
+    lineage = [_context(link)] if link else []
+    return Message(base.text, [*base.blocks, *lineage, *controls(room)][:MAX_BLOCKS])
 
 
 def reply_message(

@@ -100,12 +100,26 @@ class RoomSettings:
     rounds: int = 2
     vote_window_s: float = 60.0
     model: str | None = None
-    seed: int = 0
+    seed: int = 0  # 0: seeded from the room's id (Room.seed)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_changes(self, **changes: Any) -> RoomSettings:
         """Return a copy with some fields replaced."""
         return replace(self, **changes)
+
+
+class BranchKind(enum.StrEnum):
+    FORK = "fork"  # goes on from another room's turn, with that room's turns up to it
+    REPLAY = "replay"  # runs another room's topic, mode and settings again
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a room came from: a fork of another room at one of its turns, or a replay of it."""
+
+    kind: BranchKind
+    parent_id: int
+    at: int | None = None  # a fork's last inherited turn (the parent's seq)
 
 
 @dataclass(frozen=True)
@@ -127,11 +141,22 @@ class Room:
     skipped_turns: int = 0  # planned turns given up after a model error
     skipped_speaker: str | None = None  # who was skipped last
     failure_pauses: int = 0  # pauses for failures since the last good turn
+    lineage: Lineage | None = None
 
     @property
     def tenant_id(self) -> str:
         """Return the tenant that owns the room."""
         return self.key.tenant_id
+
+    @property
+    def seed(self) -> int:
+        """Return what the room's choices are seeded from: its settings' seed, else its id."""
+        return self.settings.seed or self.id
+
+    @property
+    def own_from(self) -> int:
+        """Return the sequence number of the room's first own turn (after inherited ones)."""
+        return (self.lineage.at or 0) + 1 if self.lineage else 1
 
     @property
     def is_live(self) -> bool:
@@ -155,6 +180,7 @@ class Turn:
     speaker_name: str
     content: str
     role: str = ""
+    inherited: bool = False  # copied from the room's parent when it was forked
 
     @property
     def by_persona(self) -> bool:

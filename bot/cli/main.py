@@ -26,6 +26,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--turns", type=int, help="persona turns (chat) / total turns (debate)")
     demo.add_argument("--pace", type=float, help="seconds between turns (default from settings)")
     demo.add_argument("--no-input", action="store_true", help="run unattended (scripts and CI)")
+    fork = sub.add_parser("fork", help="go on from a stored room's turn, in the terminal")
+    fork.add_argument("room", type=int, help="the room to fork (its id)")
+    fork.add_argument("--at", type=int, required=True, help="its last turn to keep (#N)")
+    fork.add_argument("--mode", choices=("chat", "debate"), help="default: the room's mode")
+    fork.add_argument("--turns", type=int, help="new persona turns (default: what it had left)")
+    replay = sub.add_parser("replay", help="run a stored room again, in the terminal")
+    replay.add_argument("room", type=int, help="the room to replay (its id)")
+    for branch in (fork, replay):
+        branch.add_argument("--personas", help="comma-separated persona ids (default: its cast)")
+        branch.add_argument("--model", help="litellm model name (default: its model)")
+        branch.add_argument("--pace", type=float, help="seconds between turns (default: its pace)")
+        branch.add_argument("--no-input", action="store_true", help="run unattended")
     export = sub.add_parser("export", help="print a stored transcript")
     export.add_argument("room", type=int, help="room id (shown at the end of a demo)")
     export.add_argument("--format", choices=("md", "json"), default="md")
@@ -94,21 +106,45 @@ def _run(main: Coroutine[Any, Any, int]) -> int:
 
 
 async def _demo(settings: Any, args: argparse.Namespace) -> int:
-    from adapters.console.demo import ConsoleDemo, DemoOptions
+    from adapters.console.demo import DemoOptions, start_args
+
+    options = DemoOptions(
+        args.topic, args.mode, args.personas, args.turns, args.pace, interactive=not args.no_input
+    )
+    return await _console_room(settings, args, "start", start_args(options))
+
+
+async def _fork(settings: Any, args: argparse.Namespace) -> int:
+    names = ("room", "at", "personas", "model", "turns", "mode", "pace")
+    return await _console_room(settings, args, "fork", _given(args, names))
+
+
+async def _replay(settings: Any, args: argparse.Namespace) -> int:
+    names = ("room", "personas", "model", "pace")
+    return await _console_room(settings, args, "replay", _given(args, names))
+
+
+def _given(args: argparse.Namespace, names: Sequence[str]) -> dict[str, Any]:
+    return {name: value for name in names if (value := getattr(args, name)) is not None}
+
+
+async def _console_room(
+    settings: Any, args: argparse.Namespace, command: str, command_args: dict[str, Any]
+) -> int:
+    """Run a room-opening command in the terminal room until the room finishes."""
+    from adapters.console.demo import ConsoleDemo
     from adapters.console.room import ConsolePlatform
     from bot.base.text import plural
     from bot.runtime.app import build_services, start_scheduling
 
     window = 0.0 if args.no_input else min(settings.vote_window_s, 20.0)
     settings = settings.model_copy(update={"vote_window_s": window})
-    options = DemoOptions(
-        args.topic, args.mode, args.personas, args.turns, args.pace, interactive=not args.no_input
-    )
     async with build_services(settings, scheduling=False) as services:
         platform = ConsolePlatform(files_dir=settings.data_dir / "files")
         services.orchestrator.attach(platform)
         await start_scheduling(services)
-        room = await ConsoleDemo(services, platform).run(options)
+        demo = ConsoleDemo(services, platform)
+        room = await demo.run_command(command, command_args, not args.no_input)
         if room is None:
             return 1
         platform.console.print(
@@ -242,6 +278,8 @@ async def _discord(settings: Any, args: argparse.Namespace) -> int:
 
 _HANDLERS = {
     "demo": _demo,
+    "fork": _fork,
+    "replay": _replay,
     "export": _export,
     "db": _db,
     "persona": _persona,

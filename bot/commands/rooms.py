@@ -8,6 +8,7 @@ from bot.base.rooms import Mode, Room, RoomKey, Selection
 from bot.commands.parsing import help_text
 from bot.commands.replies import Caller, Handler, Reply
 from bot.core.export import to_json, to_markdown
+from bot.core.lineage import branch_fields, lineage_fields
 from bot.core.modes.base import StartRequest
 from bot.core.orchestrator import Orchestrator
 from bot.core.platform import Attachment
@@ -85,6 +86,8 @@ class RoomCommands:
             ("Cast", ", ".join(f"{p.emoji} {p.name}" for p in cast.values())),
             ("Model", self.orchestrator.model_for(room)),
             ("Room id", str(room.id)),
+            *lineage_fields(room),
+            *branch_fields(await self.orchestrator.host.store.lineage.branches(room.id)),
         )
         return Reply(f"“{room.topic}”", title="Status", fields=fields)
 
@@ -106,8 +109,9 @@ class RoomCommands:
         turns = await store.rooms.transcript(room.id)
         results = await self.orchestrator.tallies(room)
         usage = await store.rooms.usage_totals(room.id)
+        branches = await store.lineage.branches(room.id)
         render = to_markdown if fmt == "md" else to_json
-        return render(room, turns, results, usage)
+        return render(room, turns, results, usage, branches)
 
     async def _help(self, key: RoomKey, caller: Caller, args: dict[str, Any]) -> Reply:
         return Reply(help_text(), title="Chimera")

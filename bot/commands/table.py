@@ -68,6 +68,14 @@ _CONSORTIUM_SETTINGS = (
 _QUESTION = Param("question", help="what to ask", required=True)
 _CONFIG = Param("config", help="saved configuration to use (default: this channel's)")
 _CHART = Param("chart", "choice", "yes to attach a PNG chart", choices=("yes", "no"))
+_ROOM_ID = Param("room", "int", "room id (shown by status and in exports)", required=True, low=1)
+_BRANCH_PERSONAS = Param("personas", "list", "comma-separated persona ids or names (default: its)")
+_BRANCH_MODEL = Param("model", help="litellm model name (default: the room's)")
+_BRANCH_PACE = Param(
+    "pace", "float", "seconds between turns (default: the room's)", low=0, high=600
+)
+_SCHEDULE_ID = Param("id", "int", "schedule id (see schedule list)", required=True, low=1)
+_TOPIC_LIST = Param("list", help="topic list name (default: topics)")
 _DOC_FORMATS = ("text", "markdown", "html", "pdf")
 _FORGET = ("document", "room", "all")
 
@@ -105,6 +113,82 @@ _SPECS = (
         "Export the latest transcript as a file.",
         (Param("format", "choice", "md or json", choices=FORMATS),),
         positional="format",
+    ),
+    CommandSpec(
+        "fork",
+        "Start a room here that goes on from another room's turn: fork <room> at=<turn>.",
+        (
+            _ROOM_ID,
+            Param("at", "int", "the room's last turn to keep (#N)", required=True, low=1),
+            _BRANCH_PERSONAS,
+            _BRANCH_MODEL,
+            Param("turns", "int", "new persona turns (default: what it had left)", low=1, high=200),
+            Param(
+                "mode", "choice", "chat or debate (default: its mode)", choices=("chat", "debate")
+            ),
+            _BRANCH_PACE,
+        ),
+        manage=True,
+        positional="room",
+    ),
+    CommandSpec(
+        "replay",
+        "Run a room again here (same topic, mode, settings and seed) with another cast or model.",
+        (_ROOM_ID, _BRANCH_PERSONAS, _BRANCH_MODEL, _BRANCH_PACE),
+        manage=True,
+        positional="room",
+    ),
+    CommandSpec(
+        "schedule add",
+        "Start a room in this channel at set times: schedule add <topic or @list> every=….",
+        (
+            Param("topic", help="what the room is about, or @name of a topic list", required=True),
+            Param(
+                "every",
+                help="a crontab (0 9 * * 1-5), daily@09:00, weekdays@09:00 or hourly",
+                required=True,
+            ),
+            Param("tz", help="time zone of the times, e.g. Europe/Paris (default UTC)"),
+            Param("mode", "choice", "chat, debate, consortium or compare", choices=MODES),
+            Param("personas", "list", "comma-separated persona ids or names"),
+            Param("turns", "int", "persona turns in chat mode (1–200)", low=1, high=200),
+        ),
+        manage=True,
+        positional="topic",
+    ),
+    CommandSpec("schedule list", "List the recurring rooms of this server or workspace."),
+    CommandSpec(
+        "schedule remove", "Remove a recurring room.", (_SCHEDULE_ID,), manage=True, positional="id"
+    ),
+    CommandSpec(
+        "schedule pause", "Pause a recurring room.", (_SCHEDULE_ID,), manage=True, positional="id"
+    ),
+    CommandSpec(
+        "schedule resume",
+        "Resume a paused recurring room.",
+        (_SCHEDULE_ID,),
+        manage=True,
+        positional="id",
+    ),
+    CommandSpec(
+        "topics add",
+        "Add topics to a list that recurring rooms draw from (several: separate them with |).",
+        (Param("topic", help="the topic (or topics, separated by |)", required=True), _TOPIC_LIST),
+        manage=True,
+        positional="topic",
+    ),
+    CommandSpec(
+        "topics list",
+        "List the topic lists, or one list's topics.",
+        (_TOPIC_LIST,),
+        positional="list",
+    ),
+    CommandSpec(
+        "topics remove",
+        "Remove a topic by its id, or a whole list with list=<name>.",
+        (Param("id", "int", "topic id (see topics list <list>)", low=1), _TOPIC_LIST),
+        manage=True,
+        positional="id",
     ),
     CommandSpec("persona list", "List the personas you can cast."),
     CommandSpec(
@@ -231,4 +315,4 @@ _SPECS = (
 )
 
 COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in _SPECS}
-GROUPS = ("persona", "consortium", "memory")
+GROUPS = ("persona", "consortium", "memory", "schedule", "topics")

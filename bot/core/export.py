@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from bot.base.rooms import Room, Turn
+from bot.base.rooms import Lineage, Room, Turn
+from bot.core.lineage import branch_fields, lineage_fields
 from bot.core.results import Results
 
 
-def to_markdown(room: Room, turns: list[Turn], results: Results, usage: dict[str, Any]) -> str:
-    """Render a transcript as Markdown."""
+def to_markdown(
+    room: Room,
+    turns: list[Turn],
+    results: Results,
+    usage: dict[str, Any],
+    branches: Sequence[Room] = (),
+) -> str:
+    """Render a transcript as Markdown (inherited turns marked, lineage listed)."""
+    lineage = [f"- {label}: {value}" for label, value in lineage_fields(room)]
+    lineage += [f"- {label}: {value}" for label, value in branch_fields(branches)]
     lines = [
         f"# {room.topic}",
         "",
@@ -19,18 +29,26 @@ def to_markdown(room: Room, turns: list[Turn], results: Results, usage: dict[str
         f"- Mode: {room.mode.value}",
         f"- State: {room.state.value}",
         f"- Cast: {', '.join(room.cast)}",
+        *lineage,
         f"- Usage: {_usage_text(usage)}",
         "",
     ]
     for turn in turns:
         role = f" ({turn.role})" if turn.role else ""
-        lines += [f"**{turn.speaker_name}**{role} — #{turn.seq}", "", turn.content, ""]
+        mark = " · inherited" if turn.inherited else ""
+        lines += [f"**{turn.speaker_name}**{role} — #{turn.seq}{mark}", "", turn.content, ""]
     lines += ["## Results", ""] + [f"- {label}: {value}" for label, value in results.lines()]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def to_json(room: Room, turns: list[Turn], results: Results, usage: dict[str, Any]) -> str:
-    """Render a transcript as JSON."""
+def to_json(
+    room: Room,
+    turns: list[Turn],
+    results: Results,
+    usage: dict[str, Any],
+    branches: Sequence[Room] = (),
+) -> str:
+    """Render a transcript as JSON (with where the room came from and its branches)."""
     data = {
         "room": {
             "id": room.id,
@@ -39,6 +57,8 @@ def to_json(room: Room, turns: list[Turn], results: Results, usage: dict[str, An
             "topic": room.topic,
             "state": room.state.value,
             "cast": list(room.cast),
+            "lineage": _lineage(room.lineage),
+            "branches": [{"room": b.id} | (_lineage(b.lineage) or {}) for b in branches],
         },
         "turns": [asdict(turn) | {"kind": turn.kind.value} for turn in turns],
         "results": [{"label": label, "value": value} for label, value in results.lines()],
@@ -46,6 +66,12 @@ def to_json(room: Room, turns: list[Turn], results: Results, usage: dict[str, An
         "usage": usage,
     }
     return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def _lineage(lineage: Lineage | None) -> dict[str, Any] | None:
+    if lineage is None:
+        return None
+    return {"kind": lineage.kind.value, "parent": lineage.parent_id, "at": lineage.at}
 
 
 def _usage_text(usage: dict[str, Any]) -> str:

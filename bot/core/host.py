@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.base.clock import Clock
 from bot.base.locks import KeyedLocks
-from bot.base.rooms import Mode, Room, RoomKey, RoomSettings, RoomState, check_transition
+from bot.base.rooms import (
+    Lineage,
+    Mode,
+    Room,
+    RoomKey,
+    RoomSettings,
+    RoomState,
+    check_transition,
+)
 from bot.base.tasks import TaskOwner
 from bot.core.catalog import PersonaCatalog
 from bot.core.errors import RoomError
@@ -34,6 +42,7 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 BUSY = "a room is already running in this channel; `stop` it first"
+EndHook = Callable[[Room], Awaitable[None]]
 
 
 class RoomHost:
@@ -66,6 +75,7 @@ class RoomHost:
         self.platforms: dict[str, Platform] = {}
         self._locks: KeyedLocks[int] = KeyedLocks()
         self._posting: set[asyncio.Task[Any]] = set()
+        self._end_hooks: list[EndHook] = []
 
     # -- who and what ------------------------------------------------------------------------
 
@@ -117,10 +127,30 @@ class RoomHost:
         cast: tuple[str, ...],
         settings: RoomSettings,
         by: str,
+        *,
+        lineage: Lineage | None = None,
+        persona_turns: int = 0,
     ) -> Room:
-        """Create a room and mark it running (refused if the channel has a live room)."""
+        """Create a room (a fork gets its parent's turns up to the fork) and mark it running.
+
+        Refused if the channel already has a live room.
+        """
         try:
-            room = await self.store.rooms.create(key, mode, topic, cast, settings, created_by=by)
+            if lineage is None:
+                room = await self.store.rooms.create(
+                    key, mode, topic, cast, settings, created_by=by
+                )
+            else:
+                room = await self.store.lineage.open(
+                    key,
+                    mode,
+                    topic,
+                    cast,
+                    settings,
+                    lineage,
+                    created_by=by,
+                    persona_turns=persona_turns,
+                )
         except ChannelBusy:
             raise RoomError(BUSY) from None
         return await self.move(room, RoomState.RUNNING)
@@ -134,10 +164,27 @@ class RoomHost:
         return fresh
 
     async def move(self, room: Room, state: RoomState) -> Room:
-        """Move a room to a state its lifecycle allows; return it as stored."""
+        """Move a room to a state its lifecycle allows; return it as stored.
+
+        Whoever waits for a room to end (`on_end`) hears of it just before it is marked
+        finished, so what they post comes before anyone watching the state sees the end.
+        """
         check_transition(room.state, state)
+        if state is RoomState.FINISHED:
+            await self._ending(room)
         await self.store.rooms.set_state(room.id, state)
         return await self.reload(room)
+
+    def on_end(self, hook: EndHook) -> None:
+        """Call `hook` with each room as it ends (after its results are posted)."""
+        self._end_hooks.append(hook)
+
+    async def _ending(self, room: Room) -> None:
+        for hook in self._end_hooks:
+            try:
+                await hook(room)
+            except Exception:  # a listener's failure must not keep the room from ending
+                log.exception("end-of-room hook failed for room %s", room.id)
 
     async def finish(self, room_id: int) -> None:
         """Mark a room finished unless it already is."""

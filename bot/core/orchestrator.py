@@ -55,8 +55,18 @@ class Orchestrator:
         await self.host.ensure_free(request.key)
         runner = self.runners[request.mode]
         plan = await runner.plan(request)
+        settings = plan.settings
+        if request.seed is not None:
+            settings = settings.with_changes(seed=request.seed)
         room = await self.host.open(
-            request.key, request.mode, request.topic, plan.cast, plan.settings, request.by
+            request.key,
+            request.mode,
+            request.topic,
+            plan.cast,
+            settings,
+            request.by,
+            lineage=request.lineage,
+            persona_turns=request.persona_turns,
         )
         return Started(room, await runner.start(room))
 

@@ -54,7 +54,7 @@ def build_request(
         model=model,
         messages=tuple(messages),
         temperature=persona.temperature,
-        seed=room.settings.seed * 100_003 + room.next_seq,
+        seed=room.seed * 100_003 + room.next_seq,
         hints=_hints(room, step, recent, others, passages),
     )
 
@@ -118,7 +118,7 @@ def summary_request(room: Room, turns: Sequence[Turn], *, model: str) -> ChatReq
             Message("system", "You summarise conversations faithfully in under 120 words."),
             Message("user", f"{previous}Summarise these turns on '{room.topic}':\n{text}"),
         ),
-        seed=room.settings.seed,
+        seed=room.seed,
         hints={
             "task": "summary",
             "topic": room.topic,
@@ -148,7 +148,7 @@ def pick_request(
     return ChatRequest(
         model=model,
         messages=tuple(messages),
-        seed=room.settings.seed * 100_003 + room.next_seq,
+        seed=room.seed * 100_003 + room.next_seq,
         hints={
             "persona": moderator.to_card(),
             "topic": room.topic,

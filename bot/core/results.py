@@ -89,7 +89,7 @@ async def collect_results(store: Store, room: Room, cast: dict[str, Persona]) ->
     transcript = await store.rooms.transcript(room.id)
     by_seq = {turn.seq: turn for turn in transcript}
     for turn in transcript:
-        if turn.by_persona:
+        if turn.by_persona and not turn.inherited:  # a fork's inherited turns are its parent's
             turns_by[turn.speaker_id] += 1
     audience: dict[str, int] = {}
     for poll in await store.polls.of_room(room.id):

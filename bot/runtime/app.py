@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING
 from bot.base.clock import Clock, SystemClock
 from bot.base.rooms import RoomSettings
 from bot.base.tasks import TaskOwner
+from bot.commands.branches import BranchCommands
 from bot.commands.consortium import ConsortiumCommands
 from bot.commands.handler import CommandHandler
 from bot.commands.memory import MemoryCommands
 from bot.commands.personas import PersonaCommands
 from bot.commands.rooms import RoomCommands
+from bot.commands.schedules import ScheduleCommands
+from bot.core.branches import Branches
 from bot.core.catalog import PersonaCatalog
 from bot.core.consortium.book import ConfigBook
 from bot.core.host import RoomHost
@@ -27,8 +30,10 @@ from bot.core.modes.debate import DebateRunner
 from bot.core.orchestrator import Orchestrator
 from bot.core.pacing import TurnScheduler
 from bot.core.recall import MemoryRecall
+from bot.core.recurring import RecurringRooms, RecurringTimer
 from bot.llm.types import LLM
 from bot.runtime.config import Settings
+from bot.runtime.recurring import CronTimer
 from bot.runtime.scheduler import LocalScheduler
 from personas.cards import load_dir
 from storage.db import Database
@@ -53,6 +58,7 @@ class Services:
     scheduler: TurnScheduler
     clock: Clock
     tasks: TaskOwner
+    recurring: RecurringRooms
     memory: Memory | None = None
     writer: MemoryWriter | None = None  # memory's background writer, when memory is on
 
@@ -90,6 +96,7 @@ async def build_services(
     clock: Clock | None = None,
     llm: LLM | None = None,
     scheduler: TurnScheduler | None = None,
+    timer: RecurringTimer | None = None,
     memory: Memory | None = None,
     scheduling: bool = True,
 ) -> AsyncIterator[Services]:
@@ -108,12 +115,16 @@ async def build_services(
         memory = await open_memory(settings)
     clock = clock or SystemClock()
     scheduler = scheduler or LocalScheduler(store.steps, clock, grace_s=settings.misfire_grace_s)
-    services = _wire(settings, store, clock, llm or make_gateway(settings), scheduler, memory)
+    timer = timer or CronTimer(grace_s=settings.misfire_grace_s)
+    services = _wire(
+        settings, store, clock, llm or make_gateway(settings), scheduler, timer, memory
+    )
     if scheduling:
         await start_scheduling(services)
     try:
         yield services
     finally:
+        await services.recurring.timer.shutdown()
         await services.scheduler.shutdown()
         if services.writer is not None:
             await services.writer.close()  # what is still queued waits in the database
@@ -131,6 +142,10 @@ async def start_scheduling(services: Services) -> None:
     recovered = await services.orchestrator.recover()
     if recovered:
         log.info("resumed %d room(s) that were due while the process was down", recovered)
+    await services.recurring.timer.start()
+    caught_up = await services.recurring.start()
+    if caught_up:
+        log.info("ran %d recurring room(s) that fell due while the process was down", caught_up)
 
 
 async def open_memory(settings: Settings) -> Memory:
@@ -151,6 +166,7 @@ def _wire(
     clock: Clock,
     llm: LLM,
     scheduler: TurnScheduler,
+    timer: RecurringTimer,
     memory: Memory | None,
 ) -> Services:
     catalog = PersonaCatalog(load_dir(), store.catalog)
@@ -178,11 +194,14 @@ def _wire(
     )
     orchestrator = Orchestrator(host, runners)
     scheduler.handler = orchestrator.run_step
+    recurring = RecurringRooms(orchestrator, timer, clock)
     commands = CommandHandler(
         RoomCommands(orchestrator),
         PersonaCommands(catalog),
         ConsortiumCommands(orchestrator, configs),
         MemoryCommands(memory, clock, private_urls=settings.ingest_private_urls, writer=writer),
+        BranchCommands(Branches(orchestrator)),
+        ScheduleCommands(recurring),
     )
     return Services(
         settings,
@@ -194,6 +213,7 @@ def _wire(
         scheduler,
         clock,
         tasks,
+        recurring,
         memory,
         writer,
     )

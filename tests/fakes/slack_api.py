@@ -307,6 +307,7 @@ class FakeSlack:
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
+            "chat.getPermalink": self._permalink,
             "chat.postEphemeral": self._post_ephemeral,
             "reactions.add": self._reaction_add,
             "reactions.remove": self._reaction_remove,
@@ -382,6 +383,13 @@ class FakeSlack:
             blocks=_blocks(params.get("blocks")),
             metadata=_metadata(params.get("metadata")),
         )
+
+    async def _permalink(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel, ts = str(params.get("channel")), str(params.get("message_ts"))
+        if self.message(channel, ts) is None:
+            return {"ok": False, "error": "message_not_found"}
+        link = f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"channel": channel, "permalink": link}
 
     async def _update(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         msg = self.message(str(params.get("channel")), str(params.get("ts")))

@@ -65,3 +65,27 @@ async def test_migrations_match_the_models_on_postgres(pg_url: str) -> None:
             assert await conn.run_sync(schema_differences) == []
     finally:
         await db.close()
+
+
+async def test_forks_and_schedule_claims_work_on_postgres(
+    pg_services: tuple[Services, FakeClock],
+) -> None:
+    services, clock = pg_services
+    services.orchestrator.attach(RecordingPlatform())
+    key, side = RoomKey("test", "team", "pg"), RoomKey("test", "team", "pg", "side")
+    caller = Caller("u1", "Ada", True)
+    run = services.commands.run
+    assert not (await run(key, caller, "start", {"topic": "Tea?", "turns": "3", "pace": "0"})).error
+    await run_until_quiet(services, clock)
+    assert not (await run(side, caller, "fork", {"room": "1", "at": "2"})).error
+    turns = await services.store.rooms.transcript(2)
+    assert [(t.seq, t.inherited) for t in turns] == [(1, True), (2, True)]
+
+    args = {"topic": "Standup", "every": "0 9 * * *", "turns": "1"}
+    assert not (await run(key, caller, "schedule add", args)).error
+    due = clock.now()
+    await services.recurring.fire(1, due)
+    await services.recurring.fire(1, due)  # the same time again: claimed already
+    (schedule,) = await services.store.schedules.of_tenant(key.tenant_id)
+    assert schedule.last_outcome.endswith("started room 3")
+    assert (await services.store.rooms.latest(key)).id == 3  # type: ignore[union-attr]

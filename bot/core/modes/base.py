@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from bot.base.rooms import Mode, Recent, Room, RoomKey, RoomSettings, Selection, Turn
+from bot.base.rooms import Lineage, Mode, Recent, Room, RoomKey, RoomSettings, Selection, Turn
 from bot.core.platform import Notice
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ class StartRequest:
     model: str | None = None
     consortium: ConsortiumConfig | None = None  # consortium mode: the configuration to run
     chart: bool = False
+    seed: int | None = None  # None: the room is seeded from its own id
+    lineage: Lineage | None = None  # a fork or replay of another room
+    persona_turns: int = 0  # a fork's inherited persona turns that count toward its length
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ class ChatRunner(TurnRunner):
         requested = self._requested.pop(room.id, None)
         if room.persona_turns >= room.settings.turns:
             return None
-        rng = random.Random(f"{room.settings.seed}:{room.id}:{room.next_seq}:{room.skipped_turns}")
+        rng = random.Random(f"{room.seed}:{room.next_seq}")
         speakers = [p for p in cast.values() if p.id != _failed_last(room)] or list(cast.values())
         speaker = choose_speaker(
             room.settings.selection, speakers, recent, rng, requested=requested

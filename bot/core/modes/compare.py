@@ -20,6 +20,7 @@ from bot.core.consortium import CompareAnswer, Seat, compare
 from bot.core.consortium.config import MAX_MEMBERS
 from bot.core.errors import UserError
 from bot.core.host import RoomHost, message_refs
+from bot.core.lineage import lineage_fields
 from bot.core.modes.base import RoomPlan, StartRequest
 from bot.core.modes.identity import model_footer, seat_persona
 from bot.core.pacing import due_at
@@ -216,7 +217,7 @@ def header_notice(room: Room, seats: Sequence[Seat]) -> Notice:
         f"“{room.topic}”\n{names} answer side by side. React {VOTE} on the best answer; "
         f"voting closes {room.settings.vote_window_s:.0f} s after the last answer."
     )
-    return Notice(text, title="Chimera compare")
+    return Notice(text, title="Chimera compare", fields=lineage_fields(room))
 
 
 def result_notice(

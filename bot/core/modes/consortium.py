@@ -36,6 +36,7 @@ from bot.core.consortium import (
 from bot.core.consortium.book import ConfigBook, builtin_config, checked
 from bot.core.errors import UserError
 from bot.core.host import RoomHost
+from bot.core.lineage import lineage_fields
 from bot.core.modes.base import RoomPlan, StartRequest
 from bot.core.modes.identity import model_footer, seat_persona
 from bot.core.platform import Attachment, Notice, TurnPost
@@ -165,7 +166,7 @@ class ConsortiumRunner:
                 personas=poster.personas,
                 default_model=self.host.model_for(room),
                 on_event=poster.on_event,
-                seed=room.settings.seed,
+                seed=room.seed,
             )
             await self.host.whole(self._conclude(room, run, chart))
         except ConsortiumError as exc:
@@ -247,6 +248,7 @@ def header_notice(room: Room, config: ConsortiumConfig) -> Notice:
         ("Target", f"{round(config.confidence_threshold * 100)}% confidence"),
         ("Iterations", f"{config.min_iterations} to {config.max_iterations}"),
         ("Configuration", config.name or "custom"),
+        *lineage_fields(room),
     )
     return Notice(f"“{room.topic}”", title="Chimera consortium", fields=fields)
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from bot.base.rooms import Mode, Recent, Room, RoomSettings, RoomState, SpeakerKind, Turn
 from bot.core.errors import RoomError, UserError
 from bot.core.host import RoomHost, message_refs
+from bot.core.lineage import RECAP_TURNS, lineage_fields, recap_notice
 from bot.core.modes import failures
 from bot.core.modes.base import RoomPlan, StartRequest
 from bot.core.pacing import due_at, next_delay
@@ -85,9 +86,12 @@ class TurnRunner:
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self, room: Room) -> str:
-        """Post the room's header and schedule turn one now."""
+        """Post the room's header (a fork's with a recap) and schedule its first turn now."""
         cast = await self.host.cast(room)
         await self.host.post_notice(room, header_notice(room, cast, self.host.model_for(room)))
+        if room.own_from > 1:
+            last = await self.host.store.rooms.transcript(room.id, last=RECAP_TURNS)
+            await self.host.post_notice(room, recap_notice(room, last))
         await self.host.schedule(room, "turn", self.host.clock.now())
         names = ", ".join(p.name for p in cast.values())
         return f"Starting a {room.mode.value} on “{room.topic}” with {names}."
@@ -350,7 +354,7 @@ def header_notice(room: Room, cast: dict[str, Persona], model: str) -> Notice:
     """Describe a room as it starts: topic, mode, cast and model."""
     names = ", ".join(f"{p.emoji} {p.name}" for p in cast.values())
     label = f"{model} ({OFFLINE_LABEL})" if is_offline(model) else model
-    fields = (("Mode", room.mode.value), ("Cast", names), ("Model", label))
+    fields = (("Mode", room.mode.value), ("Cast", names), ("Model", label), *lineage_fields(room))
     return Notice(f"“{room.topic}”", title=f"Chimera {room.mode.value}", fields=fields)
 
 

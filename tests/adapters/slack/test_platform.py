@@ -79,6 +79,7 @@ def platform_for(
         load_room=rooms.get,
         describe=rooms.describe,
         threads=store.threads,
+        turn_message=store.polls.turn_message,
     )
 
 

@@ -1,13 +1,13 @@
 """failed turns: a room rides out model errors, and counts them to know when to pause
 
-Revision ID: 0010
+Revision ID: 0007
 Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
