@@ -24,9 +24,25 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def migrate(self) -> None:
-        """Apply every pending Alembic migration."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(_upgrade)
+        """Apply every pending Alembic migration.
+
+        On SQLite a migration that alters a table rebuilds it (copy, drop, rename). With
+        foreign keys on, dropping the old table would cascade to every row that points at
+        it (a room's turns), so, as SQLite's own procedure for table rebuilds says, the
+        checks are off while migrating; the pragma only takes effect outside a transaction.
+        """
+        sqlite = self.url.startswith("sqlite")
+        async with self.engine.connect() as conn:
+            if sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                await conn.commit()
+            try:
+                async with conn.begin():
+                    await conn.run_sync(_upgrade)
+            finally:
+                if sqlite:
+                    await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    await conn.commit()
 
     async def close(self) -> None:
         """Dispose of the engine's connections."""

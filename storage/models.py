@@ -111,6 +111,8 @@ class TurnRow(Base):
     # False while the turn waits to be embedded into memory (None: not for memory).
     remembered: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     inherited: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # copied by a fork
+    # The memory sources the turn cites, as "[n] source" (None: it cites none).
+    sources: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class UsageRow(Base):

@@ -91,4 +91,5 @@ def to_turn(row: Any) -> Turn:
         content=row.content,
         role=row.role,
         inherited=bool(row.inherited),
+        sources=tuple(row.sources or ()),
     )

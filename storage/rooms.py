@@ -367,4 +367,5 @@ def _turn_values(room_id: int, turn: Turn) -> dict[str, Any]:
         "speaker_name": turn.speaker_name,
         "role": turn.role,
         "content": turn.content,
+        "sources": list(turn.sources) or None,
     }

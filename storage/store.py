@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage.browse import BrowseStore
 from storage.catalog import CatalogStore
 from storage.db import Database
 from storage.lineage import LineageStore
@@ -13,6 +14,7 @@ from storage.polls import PollStore
 from storage.records import RecordStore
 from storage.rooms import RoomStore
 from storage.schedules import ScheduleStore, TopicStore
+from storage.stats import StatsStore
 from storage.steps import StepStore
 
 
@@ -33,6 +35,8 @@ class Store:
     lineage: LineageStore
     schedules: ScheduleStore
     topics: TopicStore
+    stats: StatsStore
+    browse: BrowseStore
 
     @classmethod
     def on(cls, db: Database) -> Store:
@@ -51,6 +55,8 @@ class Store:
             lineage=LineageStore(db),
             schedules=ScheduleStore(db),
             topics=TopicStore(db),
+            stats=StatsStore(db),
+            browse=BrowseStore(db),
         )
 
 

@@ -15,7 +15,9 @@ from adapters.discord.events import Audience, Events
 from adapters.discord.posting import DiscordPlatform
 from adapters.discord.webhooks import WebhookRepository, Webhooks
 from bot.core.platform import Platform
+from bot.core.telemetry import Telemetry
 from bot.runtime.config import Settings
+from bot.runtime.metrics import http_errors
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,9 @@ class DiscordServices(Protocol):
     @property
     def commands(self) -> Handlers: ...
 
+    @property
+    def metrics(self) -> Telemetry: ...
+
 
 class DiscordAdapter:
     """Runs Chimera on Discord: personas through webhooks, `/chimera` commands, reaction votes."""
@@ -56,8 +61,11 @@ class DiscordAdapter:
             raise ValueError("CHIMERA_DISCORD_TOKEN is not set")
         point_at(settings.discord_api_base, settings.discord_gateway_url)
         self._token = settings.discord_token
-        self.client = ChimeraClient(ready_timeout=ready_timeout)
-        self.webhooks = Webhooks(self.client, services.store.webhooks)
+        telemetry = services.metrics
+        self.client = ChimeraClient(
+            ready_timeout=ready_timeout, http_trace=http_errors(telemetry, self.name)
+        )
+        self.webhooks = Webhooks(self.client, services.store.webhooks, telemetry)
         self.platform = DiscordPlatform(self.client, self.webhooks)
         commands = SlashCommands(services.commands, self.webhooks)
         self.client.wire(commands, Events(self.client, services.orchestrator))
@@ -71,6 +79,10 @@ class DiscordAdapter:
             self.client.connect(reconnect=True), name="discord:gateway"
         )
         self._task.add_done_callback(_log_exit)
+
+    async def healthy(self) -> bool:
+        """Tell whether the gateway session is up (logged in, ready, not closed)."""
+        return self.client.is_ready() and not self.client.is_closed()
 
     async def wait_ready(self) -> None:
         """Wait until the gateway session is ready (guilds known)."""

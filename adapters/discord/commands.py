@@ -67,7 +67,8 @@ class SlashCommands:
                 f"⚠️ {refusal}", ephemeral=True, allowed_mentions=no_mentions()
             )
             return
-        public = spec.manage  # room controls announce in the channel; the rest are private
+        # Room controls announce in the channel; the rest (and private controls) do not.
+        public = spec.manage and not spec.private
         await interaction.response.defer(ephemeral=not public, thinking=True)
         progress = EditProgress(interaction)
         reply = await self._run(interaction, spec, caller, args, progress)

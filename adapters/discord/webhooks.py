@@ -12,6 +12,7 @@ import discord
 from adapters.discord.render import no_mentions, to_files
 from bot.base.locks import KeyedLocks
 from bot.core.platform import Attachment
+from bot.core.telemetry import NoTelemetry, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +56,15 @@ class Outgoing:
 class Webhooks:
     """Gets the bot's webhook for a channel and sends through it, recovering from deletion."""
 
-    def __init__(self, client: discord.Client, repository: WebhookRepository) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        repository: WebhookRepository,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self.client = client
         self.repository = repository
+        self.telemetry = telemetry or NoTelemetry()
         self._hooks: dict[int, discord.Webhook] = {}
         self._locks: KeyedLocks[int] = KeyedLocks()
 
@@ -91,6 +98,7 @@ class Webhooks:
             if exc.code != UNKNOWN_WEBHOOK:
                 raise
             log.info("webhook for channel %s is gone; recreating it", channel_id)
+            self.telemetry.platform_error(PLATFORM, "dead_webhook")
             await self.forget(channel_id, hook)
             return await self._send(await self.get(channel_id), message)
 
@@ -121,6 +129,7 @@ class Webhooks:
                 return owned[0]
             return await channel.create_webhook(name=WEBHOOK_NAME, reason="Chimera persona posts")
         except discord.HTTPException as exc:
+            self.telemetry.platform_error(PLATFORM, "webhook_refused")
             raise WebhookUnavailable(explain(exc, channel.mention)) from exc
 
     async def _channel(self, channel_id: int) -> HookChannel:

@@ -12,6 +12,7 @@ from adapters.slack.buttons import ControlButtons
 from adapters.slack.client import build_client
 from adapters.slack.dedupe import EventDedupe
 from adapters.slack.events import EventListeners
+from adapters.slack.health import WebApiHealth
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.platform import SlackPlatform
 from adapters.slack.replies import Responder
@@ -26,6 +27,7 @@ from bot.core.modes.turns import header_notice
 from bot.core.platform import Notice
 from bot.runtime.app import Services
 from bot.runtime.config import ConfigError, Settings
+from bot.runtime.metrics import http_errors
 from bot.runtime.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ def check_settings(settings: Settings) -> str:
 class SlackAdapter:
     """Runs Chimera in a Slack workspace, over HTTP (`/slack/events`) or Socket Mode."""
 
+    name = "slack"
+
     def __init__(
         self, services: Services, *, web: WebServer | None = None, clock: Clock | None = None
     ) -> None:
@@ -52,10 +56,12 @@ class SlackAdapter:
         token = check_settings(settings)
         self._services = services
         clock = clock or services.clock
-        self.http = aiohttp.ClientSession()  # one connection pool for every Web API call
+        # One connection pool for every Web API call; its trace counts 429s and 5xx answers.
+        self.http = aiohttp.ClientSession(trace_configs=[http_errors(services.metrics, "slack")])
         self.client = build_client(
             token, api_url=settings.slack_api_url, sleep=clock.sleep, session=self.http
         )
+        self._web_api = WebApiHealth(self.client, clock)
         self.tasks = TaskOwner("slack")
         self.users = UserDirectory(self.client, clock, admins=settings.slack_admins)
         self.platform = SlackPlatform(
@@ -66,6 +72,7 @@ class SlackAdapter:
             threads=services.store.threads,
             turn_message=services.store.polls.turn_message,
             thread_mode=settings.slack_thread_mode,
+            telemetry=services.metrics,
         )
         self.app = self._bolt_app(settings)
         self._socket = self._connection(settings, web)
@@ -103,6 +110,12 @@ class SlackAdapter:
         if self._socket is not None:
             await self._socket.start()
         log.info("Slack adapter ready (%s)", "Socket Mode" if self.socket_mode else EVENTS_PATH)
+
+    async def healthy(self) -> bool:
+        """Tell whether Slack is reachable: the Socket Mode connection, or the Web API."""
+        if self._socket is not None:
+            return await self._socket.connected()
+        return await self._web_api.ok()
 
     async def close(self) -> None:
         """Disconnect and cancel the adapter's background work."""

@@ -20,6 +20,7 @@ from adapters.slack.render import Message, header_message, notice_message, turn_
 from bot.base.locks import KeyedLocks
 from bot.base.rooms import Room, RoomState
 from bot.core.platform import Attachment, Notice, Posted, TurnPost, split_text
+from bot.core.telemetry import NoTelemetry, Telemetry
 from personas.cards import Persona
 from storage.platform_state import ThreadStore
 
@@ -60,8 +61,10 @@ class SlackPlatform:
         turn_message: TurnMessage,
         thread_mode: bool = True,
         budget: ReactionBudget | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._client = client
+        self._telemetry = telemetry or NoTelemetry()
         self._pacer = pacer
         self._budget = budget or ReactionBudget(pacer.clock)
         self._load_room = load_room
@@ -267,6 +270,7 @@ class SlackPlatform:
                 **message.as_kwargs(),
             )
         except SlackApiError as exc:
+            self._telemetry.platform_error(NAME, "refused")
             if exc.response.get("error") not in ("msg_too_long", "invalid_blocks"):
                 raise
             return await self._post_plain(channel, thread, message.text, identity)

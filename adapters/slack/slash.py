@@ -77,7 +77,8 @@ class SlashCommand:
             log.exception("%s %s failed in %s", NAME, name, key)
             reply = FAILED
         await self._responder.to_command(command.get("response_url"), key.channel, user, reply)
-        if COMMANDS[name].manage and not reply.error:
+        spec = COMMANDS[name]
+        if spec.manage and not spec.private and not reply.error:
             await self._after_control(key)
 
     async def _run(

@@ -28,6 +28,10 @@ class SocketModeConnection:
         await self._handler.connect_async()
         log.info("Slack Socket Mode connected")
 
+    async def connected(self) -> bool:
+        """Tell whether the websocket is open and answering pings."""
+        return self._handler is not None and await self._handler.client.is_connected()
+
     async def close(self) -> None:
         """Close the websocket and cancel the SDK's receive and monitor tasks."""
         if self._handler is not None:

@@ -181,6 +181,7 @@ class Turn:
     content: str
     role: str = ""
     inherited: bool = False  # copied from the room's parent when it was forked
+    sources: tuple[str, ...] = ()  # the memory sources it cites, as "[n] source"
 
     @property
     def by_persona(self) -> bool:

@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("words", nargs=argparse.REMAINDER, help='e.g. "Why?" config=team chart=yes')
     board = sub.add_parser("leaderboard", help="show the compare-mode Elo leaderboard")
     board.add_argument("words", nargs=argparse.REMAINDER, help="e.g. model chart=yes")
+    stats = sub.add_parser("stats", help="show usage and audience statistics")
+    stats.add_argument("words", nargs=argparse.REMAINDER, help="e.g. persona since=30d chart=yes")
+    link = sub.add_parser("dashboard-link", help="print a signed link to a tenant's dashboard")
+    link.add_argument(
+        "--tenant", help="platform:id, e.g. discord:123456 or slack:T0123 (default: this terminal)"
+    )
     ingest = sub.add_parser("ingest", help="add a document (file or http(s) URL) to memory")
     ingest.add_argument("source", help="a text, Markdown, HTML or PDF file, or an http(s) URL")
     ingest.add_argument("--name", help="the name to cite it by (default: the file's name)")
@@ -81,14 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line."""
     args = build_parser().parse_args(argv)
     from bot.runtime.config import ConfigError, load_settings
-    from bot.runtime.logs import setup_logging
+    from bot.runtime.logs import secrets_of, setup_logging
 
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format, secrets_of(settings))
     handler = _HANDLERS[args.command]
     try:
         return _run(handler(settings, args))
@@ -212,6 +218,32 @@ async def _leaderboard(settings: Any, args: argparse.Namespace) -> int:
     return await _in_console(settings, ["leaderboard", *args.words])
 
 
+async def _stats(settings: Any, args: argparse.Namespace) -> int:
+    return await _in_console(settings, ["stats", *args.words])
+
+
+async def _dashboard_link(settings: Any, args: argparse.Namespace) -> int:
+    import getpass
+
+    from bot.base.clock import SystemClock
+    from bot.base.rooms import RoomKey
+    from bot.core.links import DashboardLinks
+    from bot.runtime.secrets import dashboard_secret
+
+    tenant = args.tenant or RoomKey("console", getpass.getuser() or "you", "terminal").tenant_id
+    if ":" not in tenant:
+        print("chimera dashboard-link: --tenant must look like discord:<guild id>", file=sys.stderr)
+        return 2
+    secret = await dashboard_secret(settings)
+    links = DashboardLinks(
+        secret, settings.base_url, SystemClock(), ttl_s=settings.dashboard_link_ttl_s
+    )
+    print(links.link(tenant))
+    until = links.expires_at().strftime("%Y-%m-%d %H:%M UTC")
+    print(f"Valid until {until}; anyone holding it can read {tenant}'s history.", file=sys.stderr)
+    return 0
+
+
 async def _ingest(settings: Any, args: argparse.Namespace) -> int:
     from adapters.console.progress import ProgressBar
 
@@ -286,6 +318,8 @@ _HANDLERS = {
     "consortium": _consortium,
     "ask": _ask,
     "leaderboard": _leaderboard,
+    "stats": _stats,
+    "dashboard-link": _dashboard_link,
     "ingest": _ingest,
     "memory": _memory,
     "serve": _serve,

@@ -11,9 +11,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import text
 
-from bot.llm.gateway import LiteLLMGateway
 from bot.runtime.app import Services, build_services, start_scheduling
 from bot.runtime.config import ConfigError, Settings
+from bot.runtime.dashboard import Pages, Views, mount
+from bot.runtime.metrics import MeteredLLM, metrics_route
+from bot.runtime.scheduler import LocalScheduler
 from bot.runtime.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -25,8 +27,13 @@ NOTHING_TO_SERVE = (
 )
 
 
+HEALTH_TENANT = "health:check"  # no tenant has this id: reading it touches nothing
+
+
 class Adapter(Protocol):
     """A running platform adapter."""
+
+    name: str
 
     async def start(self) -> None:
         """Connect and start taking events."""
@@ -36,6 +43,10 @@ class Adapter(Protocol):
         """Disconnect."""
         ...
 
+    async def healthy(self) -> bool:
+        """Tell whether the platform connection is up."""
+        ...
+
 
 async def serve(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM; return the process exit code."""
@@ -43,18 +54,19 @@ async def serve(settings: Settings) -> int:
         log.error(NOTHING_TO_SERVE)
         return 2
     async with build_services(settings, scheduling=False) as services:
-        web = WebServer(settings.http_host, settings.http_port)
-        web.add_check("database", lambda: _database_ok(services))
-        if (writer := services.writer) is not None:
-            web.add_figure("memory_backlog", lambda: writer.backlog)
+        web = build_web(services)
         try:
             adapters = _build_adapters(services, web)
         except ConfigError as exc:
             log.error("%s", exc)
             return 2
-        if isinstance(services.llm, LiteLLMGateway):
+        for adapter in adapters:
+            web.add_check(adapter.name, adapter.healthy)
+        if isinstance(services.llm, MeteredLLM):
             await services.llm.warm()
         await web.start()
+        if not settings.public_url:  # links point where the server really listens (port 0)
+            services.links.base_url = web.url
         services.tasks.spawn("prune-events", prune_events(services))
         try:
             for adapter in adapters:
@@ -67,6 +79,29 @@ async def serve(settings: Settings) -> int:
                 await adapter.close()
             await web.close()
     return 0
+
+
+def build_web(services: Services) -> WebServer:
+    """Return the web server with /healthz's checks, /metrics and the dashboard."""
+    settings = services.settings
+    web = WebServer(settings.http_host, settings.http_port)
+    web.add_check("database", lambda: _database_ok(services))
+    if isinstance(services.scheduler, LocalScheduler):
+        web.add_check("scheduler", services.scheduler.healthy)
+    if (writer := services.writer) is not None and services.memory is not None:
+        web.add_check("memory", lambda: _memory_ok(services))
+        web.add_figure("memory_backlog", lambda: writer.backlog)
+    metrics = metrics_route(services.metrics, services.store, writer, settings.metrics_token)
+    web.add_route("GET", "/metrics", metrics)
+    views = Views(
+        services.store,
+        services.orchestrator.host.personas,
+        services.commands.export,
+        services.clock,
+        Pages(),
+    )
+    mount(web, views, services.links)
+    return web
 
 
 def _build_adapters(services: Services, web: WebServer) -> list[Adapter]:
@@ -100,6 +135,12 @@ async def _database_ok(services: Services) -> bool:
     async with services.store.db.engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
     return True
+
+
+async def _memory_ok(services: Services) -> bool:
+    assert services.memory is not None and services.writer is not None
+    await services.memory.stats(HEALTH_TENANT)  # the store answers (a Chroma server is up)
+    return services.writer.running
 
 
 async def _until_stopped() -> None:

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from bot.base.logcontext import bound
 from bot.base.rooms import IllegalTransition, Room, RoomKey
 from bot.base.text import sentence
 from bot.commands.parsing import CommandError, parse_text, validate
@@ -75,7 +76,7 @@ class CommandHandler:
                 error=True,
             )
         try:
-            with reporting(progress):
+            with reporting(progress), bound(tenant=key.tenant_id, platform=key.platform):
                 return await self._handlers[name](key, caller, validate(spec, args))
         except (UserError, IllegalTransition, CardError) as exc:
             return Reply(sentence(str(exc)), error=True)

@@ -8,6 +8,7 @@ MODES = ("chat", "debate", "consortium", "compare")
 SELECTIONS = ("natural", "round_robin", "random", "moderator")
 FORMATS = ("md", "json")
 RATED = ("persona", "model")
+STATS = ("persona", "model", "room")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class CommandSpec:
     params: tuple[Param, ...] = ()
     manage: bool = False
     positional: str | None = None  # the parameter that bare words fill
+    private: bool = False  # a control whose answer is only for the caller, never announced
 
     def param(self, name: str) -> Param | None:
         """Return the parameter called `name`."""
@@ -276,6 +278,22 @@ _SPECS = (
         "Show the compare-mode Elo leaderboard of personas or models.",
         (Param("kind", "choice", "persona or model", choices=RATED), _CHART),
         positional="kind",
+    ),
+    CommandSpec(
+        "stats",
+        "Show usage and audience statistics: per persona, per model, or this channel's rooms.",
+        (
+            Param("kind", "choice", "persona, model or room (this channel)", choices=STATS),
+            Param("since", help="how far back: 30m, 12h, 7d, 4w or all (default 7d)"),
+            _CHART,
+        ),
+        positional="kind",
+    ),
+    CommandSpec(
+        "dashboard",
+        "Get a private, expiring link to this server's or workspace's web dashboard.",
+        manage=True,
+        private=True,
     ),
     CommandSpec(
         "ingest",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 
@@ -33,6 +34,39 @@ def ratings_chart(names: Sequence[str], ratings: Sequence[float], *, title: str 
     axes.set_title(title or "Leaderboard")
     if ratings:
         axes.set_xlim(min(ratings) - 50, max(ratings) + 50)
+    return _png(figure)
+
+
+def votes_chart(
+    names: Sequence[str], up: Sequence[int], down: Sequence[int], *, title: str = ""
+) -> bytes:
+    """Draw 👍 and 👎 votes per persona as paired horizontal bars (most voted at the top)."""
+    figure, axes = _figure()
+    rows = list(range(len(names)))[::-1]
+    axes.barh([r + 0.2 for r in rows], list(up), height=0.4, color="#389826", label="up")
+    axes.barh([r - 0.2 for r in rows], list(down), height=0.4, color="#cb3c33", label="down")
+    axes.set_yticks(rows or [0], list(names) or [""])
+    axes.set_xlabel("votes")
+    axes.legend(loc="lower right")
+    axes.set_title(title or "Votes per persona")
+    return _png(figure)
+
+
+def cost_chart(cost_by_day: Mapping[str, Mapping[date, float]], *, title: str = "") -> bytes:
+    """Draw each model's known cost per day (USD) as lines over the days that had any."""
+    figure, axes = _figure()
+    days = sorted({day for by_day in cost_by_day.values() for day in by_day})
+    places = range(len(days))  # one place per day: a lone day is not stretched over years
+    for model, by_day in sorted(cost_by_day.items()):
+        spent = [by_day.get(day, 0.0) for day in days]
+        axes.plot(places, spent, marker="o", linewidth=2, label=model)
+    axes.set_xticks(list(places), [day.isoformat() for day in days])
+    if cost_by_day:
+        axes.legend(loc="upper left", fontsize="small")
+    axes.set_ylim(bottom=0)
+    axes.set_ylabel("cost (USD)")
+    axes.set_title(title or "Cost per model per day")
+    figure.autofmt_xdate()
     return _png(figure)
 
 

@@ -37,6 +37,8 @@ def to_markdown(
         role = f" ({turn.role})" if turn.role else ""
         mark = " · inherited" if turn.inherited else ""
         lines += [f"**{turn.speaker_name}**{role} — #{turn.seq}{mark}", "", turn.content, ""]
+        if turn.sources:
+            lines += ["Sources: " + " · ".join(turn.sources), ""]
     lines += ["## Results", ""] + [f"- {label}: {value}" for label, value in results.lines()]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -32,6 +32,7 @@ from bot.core.errors import RoomError
 from bot.core.pacing import TurnScheduler
 from bot.core.platform import Notice, Platform, Posted, TurnPost
 from bot.core.recall import Recall
+from bot.core.telemetry import NoTelemetry, Telemetry
 from bot.core.votes import catch_up
 from bot.llm.types import LLM
 from personas.cards import Persona
@@ -61,6 +62,7 @@ class RoomHost:
         default_model: str,
         memory: Recall | None = None,
         history_turns: int = 8,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -72,6 +74,7 @@ class RoomHost:
         self.default_model = defaults.model or default_model
         self.memory = memory
         self.history_turns = history_turns  # the prompt window: the turns a step reads
+        self.telemetry: Telemetry = telemetry or NoTelemetry()
         self.platforms: dict[str, Platform] = {}
         self._locks: KeyedLocks[int] = KeyedLocks()
         self._posting: set[asyncio.Task[Any]] = set()
@@ -216,10 +219,12 @@ class RoomHost:
         if platform is None:
             return Posted(())
         try:
-            return await platform.post_turn(room, post)
+            posted = await platform.post_turn(room, post)
         except Exception:
             log.exception("posting turn %s of room %s failed", post.seq, room.id)
             return Posted(())
+        self.telemetry.turn_posted(platform.name, room.mode.value)
+        return posted
 
     async def post_notice(self, room: Room, notice: Notice) -> Posted:
         """Post a notice in the bot's own name; a failure is logged, not raised."""

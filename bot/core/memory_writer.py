@@ -97,6 +97,11 @@ class MemoryWriter:
         """Return how many texts wait to be embedded (queued, or left in the database)."""
         return self._queue.qsize() + self._overflow
 
+    @property
+    def running(self) -> bool:
+        """Tell whether the background task is alive."""
+        return self._task is not None and not self._task.done()
+
     def submit(self, item: Remembrance | None) -> None:
         """Queue a text for memory without waiting; a full queue leaves it to the database."""
         if item is None or item.key in self._queued:

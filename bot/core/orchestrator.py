@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.base.logcontext import about_room, bound
 from bot.base.rooms import Mode, Room, RoomKey, RoomState, SpeakerKind, Turn
 from bot.core.errors import RoomError
 from bot.core.host import RoomHost
@@ -117,10 +118,11 @@ class Orchestrator:
             room, recent = await self.host.store.rooms.snapshot(room_id, last=last)
             if room is None or not room.is_live:
                 return
-            try:
-                await self.runner(room).step(room, seq, action, recent)
-            except Exception:
-                log.exception("step %s/%s of room %s failed", seq, action, room_id)
+            with bound(**about_room(room.id, room.key)):
+                try:
+                    await self.runner(room).step(room, seq, action, recent)
+                except Exception:
+                    log.exception("step %s/%s of room %s failed", seq, action, room_id)
 
     async def recover(self) -> int:
         """Pick up every live room after a start; return how many got a step scheduled."""

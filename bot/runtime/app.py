@@ -18,10 +18,12 @@ from bot.commands.memory import MemoryCommands
 from bot.commands.personas import PersonaCommands
 from bot.commands.rooms import RoomCommands
 from bot.commands.schedules import ScheduleCommands
+from bot.commands.stats import StatsCommands
 from bot.core.branches import Branches
 from bot.core.catalog import PersonaCatalog
 from bot.core.consortium.book import ConfigBook
 from bot.core.host import RoomHost
+from bot.core.links import DashboardLinks
 from bot.core.memory_writer import MemoryWriter
 from bot.core.modes.chat import ChatRunner
 from bot.core.modes.compare import CompareRunner
@@ -33,8 +35,10 @@ from bot.core.recall import MemoryRecall
 from bot.core.recurring import RecurringRooms, RecurringTimer
 from bot.llm.types import LLM
 from bot.runtime.config import Settings
+from bot.runtime.metrics import MeteredLLM, Metrics
 from bot.runtime.recurring import CronTimer
 from bot.runtime.scheduler import LocalScheduler
+from bot.runtime.secrets import dashboard_secret
 from personas.cards import load_dir
 from storage.db import Database
 from storage.store import Store
@@ -59,6 +63,8 @@ class Services:
     clock: Clock
     tasks: TaskOwner
     recurring: RecurringRooms
+    metrics: Metrics
+    links: DashboardLinks
     memory: Memory | None = None
     writer: MemoryWriter | None = None  # memory's background writer, when memory is on
 
@@ -114,11 +120,19 @@ async def build_services(
     if memory is None and settings.memory_enabled:
         memory = await open_memory(settings)
     clock = clock or SystemClock()
-    scheduler = scheduler or LocalScheduler(store.steps, clock, grace_s=settings.misfire_grace_s)
-    timer = timer or CronTimer(grace_s=settings.misfire_grace_s)
-    services = _wire(
-        settings, store, clock, llm or make_gateway(settings), scheduler, timer, memory
+    metrics = Metrics()
+    scheduler = scheduler or LocalScheduler(
+        store.steps, clock, grace_s=settings.misfire_grace_s, metrics=metrics
     )
+    timer = timer or CronTimer(grace_s=settings.misfire_grace_s)
+    metered = MeteredLLM(llm or make_gateway(settings), metrics)
+    links = DashboardLinks(
+        await dashboard_secret(settings),
+        settings.base_url,
+        clock,
+        ttl_s=settings.dashboard_link_ttl_s,
+    )
+    services = _wire(settings, store, clock, metered, scheduler, timer, memory, metrics, links)
     if scheduling:
         await start_scheduling(services)
     try:
@@ -168,6 +182,8 @@ def _wire(
     scheduler: TurnScheduler,
     timer: RecurringTimer,
     memory: Memory | None,
+    metrics: Metrics,
+    links: DashboardLinks,
 ) -> Services:
     catalog = PersonaCatalog(load_dir(), store.catalog)
     tasks = TaskOwner()
@@ -183,6 +199,7 @@ def _wire(
         default_model=settings.model,
         memory=MemoryRecall(memory, writer) if memory and writer else None,
         history_turns=settings.history_turns,
+        telemetry=metrics,
     )
     configs = ConfigBook(store.catalog)
     budget = settings.summary_token_budget
@@ -202,6 +219,7 @@ def _wire(
         MemoryCommands(memory, clock, private_urls=settings.ingest_private_urls, writer=writer),
         BranchCommands(Branches(orchestrator)),
         ScheduleCommands(recurring),
+        StatsCommands(host, links),
     )
     return Services(
         settings,
@@ -214,6 +232,8 @@ def _wire(
         clock,
         tasks,
         recurring,
+        metrics,
+        links,
         memory,
         writer,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     vote_window_s: float = Field(60.0, ge=0, le=86400)
     misfire_grace_s: int = Field(300, ge=1)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     discord_token: str | None = None
     discord_api_base: str | None = None
@@ -56,6 +57,10 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
+    public_url: str | None = None  # where people reach the web server (dashboard links)
+    dashboard_secret: str | None = None  # signs dashboard links; made once in the data dir
+    dashboard_link_ttl_s: float = Field(86400.0, gt=0, le=90 * 86400)
+    metrics_token: str | None = None  # a bearer token /metrics asks for, when set
 
     memory_enabled: bool = True
     embedding_threads: int = Field(1, ge=0, le=64)  # 0: every core
@@ -102,6 +107,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'chimera.sqlite3').resolve()}"
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @property
+    def base_url(self) -> str:
+        """Return the URL people open the web server at (CHIMERA_PUBLIC_URL, else host:port)."""
+        return self.public_url or f"http://{self.http_host}:{self.http_port}"
 
     @property
     def memory_dir(self) -> Path:

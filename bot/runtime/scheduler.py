@@ -24,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.base.clock import Clock
 from bot.core.pacing import StepHandler
+from bot.runtime.metrics import Metrics
 from storage.steps import PendingStep, StepStore
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,10 @@ class LocalScheduler:
         grace_s: int = 300,
         finish_s: float = 60.0,
         flush_s: float = 0.1,
+        metrics: Metrics | None = None,
     ) -> None:
         self.handler = handler
+        self._metrics = metrics
         self._steps = steps
         self._clock = clock
         self._finish_s = finish_s  # how long shutdown lets running steps finish
@@ -157,7 +160,16 @@ class LocalScheduler:
         task = asyncio.current_task()
         assert task is not None and self.handler is not None
         self._running.add(task)
+        started = self._clock.now()
         try:
             await self.handler(room_id, step.seq, step.action)
         finally:
             self._running.discard(task)
+            if self._metrics is not None:
+                late = (started - step.due).total_seconds()
+                self._metrics.step_ran(late, (self._clock.now() - started).total_seconds())
+
+    async def healthy(self) -> bool:
+        """Tell whether the timer runs and the step writer is alive."""
+        writer = self._writer
+        return self._aps.running and writer is not None and not writer.done()

@@ -106,13 +106,19 @@ class WebServer:
         await site.start()
         self._runner = runner
         self.port = _bound_port(runner, self.port)
-        log.info("HTTP server listening on %s (%s)", self.url, ", ".join(self.paths) or "healthz")
+        served = dict.fromkeys(_section(path) for path in ("/healthz", *self.paths))
+        log.info("HTTP server listening on %s (%s)", self.url, ", ".join(served))
 
     async def close(self) -> None:
         """Stop serving and release the port."""
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+
+
+def _section(path: str) -> str:
+    """Return the first segment of a path: `/dashboard` for everything under it."""
+    return "/" + path.strip("/").split("/", 1)[0]
 
 
 def _bound_port(runner: web.AppRunner, asked: int) -> int:

@@ -3,6 +3,7 @@
 from alembic import context
 
 from storage.models import Base
+from storage.search import include_name
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -12,6 +13,7 @@ context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
+    include_name=include_name,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -11,11 +11,13 @@ from sqlalchemy import Connection, inspect
 
 from storage.db import Database
 from storage.models import Base
+from storage.search import include_name
 
 
 def schema_differences(connection: Connection) -> list[Any]:
     """Return what the migrated database lacks or has beyond the models."""
-    return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+    context = MigrationContext.configure(connection, opts={"include_name": include_name})
+    return list(compare_metadata(context, Base.metadata))
 
 
 async def test_migrations_match_the_models(tmp_path: Path) -> None:

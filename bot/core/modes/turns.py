@@ -41,12 +41,15 @@ class Spoken:
     model: str
     passages: tuple[Passage, ...] = ()
 
+    def sources(self) -> tuple[str, ...]:
+        """Return the passages the text cites, as "[n] source"."""
+        return tuple(f"[{p.n}] {p.source}" for p in self.passages if f"[{p.n}]" in self.text)
+
     def footer(self) -> str:
         """Return the line shown under the turn: the offline label and the sources cited."""
-        cited = [p for p in self.passages if f"[{p.n}]" in self.text]
         parts = [OFFLINE_LABEL] if is_offline(self.model) else []
-        if cited:
-            parts.append("Sources: " + " · ".join(f"[{p.n}] {p.source}" for p in cited))
+        if cited := self.sources():
+            parts.append("Sources: " + " · ".join(cited))
         return " — ".join(parts)
 
 
@@ -218,7 +221,15 @@ class TurnRunner:
         memory = self.host.memory
         turn, poll_id = await self.host.store.rooms.append_with_poll(
             room,
-            Turn(0, SpeakerKind.PERSONA, persona.id, persona.name, spoken.text, step.role),
+            Turn(
+                0,
+                SpeakerKind.PERSONA,
+                persona.id,
+                persona.name,
+                spoken.text,
+                step.role,
+                sources=spoken.sources(),
+            ),
             spoken.usage,
             dict(TURN_VOTES),
             remember=memory is not None,

@@ -104,3 +104,18 @@ def test_one_off_commands_leave_running_rooms_to_the_bot(tmp_path: Path) -> None
         tables = {name for (name,) in jobs.execute("SELECT name FROM sqlite_master")}
         if "chimera_jobs" in tables:
             assert jobs.execute("SELECT * FROM chimera_jobs").fetchall() == []
+
+
+def test_stats_and_a_dashboard_link_from_the_terminal(tmp_path: Path) -> None:
+    demo = _run(["demo", "--turns", "3", "--no-input", "--pace", "0"], tmp_path)
+    assert demo.returncode == 0, demo.stderr
+    stats = _run(["stats", "model"], tmp_path, CHIMERA_MEMORY_ENABLED="false")
+    assert stats.returncode == 0, stats.stderr
+    assert "1 model in the last 7 days." in stats.stdout
+    assert "chimera/offline-demo: " in stats.stdout and "(3 turns)" in stats.stdout
+    link = _run(["dashboard-link", "--tenant", "slack:T0123"], tmp_path)
+    assert link.returncode == 0, link.stderr
+    assert link.stdout.startswith("http://127.0.0.1:8080/dashboard/login?token=")
+    assert "slack:T0123" in link.stderr and "Valid until" in link.stderr
+    wrong = _run(["dashboard-link", "--tenant", "T0123"], tmp_path)
+    assert wrong.returncode == 2 and "discord:<guild id>" in wrong.stderr

@@ -171,3 +171,40 @@ async def test_a_failing_command_tells_the_person_privately(
     _, followup = await world.fake.wait_reply(interaction, 2)
     assert int(followup.body["flags"]) & EPHEMERAL
     assert "Something went wrong" in followup.body["content"]
+
+
+async def test_dashboard_sends_a_manager_a_private_link_and_refuses_members(
+    world: World, bot: Bot
+) -> None:
+    interaction = await world.fake.slash(
+        "chimera dashboard", guild=world.guild, channel=world.channel, user=world.moderator
+    )
+    callback, followup = await world.fake.wait_reply(interaction, 2)
+    assert callback.body["type"] == 5 and callback.body["data"]["flags"] & EPHEMERAL  # no flash
+    assert int(followup.body["flags"]) & EPHEMERAL
+    link = next(w for w in followup.body["content"].split() if "/dashboard/login?token=" in w)
+    token = link.split("token=", 1)[1]
+    assert bot.services.links.tenant_of(token) == f"discord:{world.guild.id}"
+    refused = await world.fake.slash(
+        "chimera dashboard", guild=world.guild, channel=world.channel, user=world.member
+    )
+    (answer,) = await world.fake.wait_reply(refused, 1)
+    assert answer.body["data"]["flags"] & EPHEMERAL
+    assert "Manage Channels" in answer.body["data"]["content"]
+
+
+async def test_stats_are_open_to_everyone(world: World, bot: Bot) -> None:
+    await start_room(world, turns=1)
+    await bot.step()
+    interaction = await world.fake.slash(
+        "chimera-info stats",
+        guild=world.guild,
+        channel=world.channel,
+        user=world.member,
+        kind="persona",
+    )
+    callback, followup = await world.fake.wait_reply(interaction, 2)
+    assert callback.body["data"]["flags"] & EPHEMERAL
+    (card,) = followup.body["embeds"]
+    assert card["title"] == "Persona stats — the last 7 days"
+    assert card["fields"][0]["value"].startswith("1 turn · ")

@@ -61,6 +61,7 @@ async def test_a_rate_limited_webhook_execute_is_retried(world: World, bot: Bot)
     statuses = [r.status for r in world.fake.webhook_attempts()]
     assert statuses == [429, 200]
     assert len(world.fake.webhook_posts()) == 1
+    assert errors(bot, "rate_limited") == 1  # counted for /metrics
 
 
 async def test_unknown_webhook_is_forgotten_recreated_and_retried_once(
@@ -77,6 +78,13 @@ async def test_unknown_webhook_is_forgotten_recreated_and_retried_once(
     assert second != first and len(world.fake.successes("create_webhook")) == 2
     stored = await bot.services.store.webhooks.get("discord", world.channel["id"])
     assert stored is not None and stored[0] == second
+    assert errors(bot, "dead_webhook") == 1
+
+
+def errors(bot: Bot, kind: str) -> float | None:
+    """Return how many Discord errors of a kind the metrics counted."""
+    labels = {"platform": "discord", "kind": kind}
+    return bot.services.metrics.registry.get_sample_value("chimera_platform_errors_total", labels)
 
 
 async def test_model_output_never_pings_anyone(world: World, bot: Bot) -> None:

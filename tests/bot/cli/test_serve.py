@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import socket
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import update
 
 from bot.base.rooms import Mode, RoomKey, RoomSettings, RoomState
@@ -54,6 +61,10 @@ async def test_serve_runs_slack_over_http_with_health_and_signature_checks(tmp_p
         async with aiohttp.ClientSession() as http:
             health = await _wait_for_health(http, f"http://127.0.0.1:{port}/healthz")
             assert health == 200
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                checks = (await response.json())["checks"]
+            assert checks == {"database": "ok", "scheduler": "ok", "slack": "ok"}
+
             unsigned = await http.post(f"http://127.0.0.1:{port}/slack/events", data="x=1")
             assert unsigned.status == 401
     finally:
@@ -63,8 +74,8 @@ async def test_serve_runs_slack_over_http_with_health_and_signature_checks(tmp_p
         await slack.close()
 
 
-async def _wait_for_health(http: aiohttp.ClientSession, url: str) -> int:
-    for _ in range(300):
+async def _wait_for_health(http: aiohttp.ClientSession, url: str, tries: int = 300) -> int:
+    for _ in range(tries):
         with contextlib.suppress(aiohttp.ClientConnectionError):
             async with http.get(url) as response:
                 return response.status
@@ -124,3 +135,76 @@ async def test_a_turn_due_at_start_waits_for_the_platform_and_is_posted(tmp_path
         with contextlib.suppress(asyncio.CancelledError):
             await server
         await slack.close()
+
+
+SECRETS = {
+    "CHIMERA_SLACK_BOT_TOKEN": "xoxb-test-token",  # the fake Slack's token
+    "CHIMERA_SLACK_SIGNING_SECRET": "signing-secret-never-logged",
+    "CHIMERA_DASHBOARD_SECRET": "dashboard-secret-never-logged",
+    "CHIMERA_METRICS_TOKEN": "metrics-token-never-logged",
+    "OPENAI_API_KEY": "sk-openai-key-never-logged",
+}
+
+
+async def test_a_full_run_logs_json_lines_about_rooms_and_never_a_secret(tmp_path: Path) -> None:
+    slack = FakeSlack(bot_token=SECRETS["CHIMERA_SLACK_BOT_TOKEN"])
+    await slack.start()
+    port = _free_port()
+    env = {
+        **os.environ,
+        **SECRETS,
+        "CHIMERA_DATA_DIR": str(tmp_path),
+        "CHIMERA_SLACK_API_URL": slack.api_url,
+        "CHIMERA_HTTP_PORT": str(port),
+        "CHIMERA_LOG_FORMAT": "json",
+        "CHIMERA_LOG_LEVEL": "DEBUG",
+        "CHIMERA_DEFAULT_PACE_S": "0",
+        "CHIMERA_MEMORY_ENABLED": "false",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli.main", "serve", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            assert await _wait_for_health(http, f"{base}/healthz", tries=600) == 200
+            sign = SignatureVerifier(SECRETS["CHIMERA_SLACK_SIGNING_SECRET"]).generate_signature
+            for text in ("start Tabs or spaces? turns=2", "dashboard"):
+                await _slash(http, base, slack, sign, text)
+            await slack.wait_for(lambda: slack.calls_to("chat.postMessage")[2:], within=30)
+            auth = {"Authorization": f"Bearer {SECRETS['CHIMERA_METRICS_TOKEN']}"}
+            async with http.get(f"{base}/metrics", headers=auth) as response:
+                assert response.status == 200
+    finally:
+        process.terminate()
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+        await slack.close()
+    lines = [json.loads(line) for line in err.decode().splitlines() if line.strip()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any(line.get("tenant") == f"slack:{slack.team_id}" and "room" in line for line in lines)
+    for name, secret in SECRETS.items():
+        assert secret not in err.decode(), f"{name} was logged"
+
+
+async def _slash(
+    http: aiohttp.ClientSession, base: str, slack: FakeSlack, sign: Any, text: str
+) -> None:
+    body = urlencode(
+        {
+            "team_id": slack.team_id,
+            "channel_id": "C0LOGS",
+            "user_id": "UADMIN",
+            "user_name": "ada",
+            "command": "/chimera",
+            "text": text,
+            "response_url": slack.response_url(text.split()[0]),
+        }
+    )
+    ts = str(int(time.time()))
+    headers = {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": sign(timestamp=ts, body=body),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    async with http.post(f"{base}/slack/events", data=body, headers=headers) as response:
+        assert response.status == 200
