@@ -28,7 +28,9 @@ def _locks(redis: object, prefix: str, ttl_s: float = 10.0, renew_s: float | Non
     return RedisLocks(redis, prefix, ttl_s=ttl_s, renew_s=renew_s, poll_s=0.01)  # type: ignore[arg-type]
 
 
-async def test_two_processes_never_hold_a_room_at_once(redis: object, test_redis: RedisSpace) -> None:
+async def test_two_processes_never_hold_a_room_at_once(
+    redis: object, test_redis: RedisSpace
+) -> None:
     first, second = _locks(redis, test_redis.prefix), _locks(redis, test_redis.prefix)
     inside: list[str] = []
     overlaps = 0

@@ -202,9 +202,7 @@ async def _die_holding(scheduler: Any) -> Any:
     return job
 
 
-async def test_a_step_whose_worker_died_is_taken_over_and_run(
-    store: Store, processes: Any
-) -> None:
+async def test_a_step_whose_worker_died_is_taken_over_and_run(store: Store, processes: Any) -> None:
     handler = Recorder()
     taken: list[int] = []
     survivor = await processes(handler, **FAST)
