@@ -99,6 +99,8 @@ def build_web(services: Services) -> WebServer:
     web.add_check("database", lambda: _database_ok(services))
     if isinstance(services.scheduler, ReportsHealth):
         web.add_check("scheduler", services.scheduler.healthy)
+    if (cluster := services.cluster) is not None:
+        web.add_check("redis", cluster.healthy)
     if (writer := services.writer) is not None and services.memory is not None:
         web.add_check("memory", lambda: _memory_ok(services))
         web.add_figure("memory_backlog", lambda: writer.backlog)

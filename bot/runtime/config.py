@@ -126,6 +126,11 @@ class Settings(BaseSettings):
         problems = []
         if not self.database_url.startswith("postgresql+asyncpg://"):
             problems.append("CHIMERA_DATABASE_URL must be a PostgreSQL URL (shared by all)")
+        if self.discord_token:
+            # Each process would open its own gateway session and hear every event twice.
+            problems.append(
+                "Discord is not shared by several processes yet: unset CHIMERA_DISCORD_TOKEN"
+            )
         if self.memory_enabled and not self.chroma_url:
             problems.append(
                 "CHIMERA_CHROMA_URL must name a Chroma server (or CHIMERA_MEMORY_ENABLED=false)"

@@ -5,6 +5,7 @@ Imported only when CHIMERA_REDIS_URL is set (it needs the `cluster` extra: saq a
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -35,6 +36,11 @@ class Cluster:
     redis: Redis
     queue: StepQueue
     locks: RedisLocks
+
+    async def healthy(self) -> bool:
+        """Tell whether Redis answers."""
+        answer = self.redis.ping()  # typed for both clients; the asyncio one's is awaitable
+        return bool(await answer) if inspect.isawaitable(answer) else bool(answer)
 
     async def close(self) -> None:
         """Close the queue and the Redis connections."""

@@ -256,3 +256,27 @@ async def test_a_successor_the_dead_worker_stored_but_never_enqueued_runs(
     await eventually(lambda: handler.calls, within_s=10)
     await eventually(lambda: drained(survivor))
     assert handler.calls == [(room, 2, "turn")]
+
+
+async def test_shutdown_lets_a_running_step_finish(store: Store, processes: Any) -> None:
+    handler = Recorder()
+    started, release, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def slow(*_: Any) -> None:
+        started.set()
+        await release.wait()
+        finished.set()
+
+    handler.then = slow
+    scheduler = await processes(handler)
+    room = await _room(store)
+    await scheduler.start()
+    await scheduler.schedule(room, 1, "turn", CLOCK.now())
+    await asyncio.wait_for(started.wait(), 10)
+    stopping = asyncio.create_task(scheduler.shutdown())
+    await asyncio.sleep(0.3)
+    assert not stopping.done()  # it waits for the step
+    release.set()
+    await asyncio.wait_for(stopping, 10)
+    assert finished.is_set()
+    assert await store.steps.get(room) is None  # it ran to the end: nothing left to retry
