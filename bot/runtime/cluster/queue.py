@@ -23,7 +23,7 @@ import contextlib
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from saq import Worker
@@ -47,6 +47,7 @@ class QueueTimers:
     retries: int = 5  # attempts of one step (a kill mid-step costs one)
     lead_s: float = 1.0  # SAQ hands scheduled jobs out once a second: this early, then wait
     job_ttl_s: int = 60  # how long a finished job's record stays in Redis
+    reconcile_s: float = 30.0  # how often stored steps overdue this long are enqueued again
 
 
 class _Worker(Worker[Any]):
@@ -91,6 +92,7 @@ class QueueScheduler:
             shutdown_grace_period_s=math.ceil(finish_s),
         )
         self._task: asyncio.Task[None] | None = None
+        self._reconciler: asyncio.Task[None] | None = None
 
     # -- the TurnScheduler interface -------------------------------------------------------------
 
@@ -118,15 +120,18 @@ class QueueScheduler:
             await self.enqueue(room_id, step)
         if stored:
             log.info("enqueued the stored steps of %d room(s)", len(stored))
-        self._task = asyncio.get_running_loop().create_task(
-            self._worker.start(), name="chimera:step-worker"
-        )
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._worker.start(), name="chimera:step-worker")
+        self._reconciler = loop.create_task(self._reconcile(), name="chimera:step-reconciler")
 
     async def shutdown(self) -> None:
         """Take no more jobs, let running steps finish (a while); pending ones stay queued."""
         task, self._task = self._task, None
         if task is None:
             return
+        if self._reconciler is not None:
+            self._reconciler.cancel()
+            await asyncio.gather(self._reconciler, return_exceptions=True)
         await self._worker.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -186,6 +191,25 @@ class QueueScheduler:
             self._running.discard((room, step))
             beat.cancel()
             await asyncio.gather(beat, return_exceptions=True)
+
+    async def _reconcile(self) -> None:
+        """Now and then, enqueue again the stored steps that are long overdue.
+
+        A process that dies between storing a step and enqueuing it (a `resume` or a `next`
+        command) leaves a step with no job; without this it would wait for the next start.
+        A step whose job exists is not enqueued twice (its key), and one that ran already
+        finds its row changed.
+        """
+        every = self._timers.reconcile_s
+        while True:
+            await self._clock.sleep(every)
+            try:
+                overdue = self._clock.now() - timedelta(seconds=every)
+                for room_id, step in (await self._steps.pending()).items():
+                    if step.due < overdue:
+                        await self.enqueue(room_id, step)
+            except Exception:  # the next round tries again
+                log.exception("re-enqueuing overdue steps failed")
 
     async def _take_over(self, room: int, step: PendingStep) -> bool:
         """Pick up a room whose worker died in this step; tell whether the step still runs."""

@@ -280,3 +280,17 @@ async def test_shutdown_lets_a_running_step_finish(store: Store, processes: Any)
     await asyncio.wait_for(stopping, 10)
     assert finished.is_set()
     assert await store.steps.get(room) is None  # it ran to the end: nothing left to retry
+
+
+async def test_a_stored_step_with_no_job_runs_without_a_restart(
+    store: Store, processes: Any
+) -> None:
+    handler = Recorder()
+    scheduler = await processes(handler, reconcile_s=0.5)
+    room = await _room(store)
+    await scheduler.start()
+    # A process stored this step (a `resume`) and died before enqueuing it.
+    await store.steps.save(room, PendingStep(1, "turn", _in(-2)))
+    await eventually(lambda: handler.calls, within_s=10)
+    await eventually(lambda: drained(scheduler))
+    assert handler.calls == [(room, 1, "turn")]
