@@ -123,6 +123,8 @@ class QueueScheduler:
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._worker.start(), name="chimera:step-worker")
         self._reconciler = loop.create_task(self._reconcile(), name="chimera:step-reconciler")
+        for task in (self._task, self._reconciler):
+            task.add_done_callback(_log_failure)
 
     async def shutdown(self) -> None:
         """Take no more jobs, let running steps finish (a while); pending ones stay queued."""
@@ -138,8 +140,9 @@ class QueueScheduler:
             await task
 
     async def healthy(self) -> bool:
-        """Tell whether the worker runs."""
-        return self._task is not None and not self._task.done()
+        """Tell whether the worker and the reconciler run."""
+        tasks = (self._task, self._reconciler)
+        return all(task is not None and not task.done() for task in tasks)
 
     # -- jobs ------------------------------------------------------------------------------------
 
@@ -243,3 +246,8 @@ class QueueScheduler:
                 await job.update()
             except Exception as exc:  # the next beat tries again; the margin is 3 beats
                 log.warning("step heartbeat failed: %s", exc)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped", task.get_name(), exc_info=task.exception())

@@ -128,14 +128,19 @@ async def _check_turns(store: Store, slack: FakeSlack) -> None:
     for n in range(ROOMS):
         room = await store.rooms.latest(RoomKey("slack", slack.team_id, _channel(n)))
         assert room is not None
-        stored = [
-            t.content
+        stored = {
+            t.seq: t.content
             for t in await store.rooms.transcript(room.id)
             if t.kind is SpeakerKind.PERSONA
-        ]
-        posted = _turns(slack, _channel(n))
+        }
         assert len(stored) == TURNS, f"room {n}: {len(stored)} turns stored"
-        assert sorted(posted) == sorted(stored), f"room {n}: posted {posted}, stored {stored}"
+        posted = [
+            (int(m.metadata["event_payload"]["seq"]), m.text)
+            for m in slack.messages
+            if m.username and m.channel == _channel(n) and m.metadata
+        ]
+        assert len(posted) == len(_turns(slack, _channel(n)))  # every turn carries its seq
+        assert sorted(posted) == sorted(stored.items()), f"room {n}: posted {posted}"
 
 
 def _check_takeover(slack: FakeSlack, held_channel: str, killed_at: float) -> None:
