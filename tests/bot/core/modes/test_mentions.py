@@ -29,11 +29,14 @@ async def test_a_mention_heard_by_one_process_is_answered_by_a_step_in_another(
             "turns": "6",
             "pace": "30",
             "personas": "philosopher,comedian,scientist",
+            "selection": "round_robin",  # only a request breaks the order
         }
         assert not (await first.commands.run(KEY, ADMIN, "start", args)).error
         await first_jobs.run_due(clock.now())
+        # Round robin would give the turn after the first speaker's to the next in the cast.
+        order = ["philosopher", "comedian", "scientist"]
         spoke = heard.turns[0].persona.id
-        target = "scientist" if spoke != "scientist" else "comedian"
+        target = order[(order.index(spoke) + 2) % 3]
         text = f"Hey {target}, what do you think?"
         assert await first.orchestrator.on_human_message(KEY, "u9", "Grace", text)
         # The step the mention brought forward runs in the other process.
