@@ -133,8 +133,8 @@ class ConsoleDemo:
         """Print a command's reply."""
         style = "bold red" if reply.error else "green"
         self.platform.console.print(reply.text, style=style)
-        for label, value in reply.fields:
-            self.platform.console.print(f"  {label}: {value}")
+        for line in reply.field_lines():
+            self.platform.console.print(line)
 
 
 def start_args(options: DemoOptions) -> dict[str, Any]:
