@@ -149,7 +149,12 @@ async def build_services(
 
 
 async def start_scheduling(services: Services) -> None:
-    """Start running paced steps (and memory's writer), rescheduling rooms that lost theirs."""
+    """Start running paced steps (and memory's writer), rescheduling rooms that lost theirs.
+
+    The model gateway is warmed up first, so the first turn does not pay litellm's import.
+    """
+    if isinstance(services.llm, MeteredLLM):
+        await services.llm.warm()
     if services.writer is not None:
         await services.writer.start()
     await services.scheduler.start()
