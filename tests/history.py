@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.base.rooms import Room, RoomKey, RoomState, SpeakerKind, Turn
 from bot.cli.serve import build_web
 from bot.commands.replies import Caller
-from bot.llm.types import ChatRequest, Completion
+from bot.llm.types import ChatRequest, Completion, Usage
 from bot.runtime.app import Services, build_services
 from bot.runtime.config import Settings
 from bot.runtime.web import WebServer
@@ -35,6 +35,7 @@ ASK = "Should we adopt a four-day week?"
 COMPARE = "Write a haiku about databases"
 RIVAL_TOPIC = "Secret plans of the rival team"
 CITED = "[1] handbook.md"
+VERDICT = "Verdict: for\nThe case for the motion carries it: the risks were answered."
 
 
 class PricedLLM(LinesThenOfflineLLM):
@@ -46,7 +47,11 @@ class PricedLLM(LinesThenOfflineLLM):
 
     async def complete(self, request: ChatRequest) -> Completion:
         """Write like the offline model and report a usage that depends on the model."""
-        completion = await super().complete(request)
+        if request.hints.get("task") == "verdict":
+            # The judge rules for the motion, as the audience will: the debate is a decision.
+            completion = Completion(VERDICT, Usage(request.model, 1, 1, None, 0.0))
+        else:
+            completion = await super().complete(request)
         self.calls += 1
         words = len(completion.text.split())
         cost = PRICE_USD if request.model == PRICED else None
@@ -83,7 +88,10 @@ async def seed(services: Services, clock: FakeClock) -> History:
     await _vote_outcome(services, debate, {"v1": "👍", "v2": "👍", "v3": "👎"})
     debate = await _finish(services, clock, debate)
     chat = await _run(
-        services, clock, ACME, f"start {CHAT} personas=philosopher,comedian turns=4 model={PRICED}"
+        services,
+        clock,
+        ACME,
+        f"start {CHAT} personas=philosopher,comedian turns=4 selection=round_robin model={PRICED}",
     )
     await _cite(services, chat)
     await _vote_turns(services, chat, ["👍", "👎", "👍", "👍"])
@@ -154,7 +162,7 @@ async def _cite(services: Services, room: Room) -> None:
         room, Turn(0, SpeakerKind.HUMAN, "u7", "Grace", "What does the handbook say?")
     )
     answer = "The handbook says lunch is sacred [1]. A hot dog is lunch, hence a sandwich."
-    turn = Turn(0, SpeakerKind.PERSONA, "philosopher", "The Philosopher", answer, "", (CITED,))
+    turn = Turn(0, SpeakerKind.PERSONA, "philosopher", "The Philosopher", answer, sources=(CITED,))
     await rooms.append(room, turn)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 import re
+import stat
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +89,14 @@ class ConsoleDemo:
             await asyncio.sleep(0.2)
 
     async def _read_input(self) -> None:
+        if sys.stdin is None or sys.stdin.closed:
+            return
+        if not _streams(sys.stdin.fileno()):
+            # A file or /dev/null as input: the event loop cannot watch it (uvloop aborts the
+            # process on one), and reading it never blocks for long, so a thread reads it.
+            while line := await asyncio.to_thread(sys.stdin.buffer.readline):
+                await self.handle_line(line.decode(errors="replace").strip())
+            return
         reader = asyncio.StreamReader()
         loop = asyncio.get_running_loop()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -123,8 +133,8 @@ class ConsoleDemo:
         """Print a command's reply."""
         style = "bold red" if reply.error else "green"
         self.platform.console.print(reply.text, style=style)
-        for label, value in reply.fields:
-            self.platform.console.print(f"  {label}: {value}")
+        for line in reply.field_lines():
+            self.platform.console.print(line)
 
 
 def start_args(options: DemoOptions) -> dict[str, Any]:
@@ -136,3 +146,9 @@ def start_args(options: DemoOptions) -> dict[str, Any]:
         optional["rounds"] = max(1, (options.turns - 4 + 1) // 2)
     args.update({key: value for key, value in optional.items() if value is not None})
     return args
+
+
+def _streams(fd: int) -> bool:
+    """Whether the input is a terminal, a pipe or a socket (what an event loop can watch)."""
+    mode = os.fstat(fd).st_mode
+    return os.isatty(fd) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from typing import Any
 
 
@@ -180,6 +180,7 @@ class Turn:
     speaker_name: str
     content: str
     role: str = ""
+    _: KW_ONLY
     inherited: bool = False  # copied from the room's parent when it was forked
     sources: tuple[str, ...] = ()  # the memory sources it cites, as "[n] source"
 

@@ -201,8 +201,8 @@ async def _persona(settings: Any, args: argparse.Namespace) -> int:
         text = "persona " + " ".join(shlex.quote(word) for word in (args.words or ["list"]))
         reply = await services.commands.run_text(key, Caller(user, user, True), text)
     print(reply.text)
-    for label, value in reply.fields:
-        print(f"  {label}: {value}")
+    for line in reply.field_lines():
+        print(line)
     return 1 if reply.error else 0
 
 
@@ -281,8 +281,8 @@ async def _in_console(settings: Any, words: list[str], progress: Any = None) -> 
 
 def _print_reply(reply: Any) -> None:
     print(reply.text, file=sys.stderr if reply.error else sys.stdout)
-    for label, value in reply.fields:
-        print(f"  {label}: {value}")
+    for line in reply.field_lines():
+        print(line)
     for attachment in reply.attachments:
         if attachment.content_type.startswith(("text/", "application/json")):
             print(attachment.data.decode("utf-8"))

@@ -11,10 +11,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import text
 
-from bot.runtime.app import Services, build_services, start_scheduling
+from bot.runtime.app import Services, build_services, start_scheduling, warm_up
 from bot.runtime.config import ConfigError, Settings
 from bot.runtime.dashboard import Pages, Views, mount
-from bot.runtime.metrics import MeteredLLM, metrics_route
+from bot.runtime.metrics import metrics_route
 from bot.runtime.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,7 @@ async def serve(settings: Settings) -> int:
             return 2
         for adapter in adapters:
             web.add_check(adapter.name, adapter.healthy)
-        if isinstance(services.llm, MeteredLLM):
-            await services.llm.warm()
+        await warm_up(services)  # before /healthz answers, so "up" means ready to post
         await web.start()
         if not settings.public_url:  # links point where the server really listens (port 0)
             services.links.base_url = web.url

@@ -41,5 +41,14 @@ class Reply:
             attachments=notice.attachments,
         )
 
+    def field_lines(self) -> list[str]:
+        """Return the fields as indented plain-text lines, a long value under its label."""
+        lines: list[str] = []
+        for label, value in self.fields:
+            first, *rest = value.splitlines() or [""]
+            lines.append(f"  {label}: {first}")
+            lines.extend(f"    {line}" for line in rest)
+        return lines
+
 
 Handler = Callable[[RoomKey, Caller, dict[str, Any]], Awaitable[Reply]]

@@ -6,7 +6,7 @@ turns, and it searches the vector index only. Every turn of every room runs one,
 keyword half would cost more than everything else in the turn (its matches grow with the
 tenant's history, which all shares the room's words); `memory search` stays hybrid. Passages
 the prompt already holds — turns of this room inside the prompt window, and the room's
-current summary — are never offered.
+current summary — are never offered, nor anything of a fork's or replay's parent room.
 """
 
 from __future__ import annotations
@@ -107,7 +107,14 @@ class MemoryRecall:
 
 
 def _in_prompt(hit: Hit, room: Room, window_from: int, query: str) -> bool:
-    """Tell whether the prompt already holds a passage (or the query quotes it)."""
+    """Tell whether the prompt already holds a passage (or the query quotes it).
+
+    A fork or replay never recalls its parent room: a fork holds the parent's turns up to
+    the fork point, and what the parent said after it is the other branch; a replay that
+    quoted its original would not be a fair comparison.
+    """
+    if room.lineage is not None and hit.meta.get("room_id") == room.lineage.parent_id:
+        return True
     same_room = hit.meta.get("room_id") == room.id
     if hit.kind is Kind.TURN and same_room and int(hit.meta.get("seq", 0)) >= window_from:
         return True

@@ -77,12 +77,23 @@ def _natural(
     cast: Sequence[Persona], transcript: Sequence[Turn], last: str | None, rng: random.Random
 ) -> Persona:
     if transcript:
-        named = mentioned(transcript[-1].content, cast, exclude=last or "")
+        # A line that answers the persona before it names them ("Fair point, Skeptic"); handing
+        # the turn back on that alone makes two personas trade turns for the whole room. A name
+        # passes the turn on only to someone outside the last exchange.
+        exchange = {last, _speaker_before(transcript, last)}
+        named = [p for p in mentioned(transcript[-1].content, cast) if p.id not in exchange]
         if named:
             return named[0]
     candidates = others(cast, last)
     weights = [max(persona.talkativeness, 0.05) for persona in candidates]
     return rng.choices(candidates, weights=weights, k=1)[0]
+
+
+def _speaker_before(transcript: Sequence[Turn], last: str | None) -> str | None:
+    for turn in reversed(transcript):
+        if turn.by_persona and turn.speaker_id != last:
+            return turn.speaker_id
+    return None
 
 
 def parse_pick(text: str, candidates: Sequence[Persona]) -> Persona | None:

@@ -48,13 +48,18 @@ class LiteLLMGateway:
         self._clock = clock
         self._router: Router | None = None
         self._priced: dict[str, bool] = {}  # model -> has a price in litellm's map
+        self._warmed = False
 
     async def warm(self) -> None:
         """Import litellm (seconds of CPU) off the event loop and build the Router now.
 
         A process that serves rooms calls this before its first turn, which would otherwise
-        pay the import on the event loop and hold every other room up meanwhile.
+        pay the import on the event loop and hold every other room up meanwhile. Only the
+        first call does anything.
         """
+        if self._warmed:
+            return
+        self._warmed = True
         await asyncio.to_thread(litellm_module)
         self._ensure_group(self.default_model, None)
         # One offline call (no network, no cost) runs litellm's lazy set-up of the call path.

@@ -162,8 +162,18 @@ async def build_services(
         await db.close()
 
 
+async def warm_up(services: Services) -> None:
+    """Import litellm and build its Router now (once), not in the first turn."""
+    if isinstance(services.llm, MeteredLLM):
+        await services.llm.warm()
+
+
 async def start_scheduling(services: Services) -> None:
-    """Start running paced steps (and memory's writer), rescheduling rooms that lost theirs."""
+    """Start running paced steps (and memory's writer), rescheduling rooms that lost theirs.
+
+    The model gateway is warmed up first, so the first turn does not pay litellm's import.
+    """
+    await warm_up(services)
     if services.writer is not None:
         await services.writer.start()
     await services.scheduler.start()

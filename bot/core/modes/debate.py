@@ -47,15 +47,16 @@ class DebateRunner(TurnRunner):
     async def open_vote(self, room: Room) -> None:
         """Open the audience's for/against poll; the result follows when it closes."""
         window = room.settings.vote_window_s
-        options = {emoji: side for side, emoji in SIDES.items()}
-        text = (
-            f"Audience vote on “{room.topic}”: react {SIDES['for']} for the motion or "
-            f"{SIDES['against']} against. Voting closes in {window:.0f} s."
-        )
-        notice = Notice(text, title="Your verdict", vote_emoji=tuple(options))
-        posted = await self.host.post_notice(room, notice)
-        refs = message_refs(room, posted, None, None)
-        await self.host.store.polls.open_on(room.id, "outcome", "", options, refs)
+        if window > 0:  # an unattended room (no window) asks nobody to vote
+            options = {emoji: side for side, emoji in SIDES.items()}
+            text = (
+                f"Audience vote on “{room.topic}”: react {SIDES['for']} for the motion or "
+                f"{SIDES['against']} against. Voting closes in {window:.0f} s."
+            )
+            notice = Notice(text, title="Your verdict", vote_emoji=tuple(options))
+            posted = await self.host.post_notice(room, notice)
+            refs = message_refs(room, posted, None, None)
+            await self.host.store.polls.open_on(room.id, "outcome", "", options, refs)
         await self.close_vote_at(room, window)
 
     async def conclude(self, room: Room, results: Results) -> None:

@@ -9,6 +9,9 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
+
+import pytest
 
 from bot.base.rooms import Mode, RoomKey, RoomSettings, RoomState
 from bot.runtime.config import Settings
@@ -19,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _run(
-    args: list[str], cwd: Path, timeout: float = 180, **extra_env: str
+    args: list[str], cwd: Path, timeout: float = 180, stdin: IO[str] | None = None, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHIMERA_")} | extra_env
     env["PYTHONPATH"] = str(ROOT)
@@ -30,7 +33,7 @@ def _run(
         capture_output=True,
         text=True,
         timeout=timeout,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL if stdin is None else stdin,
         check=False,
     )
 
@@ -45,6 +48,15 @@ def test_unattended_demo_stores_six_turns_by_at_least_three_personas(tmp_path: P
     turns = [t for t in json.loads(exported.stdout)["turns"] if t["kind"] == "persona"]
     assert len(turns) == 6
     assert len({t["speaker_id"] for t in turns}) >= 3
+
+
+@pytest.mark.parametrize("source", [os.devnull, "typed.txt"])
+def test_an_interactive_demo_runs_with_its_input_from_a_file(tmp_path: Path, source: str) -> None:
+    (tmp_path / "typed.txt").write_text("/status\n")
+    with open(tmp_path / source) as typed:
+        demo = _run(["demo", "--turns", "2", "--pace", "0"], tmp_path, stdin=typed)
+    assert demo.returncode == 0, demo.stderr
+    assert "Transcript stored as room 1" in demo.stdout
 
 
 def test_debate_demo_ends_with_a_verdict(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from tests.adapters.slack.conftest import SECRET, SlackSender
 from tests.fakes.discord_server import MANAGE_CHANNELS, FakeDiscord
 from tests.fakes.slack_api import FakeSlack, Message
 
-STARTUP_S = 60
+STARTUP_S = 180  # a deadline only; a busy 2-core machine can take a minute to import
 TOPIC = "start Kill me mid-post turns=3 pace=3"  # 3 s between turns: time to set the trap
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.base.rooms import RoomKey
 from bot.commands.parsing import CommandError, parse_text
-from bot.commands.replies import Caller
+from bot.commands.replies import Caller, Reply
 from bot.runtime.app import Services
 from tests.doubles import FakeClock
 from tests.support import run_until_quiet
@@ -134,3 +134,8 @@ async def test_export_as_markdown_and_json(services: Services, clock: FakeClock)
     assert len([t for t in data["turns"] if t["kind"] == "persona"]) == 3
     assert data["usage"]["calls"] == 3
     assert data["usage"]["cost_usd"] is None  # the scripted model has no pricing
+
+
+def test_a_long_field_is_printed_under_its_label() -> None:
+    reply = Reply("Stats", fields=(("Top personas", "The Poet: 2 turns\nThe Sage: 1 turn"),))
+    assert reply.field_lines() == ["  Top personas: The Poet: 2 turns", "    The Sage: 1 turn"]

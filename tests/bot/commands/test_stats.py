@@ -67,7 +67,7 @@ async def test_per_persona_figures(seeded: Services) -> None:
 async def test_per_model_figures(seeded: Services) -> None:
     rows = await stats(seeded, "stats model")
     assert rows[PRICED] == (
-        "5 calls (5 turns) · 1,044 tokens · $0.0020 · p50 600 ms, p95 800 ms · "
+        "5 calls (5 turns) · 1,060 tokens · $0.0020 · p50 600 ms, p95 800 ms · "
         "👍 3 👎 1 (60% of 👍) · compare 0W 1L, Elo 1484"
     )
     assert rows["chimera/offline-demo"].startswith("20 calls (17 turns) · ")

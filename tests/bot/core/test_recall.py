@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bot.base.rooms import Mode, Room, RoomKey, RoomSettings, RoomState, SpeakerKind, Turn
+from bot.base.rooms import (
+    BranchKind,
+    Lineage,
+    Mode,
+    Room,
+    RoomKey,
+    RoomSettings,
+    RoomState,
+    SpeakerKind,
+    Turn,
+)
 from bot.base.tasks import TaskOwner
 from bot.core.memory_writer import MemoryWriter
 from bot.core.recall import MemoryRecall
@@ -112,6 +123,23 @@ async def test_turns_inside_the_prompt_window_are_not_offered_but_earlier_rooms_
     assert await recall.writer.drained(20)
     texts = [p.text for p in await recall.passages(room, window, "pro")]
     assert texts == [said]  # the earlier room's line, not the one already in the window
+
+
+async def test_a_fork_or_replay_does_not_recall_its_parent_room(
+    recall: MemoryRecall, db: Store
+) -> None:
+    topic = "Postgres replication lag"
+    parent = await _room(db, "g1", Mode.CHAT, topic)
+    later = "Postgres replication lag hit ten seconds during the billing migration."
+    await _say(db, recall, parent, Turn(0, SpeakerKind.HUMAN, "u1", "Ana", "Lag is fine."))
+    await _say(db, recall, parent, Turn(0, SpeakerKind.HUMAN, "u1", "Ana", later))
+    await db.rooms.set_state(parent.id, RoomState.FINISHED)
+    assert await recall.writer.drained(20)
+    unrelated = await _room(db, "g1", Mode.CHAT, topic)
+    assert later in [p.text for p in await recall.passages(unrelated, [], "pro")]
+    for kind, at in ((BranchKind.FORK, 1), (BranchKind.REPLAY, None)):
+        branch = replace(unrelated, lineage=Lineage(kind, parent.id, at))
+        assert await recall.passages(branch, [], "pro") == []
 
 
 async def test_the_query_reuses_the_topic_and_turn_vectors(recall: MemoryRecall, db: Store) -> None:

@@ -41,6 +41,17 @@ def test_nobody_speaks_twice_in_a_row_in_natural_or_random() -> None:
             history.append(turn(seq, persona.id))
 
 
+def test_answering_the_persona_before_does_not_hand_the_turn_back() -> None:
+    rng = random.Random(5)
+    history = [turn(1, "scientist"), turn(2, "philosopher", "Fair point, Scientist.")]
+    spoke = set()
+    for seq in range(3, 40):
+        persona = choose_speaker(Selection.NATURAL, CAST, history, rng)
+        spoke.add(persona.id)
+        history.append(turn(seq, persona.id, f"I see it otherwise, {history[-1].speaker_id}."))
+    assert spoke == {p.id for p in CAST}
+
+
 def test_naming_yourself_does_not_make_you_speak_again() -> None:
     history = [turn(1, "comedian", "As the Comedian I say no.")]
     persona = choose_speaker(Selection.NATURAL, CAST, history, random.Random(3))
