@@ -48,3 +48,21 @@ async def test_a_second_writer_of_the_same_turn_is_refused(store: Store) -> None
     assert len(polls) == 2  # the refused turn opened no poll either
     fresh = await store.rooms.get(room.id)
     assert fresh is not None and fresh.next_seq == 3 and fresh.persona_turns == 2
+
+
+async def test_a_step_is_cleared_only_while_it_is_still_the_rooms_step(store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from storage.steps import PendingStep
+
+    key = RoomKey("test", "t", "c")
+    room = await store.rooms.create(key, Mode.CHAT, "Topic", ("sage",), RoomSettings())
+    ran = PendingStep(1, "turn", datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC))
+    await store.steps.save(room.id, ran)
+    assert await store.steps.get(room.id) == ran  # read back to the microsecond
+    successor = PendingStep(2, "turn", ran.due + timedelta(seconds=4))
+    await store.steps.save(room.id, successor)  # the step scheduled its successor as it ran
+    assert not await store.steps.clear(room.id, ran)
+    assert await store.steps.get(room.id) == successor
+    assert await store.steps.clear(room.id, successor)
+    assert await store.steps.get(room.id) is None
