@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any, Literal
 
@@ -124,6 +125,8 @@ class Settings(BaseSettings):
         if not self.clustered:
             return []
         problems = []
+        if not all(importlib.util.find_spec(name) for name in ("saq", "redis")):
+            problems.append("the 'cluster' extra: pip install 'chimera-bot[cluster]'")
         if not self.database_url.startswith("postgresql+asyncpg://"):
             problems.append("CHIMERA_DATABASE_URL must be a PostgreSQL URL (shared by all)")
         if self.discord_token:
