@@ -14,7 +14,7 @@ COPY personas ./personas
 COPY storage ./storage
 RUN python -m venv /venv \
     && /venv/bin/pip install --upgrade "pip>=24" \
-    && /venv/bin/pip install -c constraints.txt .
+    && /venv/bin/pip install -c constraints.txt ".[cluster]"
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 chimera \

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x43484D52  # "CHMR": the advisory lock migrations hold on PostgreSQL
 
 
 class Database:
@@ -38,6 +39,12 @@ class Database:
                 await conn.commit()
             try:
                 async with conn.begin():
+                    if self.url.startswith("postgresql"):
+                        # Processes of a cluster start together: one migrates, the others
+                        # wait here and then find nothing left to do.
+                        await conn.exec_driver_sql(
+                            f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"
+                        )
                     await conn.run_sync(_upgrade)
             finally:
                 if sqlite:

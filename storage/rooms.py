@@ -45,6 +45,10 @@ class ChannelBusy(Exception):
     """The channel already has a room that has not finished."""
 
 
+class SeqTaken(Exception):
+    """The room's turn at this sequence number was already written (by another worker)."""
+
+
 class RoomStore:
     """Read and write rooms, turns and usage."""
 
@@ -187,10 +191,15 @@ class RoomStore:
         options: dict[str, str],
         *,
         remember: bool = False,
+        at_seq: int | None = None,
     ) -> tuple[Turn, int]:
-        """Append a persona's turn and open its vote in one transaction; return both."""
+        """Append a persona's turn and open its vote in one transaction; return both.
+
+        With `at_seq` the turn is written only at that sequence number: SeqTaken if the room
+        has moved past it (a step that lost its lock while it stalled writes nothing).
+        """
         async with self.db.sessions.begin() as session:
-            stored, _ = await _append(session, room.id, turn, usage, remember)
+            stored, _ = await _append(session, room.id, turn, usage, remember, at_seq)
             poll = {
                 "room_id": room.id,
                 "kind": "turn",
@@ -331,6 +340,8 @@ _BUMP = (
     )
     .returning(_ROOMS.c.next_seq)
 )
+# The fence of a step: the sequence number is claimed only if it is still the room's next.
+_BUMP_AT = _BUMP.where(_ROOMS.c.next_seq == bindparam("at_seq"))
 _INSERT_TURN = insert(_TURNS).returning(_TURNS.c.id)
 _INSERT_USAGE = insert(cast(Table, UsageRow.__table__))
 _POLLS = cast(Table, PollRow.__table__)
@@ -346,10 +357,21 @@ def _window(rows: list[Any]) -> Recent:
 
 
 async def _append(
-    session: AsyncSession, room_id: int, turn: Turn, usage: Usage | None, remember: bool
+    session: AsyncSession,
+    room_id: int,
+    turn: Turn,
+    usage: Usage | None,
+    remember: bool,
+    at_seq: int | None = None,
 ) -> tuple[Turn, int]:
     bump = {"room_id": room_id, "persona": 1 if turn.by_persona else 0}
-    seq = (await session.execute(_BUMP, bump)).scalar_one() - 1
+    if at_seq is None:
+        seq = (await session.execute(_BUMP, bump)).scalar_one() - 1
+    else:
+        claimed = (await session.execute(_BUMP_AT, bump | {"at_seq": at_seq})).scalar()
+        if claimed is None:
+            raise SeqTaken(f"room {room_id} is past turn {at_seq}")
+        seq = claimed - 1
     stored = replace(turn, seq=seq)
     values = _turn_values(room_id, stored) | {"remembered": False if remember else None}
     turn_id = (await session.execute(_INSERT_TURN, values)).scalar_one()

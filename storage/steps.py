@@ -1,7 +1,8 @@
 """Each room's one pending step (sequence number, action, due time), kept on the room row.
 
-The database is the truth; the scheduler's in-process timer is rebuilt from it at start, so a
-step due while the process was down runs once when it comes back.
+The database is the truth; the scheduler's timer (in-process, or a job queue shared by several
+processes) is rebuilt from it at start, so a step due while the process was down runs once
+when it comes back.
 """
 
 from __future__ import annotations
@@ -57,6 +58,37 @@ class StepStore:
         async with self.db.sessions.begin() as session:
             await session.execute(_SET, params)
 
+    async def get(self, room_id: int) -> PendingStep | None:
+        """Return the room's pending step as stored now (None: nothing pending)."""
+        query = select(RoomRow.step_seq, RoomRow.step_action, RoomRow.step_due).where(
+            RoomRow.id == room_id
+        )
+        async with self.db.sessions() as session:
+            row = (await session.execute(query)).first()
+        if row is None:
+            return None
+        seq, action, due = row
+        return _step(seq, action, due)
+
+    async def clear(self, room_id: int, step: PendingStep) -> bool:
+        """Drop the room's pending step if it is still `step`; tell whether it was.
+
+        A step that scheduled its successor while it ran leaves that one in place.
+        """
+        query = (
+            update(_ROOMS)
+            .where(
+                _ROOMS.c.id == room_id,
+                _ROOMS.c.step_seq == step.seq,
+                _ROOMS.c.step_action == step.action,
+                _ROOMS.c.step_due == step.due,
+            )
+            .values(step_seq=None, step_action=None, step_due=None)
+        )
+        async with self.db.sessions.begin() as session:
+            result = await session.execute(query)
+        return bool(getattr(result, "rowcount", 0))
+
     async def pending(self) -> dict[int, PendingStep]:
         """Return the pending step of every room that has not finished."""
         query = select(RoomRow.id, RoomRow.step_seq, RoomRow.step_action, RoomRow.step_due).where(
@@ -64,11 +96,14 @@ class StepStore:
         )
         async with self.db.sessions() as session:
             rows = (await session.execute(query)).all()
-        return {
-            room_id: PendingStep(int(seq), str(action), _aware(due))
-            for room_id, seq, action, due in rows
-            if seq is not None and action and due is not None
-        }
+        found = {room_id: _step(seq, action, due) for room_id, seq, action, due in rows}
+        return {room_id: step for room_id, step in found.items() if step is not None}
+
+
+def _step(seq: int | None, action: str | None, due: datetime | None) -> PendingStep | None:
+    if seq is None or not action or due is None:
+        return None
+    return PendingStep(int(seq), str(action), _aware(due))
 
 
 def _params(room_id: int, step: PendingStep | None) -> dict[str, object]:

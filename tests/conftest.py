@@ -13,7 +13,7 @@ from bot.runtime.config import Settings
 from tests.doubles import FakeClock, ManualScheduler
 from tests.support import RecordingPlatform, ScriptedLLM
 
-pytest_plugins = ["tests.memory_fixtures", "tests.postgres_fixtures"]
+pytest_plugins = ["tests.memory_fixtures", "tests.postgres_fixtures", "tests.redis_fixtures"]
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # Most tests do not need Chroma and the embedding model; memory tests turn it on explicitly.

@@ -1,13 +1,26 @@
-"""Per-key asyncio locks that are dropped once nobody holds or waits for them."""
+"""Per-key locks: the interface, and asyncio locks dropped once nobody holds or waits for them.
+
+One process uses these; several processes sharing rooms use Redis locks of the same shape
+(bot/runtime/cluster/locks.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager
-from typing import Generic, TypeVar
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Generic, Protocol, TypeVar
 
 K = TypeVar("K", bound=Hashable)
+K_contra = TypeVar("K_contra", bound=Hashable, contravariant=True)
+
+
+class Locks(Protocol[K_contra]):
+    """One lock per key, held for the duration of a block."""
+
+    def hold(self, key: K_contra) -> AbstractAsyncContextManager[None]:
+        """Hold the key's lock for the duration of the block."""
+        ...
 
 
 class KeyedLocks(Generic[K]):

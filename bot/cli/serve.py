@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import text
 
@@ -15,7 +15,6 @@ from bot.runtime.app import Services, build_services, start_scheduling, warm_up
 from bot.runtime.config import ConfigError, Settings
 from bot.runtime.dashboard import Pages, Views, mount
 from bot.runtime.metrics import metrics_route
-from bot.runtime.scheduler import LocalScheduler
 from bot.runtime.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -28,6 +27,15 @@ NOTHING_TO_SERVE = (
 
 
 HEALTH_TENANT = "health:check"  # no tenant has this id: reading it touches nothing
+
+
+@runtime_checkable
+class ReportsHealth(Protocol):
+    """A part that can tell whether it still works (the scheduler)."""
+
+    async def healthy(self) -> bool:
+        """Tell whether it works."""
+        ...
 
 
 class Adapter(Protocol):
@@ -52,6 +60,9 @@ async def serve(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM; return the process exit code."""
     if not (settings.discord_token or settings.slack_bot_token):
         log.error(NOTHING_TO_SERVE)
+        return 2
+    if problems := settings.cluster_problems():
+        log.error("cluster mode (CHIMERA_REDIS_URL) needs:\n  %s", "\n  ".join(problems))
         return 2
     async with build_services(settings, scheduling=False) as services:
         web = build_web(services)
@@ -85,8 +96,10 @@ def build_web(services: Services) -> WebServer:
     settings = services.settings
     web = WebServer(settings.http_host, settings.http_port)
     web.add_check("database", lambda: _database_ok(services))
-    if isinstance(services.scheduler, LocalScheduler):
+    if isinstance(services.scheduler, ReportsHealth):
         web.add_check("scheduler", services.scheduler.healthy)
+    if (cluster := services.cluster) is not None:
+        web.add_check("redis", cluster.healthy)
     if (writer := services.writer) is not None and services.memory is not None:
         web.add_check("memory", lambda: _memory_ok(services))
         web.add_figure("memory_backlog", lambda: writer.backlog)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.base.clock import Clock
-from bot.base.locks import KeyedLocks
+from bot.base.locks import KeyedLocks, Locks
 from bot.base.rooms import (
     Lineage,
     Mode,
@@ -63,6 +63,7 @@ class RoomHost:
         memory: Recall | None = None,
         history_turns: int = 8,
         telemetry: Telemetry | None = None,
+        locks: Locks[int] | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -76,7 +77,7 @@ class RoomHost:
         self.history_turns = history_turns  # the prompt window: the turns a step reads
         self.telemetry: Telemetry = telemetry or NoTelemetry()
         self.platforms: dict[str, Platform] = {}
-        self._locks: KeyedLocks[int] = KeyedLocks()
+        self._locks: Locks[int] = locks or KeyedLocks()  # shared by all processes in a cluster
         self._posting: set[asyncio.Task[Any]] = set()
         self._end_hooks: list[EndHook] = []
 
@@ -106,7 +107,7 @@ class RoomHost:
 
     @asynccontextmanager
     async def lock(self, room_id: int) -> AsyncIterator[None]:
-        """Hold the room's lock: one step or control command at a time."""
+        """Hold the room's lock: one step or control command at a time (in every process)."""
         async with self._locks.hold(room_id):
             yield
 

@@ -129,10 +129,19 @@ class Orchestrator:
         count = 0
         for room in await self.host.store.rooms.live():
             try:
-                count += await self.runner(room).recover(room)
+                count += await self.take_over(room.id)
             except Exception:
                 log.exception("recovering room %s failed", room.id)
         return count
+
+    async def take_over(self, room_id: int) -> bool:
+        """Pick up a room whose step may have died with its process; tell whether a step
+        was scheduled. Under the room's lock: another process may be running it."""
+        async with self.host.lock(room_id):
+            room = await self.host.store.rooms.get(room_id)
+            if room is None or not room.is_live:
+                return False
+            return await self.runner(room).recover(room)
 
     # -- people in the room --------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.base.rooms import RoomSettings
 from storage.steps import PendingStep
@@ -14,6 +14,7 @@ from storage.steps import PendingStep
 log = logging.getLogger(__name__)
 
 StepHandler = Callable[[int, int, str], Awaitable[None]]  # (room_id, seq, action)
+TakeOverHandler = Callable[[int], Awaitable[object]]  # (room_id)
 
 
 def next_delay(settings: RoomSettings, rng: random.Random) -> float:
@@ -53,3 +54,14 @@ class TurnScheduler(Protocol):
     async def shutdown(self) -> None:
         """Stop; pending steps stay stored for the next start."""
         ...
+
+
+@runtime_checkable
+class TakesOver(Protocol):
+    """A scheduler whose steps can outlive the process running them (a shared job queue).
+
+    Before it runs again a step whose process died, it asks for the room to be taken over:
+    a turn left unposted is posted, a lost step scheduled.
+    """
+
+    takeover: TakeOverHandler | None

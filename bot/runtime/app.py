@@ -30,11 +30,11 @@ from bot.core.modes.compare import CompareRunner
 from bot.core.modes.consortium import ConsortiumRunner
 from bot.core.modes.debate import DebateRunner
 from bot.core.orchestrator import Orchestrator
-from bot.core.pacing import TurnScheduler
+from bot.core.pacing import TakesOver, TurnScheduler
 from bot.core.recall import MemoryRecall
 from bot.core.recurring import RecurringRooms, RecurringTimer
 from bot.llm.types import LLM
-from bot.runtime.config import Settings
+from bot.runtime.config import ConfigError, Settings
 from bot.runtime.metrics import MeteredLLM, Metrics
 from bot.runtime.recurring import CronTimer
 from bot.runtime.scheduler import LocalScheduler
@@ -44,7 +44,9 @@ from storage.db import Database
 from storage.store import Store
 
 if TYPE_CHECKING:
+    from bot.base.locks import Locks
     from bot.memory.interface import Memory
+    from bot.runtime.cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class Services:
     links: DashboardLinks
     memory: Memory | None = None
     writer: MemoryWriter | None = None  # memory's background writer, when memory is on
+    cluster: Cluster | None = None  # the Redis-backed pieces, in cluster mode
 
 
 def make_gateway(settings: Settings) -> LLM:
@@ -113,6 +116,8 @@ async def build_services(
     otherwise be posted nowhere), and one-off commands never do, so they cannot take a due
     turn away from the running bot.
     """
+    if problems := settings.cluster_problems():
+        raise ConfigError("cluster mode (CHIMERA_REDIS_URL) needs:\n  " + "\n  ".join(problems))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_url)
     await db.migrate()
@@ -121,6 +126,9 @@ async def build_services(
         memory = await open_memory(settings)
     clock = clock or SystemClock()
     metrics = Metrics()
+    cluster = open_cluster(settings) if settings.clustered else None
+    if scheduler is None and cluster is not None:
+        scheduler = cluster_scheduler(cluster, store, clock, settings, metrics)
     scheduler = scheduler or LocalScheduler(
         store.steps, clock, grace_s=settings.misfire_grace_s, metrics=metrics
     )
@@ -132,7 +140,11 @@ async def build_services(
         clock,
         ttl_s=settings.dashboard_link_ttl_s,
     )
-    services = _wire(settings, store, clock, metered, scheduler, timer, memory, metrics, links)
+    locks = cluster.locks if cluster is not None else None
+    services = _wire(
+        settings, store, clock, metered, scheduler, timer, memory, metrics, links, locks
+    )
+    services.cluster = cluster
     if scheduling:
         await start_scheduling(services)
     try:
@@ -145,6 +157,8 @@ async def build_services(
         await services.tasks.close()
         if services.memory is not None:
             await services.memory.close()
+        if cluster is not None:
+            await cluster.close()
         await db.close()
 
 
@@ -172,6 +186,33 @@ async def start_scheduling(services: Services) -> None:
         log.info("ran %d recurring room(s) that fell due while the process was down", caught_up)
 
 
+def open_cluster(settings: Settings) -> Cluster:
+    """Build the Redis client, the step queue and the room locks of cluster mode."""
+    assert settings.redis_url is not None
+    try:
+        from bot.runtime.cluster import open_cluster as open_redis
+    except ImportError as exc:
+        raise ConfigError(
+            f"cluster mode needs the 'cluster' extra (pip install 'chimera-bot[cluster]'): {exc}"
+        ) from None
+    return open_redis(settings.redis_url, settings.redis_prefix)
+
+
+def cluster_scheduler(
+    cluster: Cluster, store: Store, clock: Clock, settings: Settings, metrics: Metrics
+) -> TurnScheduler:
+    """Return the scheduler whose steps are jobs on the cluster's queue."""
+    from bot.runtime.cluster.queue import QueueScheduler
+
+    return QueueScheduler(
+        cluster.queue,
+        store.steps,
+        clock,
+        concurrency=settings.queue_concurrency,
+        metrics=metrics,
+    )
+
+
 async def open_memory(settings: Settings) -> Memory:
     """Open the Chroma-backed memory (embedded, or the server at CHIMERA_CHROMA_URL)."""
     import asyncio
@@ -194,6 +235,7 @@ def _wire(
     memory: Memory | None,
     metrics: Metrics,
     links: DashboardLinks,
+    locks: Locks[int] | None = None,
 ) -> Services:
     catalog = PersonaCatalog(load_dir(), store.catalog)
     tasks = TaskOwner()
@@ -210,6 +252,7 @@ def _wire(
         memory=MemoryRecall(memory, writer) if memory and writer else None,
         history_turns=settings.history_turns,
         telemetry=metrics,
+        locks=locks,
     )
     configs = ConfigBook(store.catalog)
     budget = settings.summary_token_budget
@@ -221,6 +264,8 @@ def _wire(
     )
     orchestrator = Orchestrator(host, runners)
     scheduler.handler = orchestrator.run_step
+    if isinstance(scheduler, TakesOver):
+        scheduler.takeover = orchestrator.take_over
     recurring = RecurringRooms(orchestrator, timer, clock)
     commands = CommandHandler(
         RoomCommands(orchestrator),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,6 +63,12 @@ class Settings(BaseSettings):
     dashboard_link_ttl_s: float = Field(86400.0, gt=0, le=90 * 86400)
     metrics_token: str | None = None  # a bearer token /metrics asks for, when set
 
+    # Cluster mode: several `chimera serve` processes share rooms through Redis (with
+    # PostgreSQL, and a Chroma server when memory is on). Unset: one process, no server.
+    redis_url: str | None = None
+    redis_prefix: str = Field("chimera", pattern=r"^[A-Za-z0-9_.-]{1,40}$")  # keys, queue name
+    queue_concurrency: int = Field(20, ge=1, le=1000)  # room steps one process runs at once
+
     memory_enabled: bool = True
     embedding_threads: int = Field(1, ge=0, le=64)  # 0: every core
     chroma_url: str | None = None
@@ -100,6 +107,38 @@ class Settings(BaseSettings):
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value.upper()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @property
+    def clustered(self) -> bool:
+        """Tell whether this process shares its rooms with others (CHIMERA_REDIS_URL set)."""
+        return self.redis_url is not None
+
+    def cluster_problems(self) -> list[str]:
+        """Return what cluster mode lacks in these settings (nothing when it is not on)."""
+        if not self.clustered:
+            return []
+        problems = []
+        if not all(importlib.util.find_spec(name) for name in ("saq", "redis")):
+            problems.append("the 'cluster' extra: pip install 'chimera-bot[cluster]'")
+        if not self.database_url.startswith("postgresql+asyncpg://"):
+            problems.append("CHIMERA_DATABASE_URL must be a PostgreSQL URL (shared by all)")
+        if self.discord_token:
+            # Each process would open its own gateway session and hear every event twice.
+            problems.append(
+                "Discord is not shared by several processes yet: unset CHIMERA_DISCORD_TOKEN"
+            )
+        if self.memory_enabled and not self.chroma_url:
+            problems.append(
+                "CHIMERA_CHROMA_URL must name a Chroma server (or CHIMERA_MEMORY_ENABLED=false)"
+            )
+        return problems
 
     @property
     def db_url(self) -> str:

@@ -19,7 +19,16 @@ from bot.base.logcontext import log_fields
 
 REDACTED = "[redacted]"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-QUIET = ("alembic", "apscheduler", "aiosqlite", "httpx", "chromadb", "discord", "slack_bolt")
+QUIET = (
+    "alembic",
+    "apscheduler",
+    "aiosqlite",
+    "httpx",
+    "chromadb",
+    "discord",
+    "slack_bolt",
+    "saq",  # a line per job enqueued, started and finished
+)
 SECRET_SETTINGS = (
     "discord_token",
     "slack_bot_token",

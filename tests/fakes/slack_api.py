@@ -12,6 +12,7 @@ Failures (429 with Retry-After, or any `{"ok": false, "error": ...}`) can be que
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import json
 import time
@@ -70,6 +71,8 @@ class Message:
     metadata: dict[str, Any] | None = None
 
 
+_VIA: contextvars.ContextVar[str | None] = contextvars.ContextVar("via", default=None)
+Matcher = Callable[[dict[str, Any]], bool]
 Handler = Callable[[dict[str, Any], str | None], Awaitable[dict[str, Any]]]
 
 
@@ -115,8 +118,9 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self.url = ""
         self._handlers: dict[str, Handler] = self._method_table()
-        self._holds: dict[str, tuple[int, bool, asyncio.Event]] = {}
+        self._holds: dict[str, tuple[int, bool, asyncio.Event, str | None, Matcher | None]] = {}
         self._hold_counts: dict[str, int] = {}
+        self.held: list[Call] = []  # the calls being held, never to be answered
         self._closing = asyncio.Event()  # releases held calls so the server can stop
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -125,6 +129,7 @@ class FakeSlack:
         """Start serving; return the Web API base URL (ends with `/api/`)."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_route("*", "/via/{via}/api/{method}", self._api)  # tells callers apart
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/files-pri/{file_id}/{name}", self._download)
         app.router.add_post("/response/{token}", self._response_url)
@@ -233,8 +238,13 @@ class FakeSlack:
 
     # ---- HTTP plumbing ---------------------------------------------------------------------
 
+    def api_url_for(self, via: str) -> str:
+        """Return a Web API base URL whose calls are told apart as made `via` it."""
+        return f"{self.url}/via/{via}/api/"
+
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        _VIA.set(request.match_info.get("via"))  # each request runs in a task of its own
         params = await _params(request)
         token = _token(request, params)
         failure = self._take_failure(method)
@@ -341,32 +351,47 @@ class FakeSlack:
         problem = _check_content(params)
         if problem:
             return {"ok": False, "error": problem}
-        await self._held("chat.postMessage", stored=False)
+        await self._held("chat.postMessage", params, stored=False)
         msg = self._new_message(params)
         self.messages.append(msg)
-        await self._held("chat.postMessage", stored=True)
+        await self._held("chat.postMessage", params, stored=True)
         return {"channel": msg.channel, "ts": msg.ts, "message": _message_json(msg)}
 
-    def hold(self, method: str, *, after_storing: bool, at_call: int = 1) -> asyncio.Event:
-        """Never answer the `at_call`-th call of a method (stored first if `after_storing`).
+    def hold(
+        self,
+        method: str,
+        *,
+        after_storing: bool,
+        at_call: int = 1,
+        via: str | None = None,
+        matching: Matcher | None = None,
+    ) -> asyncio.Event:
+        """Never answer the `at_call`-th call of a method (stored first if `after_storing`),
+        counting only calls made through `api_url_for(via)` when `via` is given, and only
+        calls whose parameters are `matching` when that is given.
 
         The returned event is set when the call is being held: a test kills the process that
         made it, as a crash at that point of a post would.
         """
         reached = asyncio.Event()
-        self._holds[method] = (at_call, after_storing, reached)
+        self._holds[method] = (at_call, after_storing, reached, via, matching)
         self._hold_counts[method] = 0
         return reached
 
-    async def _held(self, method: str, *, stored: bool) -> None:
+    async def _held(self, method: str, params: dict[str, Any], *, stored: bool) -> None:
         hold = self._holds.get(method)
         if hold is None:
             return
-        at_call, after_storing, reached = hold
+        at_call, after_storing, reached, via, matching = hold
+        if via is not None and _VIA.get() != via:
+            return
+        if matching is not None and not matching(params):
+            return
         if not stored:
             self._hold_counts[method] += 1
         if self._hold_counts[method] == at_call and after_storing == stored:
             del self._holds[method]
+            self.held.append(Call(method, params, None))
             reached.set()
             await self._closing.wait()  # the caller dies waiting for this answer
 
@@ -415,12 +440,12 @@ class FakeSlack:
         key = (str(params.get("channel")), str(params.get("timestamp")))
         if self.message(*key) is None:
             return {"ok": False, "error": "message_not_found"}
-        await self._held("reactions.add", stored=False)
+        await self._held("reactions.add", params, stored=False)
         users = self.reactions.setdefault(key, {}).setdefault(str(params["name"]), [])
         if self.bot_user_id in users:
             return {"ok": False, "error": "already_reacted"}
         users.append(self.bot_user_id)
-        await self._held("reactions.add", stored=True)
+        await self._held("reactions.add", params, stored=True)
         return {}
 
     async def _reaction_remove(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import logging
 import random
 from collections.abc import Sequence
 
-from bot.base.rooms import Mode, Room, Selection, Turn
+from bot.base.rooms import Mode, Room, Selection, SpeakerKind, Turn
 from bot.core.errors import CastError
 from bot.core.host import RoomHost
 from bot.core.modes.base import RoomPlan, StartRequest
@@ -38,7 +38,8 @@ class ChatRunner(TurnRunner):
 
     def __init__(self, host: RoomHost, *, summary_budget: int = 1500) -> None:
         super().__init__(host, summary_budget=summary_budget)
-        self._requested: dict[int, str] = {}  # room id -> persona asked to speak next
+        # The moderator's pick, made and used within one step (so in the step's process).
+        self._picks: dict[int, str] = {}  # room id -> persona the moderator named
 
     async def plan(self, request: StartRequest) -> RoomPlan:
         """Resolve the cast (at least two personas) and the pacing."""
@@ -54,7 +55,7 @@ class ChatRunner(TurnRunner):
         self, room: Room, cast: dict[str, Persona], recent: Sequence[Turn]
     ) -> Step | None:
         """Return the next speaker's turn, or None once the room has had its turns."""
-        requested = self._requested.pop(room.id, None)
+        requested = self._picks.pop(room.id, None) or named_by_people(cast, recent)
         if room.persona_turns >= room.settings.turns:
             return None
         rng = random.Random(f"{room.seed}:{room.next_seq}")
@@ -68,15 +69,8 @@ class ChatRunner(TurnRunner):
         self, room: Room, cast: dict[str, Persona], recent: Sequence[Turn]
     ) -> None:
         """In a moderated chat, let the moderator name the next speaker."""
-        if room.settings.selection is Selection.MODERATOR and room.id not in self._requested:
+        if room.settings.selection is Selection.MODERATOR and not named_by_people(cast, recent):
             await self._moderator_pick(room, cast, recent)
-
-    def requested_by(self, room: Room, turn: Turn, cast: dict[str, Persona]) -> bool:
-        """Make the first persona a person names the next speaker."""
-        named = mentioned(turn.content, list(cast.values()))
-        if named:
-            self._requested[room.id] = named[0].id
-        return bool(named)
 
     async def open_vote(self, room: Room) -> None:
         """Invite votes on the best line; the results follow when the window closes."""
@@ -112,4 +106,20 @@ class ChatRunner(TurnRunner):
         await self.host.store.rooms.record_usage(room.id, completion.usage, "pick")
         picked = parse_pick(completion.text, candidates)
         if picked is not None:
-            self._requested[room.id] = picked.id
+            self._picks[room.id] = picked.id
+
+
+def named_by_people(cast: dict[str, Persona], recent: Sequence[Turn]) -> str | None:
+    """Return the persona people asked for since the last persona turn (the latest ask).
+
+    Read from the transcript, not kept in memory: the step may run in another process than
+    the one that heard the message.
+    """
+    for turn in reversed(recent):
+        if turn.by_persona:
+            return None
+        if turn.kind is SpeakerKind.HUMAN and (
+            named := mentioned(turn.content, list(cast.values()))
+        ):
+            return named[0].id
+    return None

@@ -27,6 +27,7 @@ from bot.core.results import VOTE_DOWN, VOTE_UP, Results, collect_results
 from bot.core.speakers import mentioned
 from bot.llm.types import OFFLINE_LABEL, LLMError, Usage, is_offline
 from personas.cards import Persona
+from storage.rooms import SeqTaken
 
 log = logging.getLogger(__name__)
 TURN_VOTES = {VOTE_UP: "up", VOTE_DOWN: "down"}
@@ -198,6 +199,7 @@ class TurnRunner:
 
     async def _turn(self, room: Room, window: Recent) -> None:
         started = self.host.clock.now()
+        seq = room.next_seq  # as read under the room's lock: the turn this step writes
         recent, older_chars = window.turns, window.older_chars
         cast = await self.host.cast(room)
         await self.before_turn(room, cast, recent)
@@ -219,21 +221,28 @@ class TurnRunner:
             return
         persona = step.persona
         memory = self.host.memory
-        turn, poll_id = await self.host.store.rooms.append_with_poll(
-            room,
-            Turn(
-                0,
-                SpeakerKind.PERSONA,
-                persona.id,
-                persona.name,
-                spoken.text,
-                step.role,
-                sources=spoken.sources(),
-            ),
-            spoken.usage,
-            dict(TURN_VOTES),
-            remember=memory is not None,
-        )
+        try:
+            turn, poll_id = await self.host.store.rooms.append_with_poll(
+                room,
+                Turn(
+                    0,
+                    SpeakerKind.PERSONA,
+                    persona.id,
+                    persona.name,
+                    spoken.text,
+                    step.role,
+                    sources=spoken.sources(),
+                ),
+                spoken.usage,
+                dict(TURN_VOTES),
+                remember=memory is not None,
+                at_seq=seq,
+            )
+        except SeqTaken:
+            # This step stalled past its lock and another worker wrote the turn meanwhile:
+            # that worker posts it and schedules what follows.
+            log.info("room %s: turn %s was written by another worker", room.id, seq)
+            return
         if memory is not None:
             memory.remember(room, turn)  # embedded by the writer while the turn is posted
         sending = self.host.clock.now()

@@ -39,13 +39,13 @@ async def serving(data_dir: Path, platform_env: dict[str, str]) -> AsyncIterator
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CHIMERA_")},
-        **platform_env,
         "CHIMERA_DATA_DIR": str(data_dir),
         "CHIMERA_HTTP_PORT": str(port),
         "CHIMERA_DEFAULT_JITTER_S": "0",
         "CHIMERA_VOTE_WINDOW_S": "600",
         "CHIMERA_MEMORY_ENABLED": "false",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        **platform_env,  # a test's own settings win
     }
     with open(data_dir / "serve.log", "ab") as log:  # noqa: ASYNC230 - the child's output
         process = await asyncio.create_subprocess_exec(

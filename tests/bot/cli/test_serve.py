@@ -51,6 +51,19 @@ async def test_serve_without_a_platform_says_what_to_set(tmp_path: Path, caplog)
     assert "CHIMERA_DISCORD_TOKEN" in caplog.text and "chimera demo" in caplog.text
 
 
+async def test_serve_in_cluster_mode_on_sqlite_says_what_is_missing(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(  # type: ignore[call-arg]
+        data_dir=tmp_path,
+        _env_file=None,
+        slack_bot_token="xoxb-test",
+        slack_signing_secret="secret",
+        redis_url="redis://127.0.0.1:6379/12",
+    )
+    assert await serve(settings) == 2
+    assert "CHIMERA_DATABASE_URL must be a PostgreSQL URL" in caplog.text
+    assert not (tmp_path / "chimera.sqlite3").exists()  # refused before touching anything
+
+
 async def test_serve_runs_slack_over_http_with_health_and_signature_checks(tmp_path: Path) -> None:
     slack = FakeSlack()
     await slack.start()

@@ -47,3 +47,21 @@ def test_a_bad_value_fails_with_the_setting_named(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=message):
         load_settings()
+
+
+def test_cluster_mode_is_off_without_redis_and_needs_shared_servers_with_it() -> None:
+    assert load_settings().cluster_problems() == []  # the embedded default needs no server
+    sqlite = load_settings(
+        redis_url="redis://127.0.0.1:6379/0", discord_token="x" * 20, memory_enabled=True
+    )
+    problems = "\n".join(sqlite.cluster_problems())
+    assert "CHIMERA_DATABASE_URL" in problems and "CHIMERA_CHROMA_URL" in problems
+    assert "CHIMERA_DISCORD_TOKEN" in problems
+    shared = load_settings(
+        redis_url="redis://127.0.0.1:6379/0",
+        database_url="postgresql+asyncpg://chimera@db/chimera",
+        chroma_url="http://chroma:8000",
+    )
+    assert shared.clustered and shared.cluster_problems() == []
+    with pytest.raises(ConfigError, match="CHIMERA_REDIS_URL"):
+        load_settings(redis_url="http://127.0.0.1:6379")
