@@ -10,7 +10,7 @@ default, and checked again on our side), `/chimera-info` holds what anyone may r
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any
 
 import discord
@@ -25,7 +25,7 @@ DESCRIPTION_LIMIT = 100
 FILE_OPTION = "file"
 
 Invoke = Callable[[discord.Interaction, CommandSpec, dict[str, Any]], Awaitable[None]]
-Complete = Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]
+Complete = Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]
 
 
 def build_groups(
