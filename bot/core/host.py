@@ -32,6 +32,7 @@ from bot.core.errors import RoomError
 from bot.core.pacing import TurnScheduler
 from bot.core.platform import Notice, Platform, Posted, TurnPost
 from bot.core.recall import Recall
+from bot.core.room_models import models_in
 from bot.core.telemetry import NoTelemetry, Telemetry
 from bot.core.votes import catch_up
 from bot.llm.types import LLM
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 BUSY = "a room is already running in this channel; `stop` it first"
 EndHook = Callable[[Room], Awaitable[None]]
+ModelCheck = Callable[[str], str | None]  # why a model name cannot be used, or None
 
 
 class RoomHost:
@@ -63,6 +65,7 @@ class RoomHost:
         memory: Recall | None = None,
         history_turns: int = 8,
         telemetry: Telemetry | None = None,
+        model_check: ModelCheck | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -75,6 +78,7 @@ class RoomHost:
         self.memory = memory
         self.history_turns = history_turns  # the prompt window: the turns a step reads
         self.telemetry: Telemetry = telemetry or NoTelemetry()
+        self.model_check = model_check
         self.platforms: dict[str, Platform] = {}
         self._locks: KeyedLocks[int] = KeyedLocks()
         self._posting: set[asyncio.Task[Any]] = set()
@@ -93,6 +97,17 @@ class RoomHost:
     def model_for(self, room: Room) -> str:
         """Return the model a room uses unless a persona names its own."""
         return room.settings.model or self.default_model
+
+    async def check_models(
+        self, tenant_id: str, cast: tuple[str, ...], settings: RoomSettings
+    ) -> None:
+        """Refuse a room that would call a model name no provider serves, before any call."""
+        if self.model_check is None:
+            return
+        personas = await self.catalog.resolve(tenant_id, cast)
+        for model in models_in(settings, personas, self.default_model):
+            if problem := self.model_check(model):
+                raise RoomError(problem)
 
     async def cast(self, room: Room) -> dict[str, Persona]:
         """Return the room's personas by id, in cast order."""

@@ -33,6 +33,7 @@ from bot.core.orchestrator import Orchestrator
 from bot.core.pacing import TurnScheduler
 from bot.core.recall import MemoryRecall
 from bot.core.recurring import RecurringRooms, RecurringTimer
+from bot.llm.names import ModelNames
 from bot.llm.types import LLM
 from bot.runtime.config import Settings
 from bot.runtime.metrics import MeteredLLM, Metrics
@@ -84,6 +85,14 @@ def make_gateway(settings: Settings) -> LLM:
         timeout_s=settings.llm_timeout_s,
         api_bases=api_bases,
     )
+
+
+def model_names(settings: Settings) -> ModelNames:
+    """Return the check of model names: litellm's providers, and names with an api base."""
+    configured = set(settings.model_api_bases)
+    if settings.api_base:
+        configured.add(settings.model)
+    return ModelNames(configured)
 
 
 def room_defaults(settings: Settings) -> RoomSettings:
@@ -200,6 +209,7 @@ def _wire(
         memory=MemoryRecall(memory, writer) if memory and writer else None,
         history_turns=settings.history_turns,
         telemetry=metrics,
+        model_check=model_names(settings).problem,
     )
     configs = ConfigBook(store.catalog)
     budget = settings.summary_token_budget
