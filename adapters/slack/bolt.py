@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.buttons import ACTION_IDS, ControlButtons
 from adapters.slack.dedupe import EventDedupe, dedupe_middleware
 from adapters.slack.events import EventListeners
+from adapters.slack.ingress import guarded
 from adapters.slack.slash import NAME, SlashCommand
 from bot.runtime.web import RouteHandler
 
@@ -39,10 +40,13 @@ def build_bolt_app(
     return app
 
 
-def events_handler(app: AsyncApp) -> RouteHandler:
-    """Return the aiohttp handler for Slack's Events API, commands and interactivity."""
+def events_handler(app: AsyncApp, signing_secret: str) -> RouteHandler:
+    """Return the aiohttp handler for Slack's Events API, commands and interactivity.
+
+    The signature is checked and the body's shape validated before Bolt parses anything.
+    """
 
     async def slack_events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
 
-    return slack_events
+    return guarded(signing_secret, slack_events)
