@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.base.cleaning import strip_controls
 from bot.base.text import clip
-from bot.commands.table import COMMANDS, GROUPS, CommandSpec, Param
+from bot.commands.table import COMMANDS, GROUP_DEFAULTS, GROUPS, CommandSpec, Param
 from bot.core.errors import UserError
 
 _QUOTES = "\"'"
@@ -80,7 +80,7 @@ def _command_name(tokens: list[str]) -> tuple[str, list[str]]:
     first = tokens[0].lower()
     if first in GROUPS:
         if len(tokens) < 2:
-            return f"{first} list", []
+            return f"{first} {GROUP_DEFAULTS.get(first, 'list')}", []
         return f"{first} {tokens[1].lower()}", tokens[2:]
     return first, tokens[1:]
 

@@ -337,8 +337,27 @@ _SPECS = (
         manage=True,
         positional="what",
     ),
+    CommandSpec(
+        "budget show",
+        "Show this server's or workspace's spend caps and what it spent today and this month.",
+    ),
+    CommandSpec(
+        "budget set",
+        "Set the spend caps: budget set daily=2.00 monthly=20 usd (none clears a cap).",
+        (
+            Param("daily", help="dollars a day (UTC), or none"),
+            Param("monthly", help="dollars a month, or none"),
+            Param("daily_tokens", help="tokens a day on models without a price, or none"),
+            Param("monthly_tokens", help="tokens a month on models without a price, or none"),
+            Param("currency", "choice", "usd (the only currency)", choices=("usd",)),
+        ),
+        manage=True,
+        positional="currency",
+    ),
     CommandSpec("help", "Show the commands."),
 )
 
 COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in _SPECS}
-GROUPS = ("persona", "consortium", "memory", "schedule", "topics")
+GROUPS = ("persona", "consortium", "memory", "schedule", "topics", "budget")
+# What a group's name alone runs (`persona` lists; `budget` shows).
+GROUP_DEFAULTS = {"budget": "show"}

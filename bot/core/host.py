@@ -27,6 +27,7 @@ from bot.base.rooms import (
     check_transition,
 )
 from bot.base.tasks import TaskOwner
+from bot.core.budget import Budget, expected_calls
 from bot.core.catalog import PersonaCatalog
 from bot.core.errors import RoomError
 from bot.core.pacing import TurnScheduler
@@ -66,6 +67,7 @@ class RoomHost:
         history_turns: int = 8,
         telemetry: Telemetry | None = None,
         model_check: ModelCheck | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -79,6 +81,7 @@ class RoomHost:
         self.history_turns = history_turns  # the prompt window: the turns a step reads
         self.telemetry: Telemetry = telemetry or NoTelemetry()
         self.model_check = model_check
+        self.budget = budget
         self.platforms: dict[str, Platform] = {}
         self._locks: KeyedLocks[int] = KeyedLocks()
         self._posting: set[asyncio.Task[Any]] = set()
@@ -108,6 +111,11 @@ class RoomHost:
         for model in models_in(settings, personas, self.default_model):
             if problem := self.model_check(model):
                 raise RoomError(problem)
+
+    async def check_budget(self, tenant_id: str, mode: Mode, settings: RoomSettings) -> None:
+        """Refuse a room whose calls would go over the tenant's spend caps, before any call."""
+        if self.budget is not None:
+            await self.budget.check(tenant_id, expected_calls(mode, settings))
 
     async def cast(self, room: Room) -> dict[str, Persona]:
         """Return the room's personas by id, in cast order."""

@@ -12,6 +12,7 @@ from bot.base.clock import Clock, SystemClock
 from bot.base.rooms import RoomSettings
 from bot.base.tasks import TaskOwner
 from bot.commands.branches import BranchCommands
+from bot.commands.budgets import BudgetCommands
 from bot.commands.consortium import ConsortiumCommands
 from bot.commands.handler import CommandHandler
 from bot.commands.memory import MemoryCommands
@@ -20,6 +21,7 @@ from bot.commands.rooms import RoomCommands
 from bot.commands.schedules import ScheduleCommands
 from bot.commands.stats import StatsCommands
 from bot.core.branches import Branches
+from bot.core.budget import Budget
 from bot.core.catalog import PersonaCatalog
 from bot.core.consortium.book import ConfigBook
 from bot.core.host import RoomHost
@@ -197,6 +199,7 @@ def _wire(
     catalog = PersonaCatalog(load_dir(), store.catalog)
     tasks = TaskOwner()
     writer = MemoryWriter(memory, store.marks, tasks) if memory is not None else None
+    spend_caps = Budget(store.budgets, clock)
     host = RoomHost(
         store=store,
         catalog=catalog,
@@ -210,6 +213,7 @@ def _wire(
         history_turns=settings.history_turns,
         telemetry=metrics,
         model_check=model_names(settings).problem,
+        budget=spend_caps,
     )
     configs = ConfigBook(store.catalog)
     budget = settings.summary_token_budget
@@ -230,6 +234,7 @@ def _wire(
         BranchCommands(Branches(orchestrator)),
         ScheduleCommands(recurring),
         StatsCommands(host, links),
+        BudgetCommands(spend_caps),
     )
     return Services(
         settings,
