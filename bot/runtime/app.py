@@ -15,6 +15,7 @@ from bot.commands.branches import BranchCommands
 from bot.commands.budgets import BudgetCommands
 from bot.commands.consortium import ConsortiumCommands
 from bot.commands.handler import CommandHandler
+from bot.commands.limits import CommandLimits
 from bot.commands.memory import MemoryCommands
 from bot.commands.personas import PersonaCommands
 from bot.commands.rooms import RoomCommands
@@ -226,15 +227,21 @@ def _wire(
     orchestrator = Orchestrator(host, runners)
     scheduler.handler = orchestrator.run_step
     recurring = RecurringRooms(orchestrator, timer, clock)
+    limits = CommandLimits(
+        settings.command_rate_limit,
+        settings.model_rate_limit,
+        member_answers=settings.member_answers,
+    )
     commands = CommandHandler(
         RoomCommands(orchestrator),
         PersonaCommands(catalog),
-        ConsortiumCommands(orchestrator, configs),
+        ConsortiumCommands(orchestrator, configs, limits),
         MemoryCommands(memory, clock, private_urls=settings.ingest_private_urls, writer=writer),
         BranchCommands(Branches(orchestrator)),
         ScheduleCommands(recurring),
         StatsCommands(host, links),
         BudgetCommands(spend_caps),
+        limits=limits,
     )
     return Services(
         settings,
