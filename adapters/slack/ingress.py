@@ -14,11 +14,12 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
+from slack_bolt.response import BoltResponse
 
 from bot.runtime.web import RouteHandler
 
@@ -96,10 +97,35 @@ def check_body(body: bytes, content_type: str) -> None:
         if "payload" in form:
             _check_payload(_json_object(form["payload"][0], "the interactivity payload"))
         return
-    envelope = _json_object(text, "the body")
-    _check_fields(envelope, _ENVELOPE_FIELDS, "the envelope")
-    if isinstance(event := envelope.get("event"), dict):
+    check_parsed(_json_object(text, "the body"))
+
+
+def check_parsed(body: Mapping[str, Any]) -> None:
+    """Raise Malformed unless a parsed request (an event envelope or a payload) is readable."""
+    if "actions" in body or body.get("type") in ("block_actions", "interactive_message"):
+        _check_payload(body)
+        return
+    _check_fields(body, _ENVELOPE_FIELDS, "the envelope")
+    if isinstance(event := body.get("event"), dict):
         _check_event(event)
+
+
+def shape_middleware() -> Callable[..., Awaitable[Any]]:
+    """Return Bolt middleware that acks and drops a mistyped request, with one log line.
+
+    Over HTTP the route has refused such bodies already; Socket Mode delivers them here, and
+    an ack keeps Slack from sending the same garbage again.
+    """
+
+    async def middleware(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            check_parsed(body)
+        except Malformed as exc:
+            log.warning("ignored a malformed Slack request: %s", exc)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    return middleware
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
@@ -121,7 +147,7 @@ def _check_event(event: dict[str, Any]) -> None:
         _check_fields(item, _ITEM_FIELDS, f"the {kind} event's item")
 
 
-def _check_payload(payload: dict[str, Any]) -> None:
+def _check_payload(payload: Mapping[str, Any]) -> None:
     _check_fields(payload, _PAYLOAD_FIELDS, "the interactivity payload")
     for action in payload.get("actions") or ():
         if not isinstance(action, dict):
