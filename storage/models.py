@@ -129,6 +129,17 @@ class UsageRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class BudgetRow(Base):
+    __tablename__ = "budgets"
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    daily_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    monthly_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    daily_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    monthly_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class CustomPersonaRow(Base):
     __tablename__ = "custom_personas"
     __table_args__ = (UniqueConstraint("tenant_id", "persona_id", name="uq_persona_tenant_id"),)

@@ -46,15 +46,6 @@ class WebhookStore:
             )
             await session.execute(statement)
 
-    async def forget(self, platform: str, channel_id: str) -> None:
-        """Drop a channel's stored webhook (e.g. after Unknown Webhook)."""
-        async with self.db.sessions.begin() as session:
-            await session.execute(
-                delete(WebhookRow).where(
-                    WebhookRow.platform == platform, WebhookRow.channel_id == channel_id
-                )
-            )
-
 
 class ThreadStore:
     """The message each room's posts thread under, so a restart keeps the same thread."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.browse import BrowseStore
+from storage.budgets import BudgetStore
 from storage.catalog import CatalogStore
 from storage.db import Database
 from storage.lineage import LineageStore
@@ -37,6 +38,7 @@ class Store:
     topics: TopicStore
     stats: StatsStore
     browse: BrowseStore
+    budgets: BudgetStore
 
     @classmethod
     def on(cls, db: Database) -> Store:
@@ -57,6 +59,7 @@ class Store:
             topics=TopicStore(db),
             stats=StatsStore(db),
             browse=BrowseStore(db),
+            budgets=BudgetStore(db),
         )
 
 

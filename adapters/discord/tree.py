@@ -10,7 +10,7 @@ default, and checked again on our side), `/chimera-info` holds what anyone may r
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any
 
 import discord
@@ -25,7 +25,7 @@ DESCRIPTION_LIMIT = 100
 FILE_OPTION = "file"
 
 Invoke = Callable[[discord.Interaction, CommandSpec, dict[str, Any]], Awaitable[None]]
-Complete = Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]
+Complete = Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]
 
 
 def build_groups(
@@ -67,25 +67,21 @@ def make_command(spec: CommandSpec, invoke: Invoke, personas: Complete) -> app_c
 
 
 def _describe_options(callback: Any, spec: CommandSpec, personas: Complete) -> None:
-    # discord.py reads options from the callback's signature and these attributes, as its
-    # decorators (describe, choices, autocomplete) would set them.
+    # discord.py reads options from the callback's signature; its public decorators add the
+    # descriptions, choices, autocomplete and display names.
     params = sorted(spec.params, key=lambda p: not p.required)
     callback.__signature__ = _signature(params)
-    callback.__discord_app_commands_param_description__ = {
-        p.name: description(p.help or p.name) for p in params
-    }
-    callback.__discord_app_commands_param_choices__ = {
+    app_commands.describe(**{p.name: description(p.help or p.name) for p in params})(callback)
+    choices = {
         p.name: [app_commands.Choice(name=c, value=c) for c in p.choices[:25]]
         for p in params
         if p.choices
     }
-    callback.__discord_app_commands_param_autocomplete__ = {
-        p.name: personas for p in params if names_persona(spec, p)
-    }
+    app_commands.choices(**choices)(callback)
+    completed = {p.name: personas for p in params if names_persona(spec, p)}
+    app_commands.autocomplete(**completed)(callback)
     # An upload reaches the core as `data` (its bytes); on Discord the option reads "file".
-    callback.__discord_app_commands_param_rename__ = {
-        p.name: FILE_OPTION for p in params if p.kind == "file"
-    }
+    app_commands.rename(**{p.name: FILE_OPTION for p in params if p.kind == "file"})(callback)
 
 
 def names_persona(spec: CommandSpec, param: Param) -> bool:

@@ -33,9 +33,9 @@ class WebhookRepository(Protocol):
 
     async def get(self, platform: str, channel_id: str) -> tuple[str, str] | None: ...
 
-    async def save(self, platform: str, channel_id: str, webhook_id: str, token: str) -> None: ...
-
-    async def forget(self, platform: str, channel_id: str) -> None: ...
+    async def save(self, platform: str, channel_id: str, webhook_id: str, token: str) -> None:
+        """Store or replace a channel's webhook in one statement."""
+        ...
 
 
 class WebhookUnavailable(Exception):
@@ -68,10 +68,16 @@ class Webhooks:
         self._hooks: dict[int, discord.Webhook] = {}
         self._locks: KeyedLocks[int] = KeyedLocks()
 
-    async def get(self, channel_id: int) -> discord.Webhook:
-        """Return the channel's webhook: cached, stored, found on Discord, or newly created."""
+    async def get(self, channel_id: int, *, dead: discord.Webhook | None = None) -> discord.Webhook:
+        """Return the channel's webhook: cached, stored, found on Discord, or newly created.
+
+        A `dead` webhook (Discord answered Unknown Webhook) is not reused: its replacement
+        overwrites the stored row in one upsert, so no moment exists with neither stored.
+        """
         async with self._locks.hold(channel_id):
             hook = self._hooks.get(channel_id) or await self._stored(channel_id)
+            if hook is not None and dead is not None and hook.id == dead.id:
+                hook = None
             if hook is None:
                 hook = await self._find_or_create(channel_id)
                 await self.repository.save(
@@ -79,15 +85,6 @@ class Webhooks:
                 )
             self._hooks[channel_id] = hook
             return hook
-
-    async def forget(self, channel_id: int, hook: discord.Webhook | None = None) -> None:
-        """Drop a channel's webhook (only if it is still `hook`, when given) everywhere."""
-        async with self._locks.hold(channel_id):
-            cached = self._hooks.get(channel_id)
-            if hook is not None and cached is not None and cached.id != hook.id:
-                return  # someone already replaced it
-            self._hooks.pop(channel_id, None)
-            await self.repository.forget(PLATFORM, str(channel_id))
 
     async def send(self, channel_id: int, message: Outgoing) -> discord.WebhookMessage:
         """Send through the channel's webhook; on Unknown Webhook recreate it and retry once."""
@@ -99,8 +96,7 @@ class Webhooks:
                 raise
             log.info("webhook for channel %s is gone; recreating it", channel_id)
             self.telemetry.platform_error(PLATFORM, "dead_webhook")
-            await self.forget(channel_id, hook)
-            return await self._send(await self.get(channel_id), message)
+            return await self._send(await self.get(channel_id, dead=hook), message)
 
     async def _send(self, hook: discord.Webhook, message: Outgoing) -> discord.WebhookMessage:
         thread = discord.Object(message.thread_id) if message.thread_id else discord.utils.MISSING

@@ -96,7 +96,8 @@ class SlackAdapter:
             return SocketModeConnection(self.app, settings.slack_app_token)
         if web is None:
             raise ConfigError("Slack HTTP mode needs Chimera's web server (CHIMERA_HTTP_PORT)")
-        web.add_route("POST", EVENTS_PATH, events_handler(self.app))
+        secret = settings.slack_signing_secret or ""
+        web.add_route("POST", EVENTS_PATH, events_handler(self.app, secret))
         return None
 
     @property

@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.buttons import ACTION_IDS, ControlButtons
 from adapters.slack.dedupe import EventDedupe, dedupe_middleware
 from adapters.slack.events import EventListeners
+from adapters.slack.ingress import guarded, shape_middleware
 from adapters.slack.slash import NAME, SlashCommand
 from bot.runtime.web import RouteHandler
 
@@ -29,6 +30,7 @@ def build_bolt_app(
     # process_before_response: listeners only ack and hand work to owned tasks, so Bolt need
     # not start (unowned) background tasks of its own.
     app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=True)
+    app.use(shape_middleware())
     app.use(dedupe_middleware(dedupe))
     app.command(NAME)(slash)
     app.action(ACTION_IDS)(buttons)
@@ -39,10 +41,13 @@ def build_bolt_app(
     return app
 
 
-def events_handler(app: AsyncApp) -> RouteHandler:
-    """Return the aiohttp handler for Slack's Events API, commands and interactivity."""
+def events_handler(app: AsyncApp, signing_secret: str) -> RouteHandler:
+    """Return the aiohttp handler for Slack's Events API, commands and interactivity.
+
+    The signature is checked and the body's shape validated before Bolt parses anything.
+    """
 
     async def slack_events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
 
-    return slack_events
+    return guarded(signing_secret, slack_events)

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from bot.base.rooms import Mode, RoomKey
+from bot.commands.limits import CommandLimits
 from bot.commands.parsing import CommandError
 from bot.commands.replies import Caller, Handler, Reply
 from bot.commands.summaries import config_line, config_list, display_name, leaderboard_reply
@@ -26,10 +27,13 @@ from bot.core.ratings import standings
 class ConsortiumCommands:
     """The consortium, ask and leaderboard commands."""
 
-    def __init__(self, orchestrator: Orchestrator, configs: ConfigBook) -> None:
+    def __init__(
+        self, orchestrator: Orchestrator, configs: ConfigBook, limits: CommandLimits | None = None
+    ) -> None:
         self.orchestrator = orchestrator
         self.host = orchestrator.host
         self.configs = configs
+        self.limits = limits
 
     def handlers(self) -> dict[str, Handler]:
         """Return the handlers by command name."""
@@ -95,6 +99,10 @@ class ConsortiumCommands:
         self, key: RoomKey, caller: Caller, question: str, name: str | None, args: dict[str, Any]
     ) -> Reply:
         config = await self.configs.resolve(key, name, self.host.default_model)
+        if self.limits is not None and (
+            refusal := self.limits.size_refusal(caller, config.seat_count, config.max_iterations)
+        ):
+            raise CommandError(refusal)
         request = StartRequest(
             key,
             caller.user_id,

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from bot.base.logcontext import bound
 from bot.base.rooms import IllegalTransition, Room, RoomKey
 from bot.base.text import sentence
+from bot.commands.limits import CommandLimits
 from bot.commands.parsing import CommandError, parse_text, validate
 from bot.commands.personas import PersonaCommands
 from bot.commands.progress import ProgressListener, reporting
@@ -36,9 +37,16 @@ class CommandGroup(Protocol):
 class CommandHandler:
     """Runs commands for every platform."""
 
-    def __init__(self, rooms: RoomCommands, personas: PersonaCommands, *more: CommandGroup) -> None:
+    def __init__(
+        self,
+        rooms: RoomCommands,
+        personas: PersonaCommands,
+        *more: CommandGroup,
+        limits: CommandLimits | None = None,
+    ) -> None:
         self.rooms = rooms
         self.personas = personas
+        self.limits = limits
         self._handlers: dict[str, Handler] = {}
         groups: tuple[CommandGroup, ...] = (rooms, personas, *more)
         for group in groups:
@@ -75,6 +83,8 @@ class CommandHandler:
                 "manage the channel. Ask someone who can.",
                 error=True,
             )
+        if self.limits is not None and (refusal := await self.limits.refusal(key, caller, name)):
+            return Reply(sentence(refusal), error=True)
         try:
             with reporting(progress), bound(tenant=key.tenant_id, platform=key.platform):
                 return await self._handlers[name](key, caller, validate(spec, args))

@@ -10,6 +10,7 @@ from bot.base.rooms import Mode, RoomKey
 from bot.base.text import clip, plural
 from bot.commands.parsing import CommandError
 from bot.commands.replies import Caller, Handler, Reply
+from bot.commands.table import TOPIC_LIMIT
 from bot.core.recurring import RecurringRooms, local
 from storage.schedules import NewSchedule, Schedule
 
@@ -90,6 +91,11 @@ class ScheduleCommands:
         texts = [text.strip() for text in args["topic"].split("|") if text.strip()]
         if not texts:
             raise CommandError("give the topic to add, e.g. `topics add Cats or dogs? list=qotd`")
+        if long := next((text for text in texts if len(text) > TOPIC_LIMIT), None):
+            raise CommandError(
+                f"a topic is {len(long):,} characters long; "
+                f"the limit is {TOPIC_LIMIT:,}. Shorten it"
+            )
         added = await self.topics.add(key.tenant_id, name, texts)
         ids = ", ".join(f"#{topic.id}" for topic in added)
         return Reply(f"Added {plural(len(added), 'topic')} to '{name}' ({ids}). Use it as @{name}.")

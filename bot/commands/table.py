@@ -9,6 +9,8 @@ SELECTIONS = ("natural", "round_robin", "random", "moderator")
 FORMATS = ("md", "json")
 RATED = ("persona", "model")
 STATS = ("persona", "model", "room")
+TOPIC_LIMIT = 500  # characters: a topic is a line, not a document
+QUESTION_LIMIT = 4000
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Param:
     choices: tuple[str, ...] = ()
     low: float | None = None
     high: float | None = None
+    longest: int | None = None  # most characters a text value may have
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ _CONSORTIUM_SETTINGS = (
     Param("max", "int", "most iterations (default 3, at most 10)"),
     Param("prompt", help="instructions for every member and the arbiter"),
 )
-_QUESTION = Param("question", help="what to ask", required=True)
+_QUESTION = Param("question", help="what to ask", required=True, longest=QUESTION_LIMIT)
 _CONFIG = Param("config", help="saved configuration to use (default: this channel's)")
 _CHART = Param("chart", "choice", "yes to attach a PNG chart", choices=("yes", "no"))
 _ROOM_ID = Param("room", "int", "room id (shown by status and in exports)", required=True, low=1)
@@ -86,7 +89,7 @@ _SPECS = (
         "start",
         "Start a conversation in this channel.",
         (
-            Param("topic", help="what the personas talk about", required=True),
+            Param("topic", help="what the personas talk about", required=True, longest=TOPIC_LIMIT),
             Param("mode", "choice", "chat, debate, consortium or compare", choices=MODES),
             Param(
                 "personas",
@@ -144,7 +147,12 @@ _SPECS = (
         "schedule add",
         "Start a room in this channel at set times: schedule add <topic or @list> every=….",
         (
-            Param("topic", help="what the room is about, or @name of a topic list", required=True),
+            Param(
+                "topic",
+                help="what the room is about, or @name of a topic list",
+                required=True,
+                longest=TOPIC_LIMIT,
+            ),
             Param(
                 "every",
                 help="a crontab (0 9 * * 1-5), daily@09:00, weekdays@09:00 or hourly",
@@ -329,8 +337,27 @@ _SPECS = (
         manage=True,
         positional="what",
     ),
+    CommandSpec(
+        "budget show",
+        "Show this server's or workspace's spend caps and what it spent today and this month.",
+    ),
+    CommandSpec(
+        "budget set",
+        "Set the spend caps: budget set daily=2.00 monthly=20 usd (none clears a cap).",
+        (
+            Param("daily", help="dollars a day (UTC), or none"),
+            Param("monthly", help="dollars a month, or none"),
+            Param("daily_tokens", help="tokens a day on models without a price, or none"),
+            Param("monthly_tokens", help="tokens a month on models without a price, or none"),
+            Param("currency", "choice", "usd (the only currency)", choices=("usd",)),
+        ),
+        manage=True,
+        positional="currency",
+    ),
     CommandSpec("help", "Show the commands."),
 )
 
 COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in _SPECS}
-GROUPS = ("persona", "consortium", "memory", "schedule", "topics")
+GROUPS = ("persona", "consortium", "memory", "schedule", "topics", "budget")
+# What a group's name alone runs (`persona` lists; `budget` shows).
+GROUP_DEFAULTS = {"budget": "show"}

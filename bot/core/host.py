@@ -27,11 +27,13 @@ from bot.base.rooms import (
     check_transition,
 )
 from bot.base.tasks import TaskOwner
+from bot.core.budget import Budget, expected_calls
 from bot.core.catalog import PersonaCatalog
 from bot.core.errors import RoomError
 from bot.core.pacing import TurnScheduler
 from bot.core.platform import Notice, Platform, Posted, TurnPost
 from bot.core.recall import Recall
+from bot.core.room_models import models_in
 from bot.core.telemetry import NoTelemetry, Telemetry
 from bot.core.votes import catch_up
 from bot.llm.types import LLM
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 BUSY = "a room is already running in this channel; `stop` it first"
 EndHook = Callable[[Room], Awaitable[None]]
+ModelCheck = Callable[[str], str | None]  # why a model name cannot be used, or None
 
 
 class RoomHost:
@@ -64,6 +67,8 @@ class RoomHost:
         history_turns: int = 8,
         telemetry: Telemetry | None = None,
         locks: Locks[int] | None = None,
+        model_check: ModelCheck | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -76,6 +81,8 @@ class RoomHost:
         self.memory = memory
         self.history_turns = history_turns  # the prompt window: the turns a step reads
         self.telemetry: Telemetry = telemetry or NoTelemetry()
+        self.model_check = model_check
+        self.budget = budget
         self.platforms: dict[str, Platform] = {}
         self._locks: Locks[int] = locks or KeyedLocks()  # shared by all processes in a cluster
         self._posting: set[asyncio.Task[Any]] = set()
@@ -94,6 +101,22 @@ class RoomHost:
     def model_for(self, room: Room) -> str:
         """Return the model a room uses unless a persona names its own."""
         return room.settings.model or self.default_model
+
+    async def check_models(
+        self, tenant_id: str, cast: tuple[str, ...], settings: RoomSettings
+    ) -> None:
+        """Refuse a room that would call a model name no provider serves, before any call."""
+        if self.model_check is None:
+            return
+        personas = await self.catalog.resolve(tenant_id, cast)
+        for model in models_in(settings, personas, self.default_model):
+            if problem := self.model_check(model):
+                raise RoomError(problem)
+
+    async def check_budget(self, tenant_id: str, mode: Mode, settings: RoomSettings) -> None:
+        """Refuse a room whose calls would go over the tenant's spend caps, before any call."""
+        if self.budget is not None:
+            await self.budget.check(tenant_id, expected_calls(mode, settings))
 
     async def cast(self, room: Room) -> dict[str, Persona]:
         """Return the room's personas by id, in cast order."""

@@ -59,6 +59,8 @@ class Orchestrator:
         settings = plan.settings
         if request.seed is not None:
             settings = settings.with_changes(seed=request.seed)
+        await self.host.check_models(request.key.tenant_id, plan.cast, settings)
+        await self.host.check_budget(request.key.tenant_id, request.mode, settings)
         room = await self.host.open(
             request.key,
             request.mode,

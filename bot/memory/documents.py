@@ -107,12 +107,25 @@ _BLOCKS = frozenset(
         "footer",
         "pre",
         "blockquote",
-        "title",
         "dt",
         "dd",
+        "main",
+        "nav",
+        "aside",
+        "figure",
+        "figcaption",
+        "caption",
+        "hr",
+        "dl",
+        "details",
+        "summary",
     }
 )
-_HIDDEN = frozenset({"script", "style", "noscript", "template", "svg", "head"})
+_CELLS = frozenset({"td", "th"})
+_HIDDEN = frozenset({"script", "style", "noscript", "template", "svg"})
+# What may stand in <head>; any other tag, or visible text, starts the body even when the page
+# never closes its head (browsers read it so, and so must we, or the page reads as empty).
+_HEAD_CONTENT = frozenset({"title", "meta", "link", "base", "style", "script", "noscript"})
 
 
 class _TextParser(HTMLParser):
@@ -120,21 +133,41 @@ class _TextParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self._parts: list[str] = []
         self._hidden = 0
+        self._in_head = False
+        self._in_title = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HIDDEN:
+        if tag == "head":
+            self._in_head = True
+        elif self._in_head and tag not in _HEAD_CONTENT:
+            self._in_head = False
+        if tag == "title":  # the tab's name, not the page's text
+            self._in_title = True
+        elif tag in _HIDDEN:
             self._hidden += 1
         elif tag in _BLOCKS:
             self._parts.append("\n\n")
+        elif tag in _CELLS:
+            self._parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self._in_head = False
+        elif tag == "title":
+            self._in_title = False
         if tag in _HIDDEN:
             self._hidden = max(0, self._hidden - 1)
         elif tag in _BLOCKS:
             self._parts.append("\n\n")
+        elif tag in _CELLS:
+            self._parts.append(" ")
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden:
+        if self._hidden or self._in_title:
+            return
+        if self._in_head and data.strip():
+            self._in_head = False  # visible text: the body has begun
+        if not self._in_head:
             self._parts.append(data)
 
     def text(self) -> str:

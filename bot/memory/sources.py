@@ -17,6 +17,9 @@ MAX_BYTES = 25 * 1024 * 1024
 FETCH_TIMEOUT_S = 30.0
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Headers that carry credentials: sent only to the origin they were meant for.
+_CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _FORMATS = {
     "application/pdf": "pdf",
     "text/html": "html",
@@ -80,18 +83,23 @@ async def fetch_url(
 
     With `public_only`, every address the download would connect to (redirects included)
     must be a public one, so a URL someone typed cannot reach the bot's own network.
+    Credentials in `headers` go only to the first URL's origin: a redirect elsewhere (another
+    scheme, host or port) is followed without them, as aiohttp does for its own redirects.
     """
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     connector = aiohttp.TCPConnector(resolver=PublicResolver()) if public_only else None
     try:
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-            where = url
+            where, sent = url, dict(headers or {})
             for _ in range(MAX_REDIRECTS + 1):
                 if public_only:
                     _refuse_private_literal(where)
-                async with session.get(where, headers=headers, allow_redirects=False) as response:
+                async with session.get(where, headers=sent, allow_redirects=False) as response:
                     if response.status in _REDIRECTS and "Location" in response.headers:
-                        where = urljoin(where, response.headers["Location"])
+                        target = urljoin(where, response.headers["Location"])
+                        if origin_of(target) != origin_of(where):
+                            sent = without_credentials(sent)
+                        where = target
                         continue
                     if response.status != 200:
                         raise SourceError(f"downloading {url} failed: HTTP {response.status}")
@@ -101,6 +109,18 @@ async def fetch_url(
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise SourceError(f"cannot download {url}: {exc or type(exc).__name__}") from None
     raise SourceError(f"downloading {url} failed: more than {MAX_REDIRECTS} redirects")
+
+
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """Return a URL's origin: its scheme, host and port (the scheme's default if none)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme)
+
+
+def without_credentials(headers: dict[str, str]) -> dict[str, str]:
+    """Return the headers less those that carry credentials."""
+    return {name: value for name, value in headers.items() if name.lower() not in _CREDENTIALS}
 
 
 class PrivateAddressError(SourceError):

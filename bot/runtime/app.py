@@ -12,14 +12,17 @@ from bot.base.clock import Clock, SystemClock
 from bot.base.rooms import RoomSettings
 from bot.base.tasks import TaskOwner
 from bot.commands.branches import BranchCommands
+from bot.commands.budgets import BudgetCommands
 from bot.commands.consortium import ConsortiumCommands
 from bot.commands.handler import CommandHandler
+from bot.commands.limits import CommandLimits
 from bot.commands.memory import MemoryCommands
 from bot.commands.personas import PersonaCommands
 from bot.commands.rooms import RoomCommands
 from bot.commands.schedules import ScheduleCommands
 from bot.commands.stats import StatsCommands
 from bot.core.branches import Branches
+from bot.core.budget import Budget
 from bot.core.catalog import PersonaCatalog
 from bot.core.consortium.book import ConfigBook
 from bot.core.host import RoomHost
@@ -33,6 +36,7 @@ from bot.core.orchestrator import Orchestrator
 from bot.core.pacing import TakesOver, TurnScheduler
 from bot.core.recall import MemoryRecall
 from bot.core.recurring import RecurringRooms, RecurringTimer
+from bot.llm.names import ModelNames
 from bot.llm.types import LLM
 from bot.runtime.config import ConfigError, Settings
 from bot.runtime.metrics import MeteredLLM, Metrics
@@ -87,6 +91,14 @@ def make_gateway(settings: Settings) -> LLM:
         timeout_s=settings.llm_timeout_s,
         api_bases=api_bases,
     )
+
+
+def model_names(settings: Settings) -> ModelNames:
+    """Return the check of model names: litellm's providers, and names with an api base."""
+    configured = set(settings.model_api_bases)
+    if settings.api_base:
+        configured.add(settings.model)
+    return ModelNames(configured)
 
 
 def room_defaults(settings: Settings) -> RoomSettings:
@@ -240,6 +252,7 @@ def _wire(
     catalog = PersonaCatalog(load_dir(), store.catalog)
     tasks = TaskOwner()
     writer = MemoryWriter(memory, store.marks, tasks) if memory is not None else None
+    spend_caps = Budget(store.budgets, clock)
     host = RoomHost(
         store=store,
         catalog=catalog,
@@ -253,6 +266,8 @@ def _wire(
         history_turns=settings.history_turns,
         telemetry=metrics,
         locks=locks,
+        model_check=model_names(settings).problem,
+        budget=spend_caps,
     )
     configs = ConfigBook(store.catalog)
     budget = settings.summary_token_budget
@@ -267,14 +282,21 @@ def _wire(
     if isinstance(scheduler, TakesOver):
         scheduler.takeover = orchestrator.take_over
     recurring = RecurringRooms(orchestrator, timer, clock)
+    limits = CommandLimits(
+        settings.command_rate_limit,
+        settings.model_rate_limit,
+        member_answers=settings.member_answers,
+    )
     commands = CommandHandler(
         RoomCommands(orchestrator),
         PersonaCommands(catalog),
-        ConsortiumCommands(orchestrator, configs),
+        ConsortiumCommands(orchestrator, configs, limits),
         MemoryCommands(memory, clock, private_urls=settings.ingest_private_urls, writer=writer),
         BranchCommands(Branches(orchestrator)),
         ScheduleCommands(recurring),
         StatsCommands(host, links),
+        BudgetCommands(spend_caps),
+        limits=limits,
     )
     return Services(
         settings,

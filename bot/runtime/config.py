@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     redis_prefix: str = Field("chimera", pattern=r"^[A-Za-z0-9_.-]{1,40}$")  # keys, queue name
     queue_concurrency: int = Field(20, ge=1, le=1000)  # room steps one process runs at once
 
+    # People who may not manage the channel: how fast they may send commands, how fast they
+    # may ask consortiums, and how many answers (members × iterations) one may ask for.
+    command_rate_limit: str = "30/minute"
+    model_rate_limit: str = "5/minute"
+    member_answers: int = Field(12, ge=1, le=1000)
+
     memory_enabled: bool = True
     embedding_threads: int = Field(1, ge=0, le=64)  # 0: every core
     chroma_url: str | None = None
@@ -92,6 +98,17 @@ class Settings(BaseSettings):
     def _model_name(cls, value: str) -> str:
         if "/" not in value:
             raise ValueError("use a litellm model name such as 'openai/gpt-4o-mini'")
+        return value
+
+    @field_validator("command_rate_limit", "model_rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("use a rate such as '30/minute' or '100 per hour'") from None
         return value
 
     @field_validator("database_url")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from tests.adapters.discord.conftest import Bot, World, chimera, start_room
 
@@ -71,7 +74,11 @@ async def test_unknown_webhook_is_forgotten_recreated_and_retried_once(
     await bot.step()
     first = world.fake.webhook_posts()[0].params["id"]
     world.fake.delete_webhook(first)  # a server admin removed it
-    await bot.step()
+    with webhook_writes(bot) as writes:
+        await bot.step()
+    # The replacement overwrites the stored row in one upsert: no delete, one transaction.
+    assert len(writes) == 1 and writes[0].startswith("INSERT INTO channel_webhooks")
+    assert "ON CONFLICT" in writes[0]
     statuses = [r.status for r in world.fake.webhook_attempts()]
     assert statuses == [200, 404, 200]
     second = world.fake.webhook_posts()[-1].params["id"]
@@ -79,6 +86,23 @@ async def test_unknown_webhook_is_forgotten_recreated_and_retried_once(
     stored = await bot.services.store.webhooks.get("discord", world.channel["id"])
     assert stored is not None and stored[0] == second
     assert errors(bot, "dead_webhook") == 1
+
+
+@contextlib.contextmanager
+def webhook_writes(bot: Bot) -> Iterator[list[str]]:
+    """Collect the SQL statements that write the stored webhooks while the block runs."""
+    engine = bot.services.store.db.engine.sync_engine
+    writes: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "channel_webhooks" in statement and not statement.lstrip().startswith("SELECT"):
+            writes.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield writes
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def errors(bot: Bot, kind: str) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,13 +13,13 @@ from adapters.slack.client import retry_after_s
 from adapters.slack.dedupe import EventDedupe, retry_number
 from adapters.slack.emoji import from_slack, icon_emoji, slack_name
 from adapters.slack.events import is_human_post, plain_text
-from adapters.slack.identity import persona_identity, split_message_id
+from adapters.slack.identity import DEFAULT_ICON, persona_identity, split_message_id
 from adapters.slack.pacing import ChannelPacer, wait_s
 from adapters.slack.render import controls, notice_message, turn_messages
 from adapters.slack.users import member_from
 from bot.base.rooms import Mode, Room, RoomKey, RoomSettings, RoomState
 from bot.core.platform import Notice, TurnPost
-from personas.cards import Persona
+from personas.cards import Persona, load_dir
 from tests.doubles import FakeClock
 
 SAGE = Persona(id="sage", name="Sage", bio="b", prompt="p", emoji="🦉")
@@ -62,8 +63,25 @@ def test_emoji_round_trip() -> None:
     assert from_slack("+1") == "👍" and from_slack("thumbsup") == "👍"
     assert from_slack("+1::skin-tone-4") == "👍"
     assert from_slack("partyparrot") == ":partyparrot:"
-    assert slack_name(":partyparrot:") == "partyparrot" and slack_name("🫠") is None
+    assert slack_name(":partyparrot:") == "partyparrot" and slack_name("no emoji") is None
     assert icon_emoji("🦉") == ":owl:"
+
+
+def test_every_emoji_has_its_slack_name() -> None:
+    # The built-in personas' icons, beyond any hand-written table.
+    assert icon_emoji("🦜") == ":parrot:"
+    assert icon_emoji("🎙️") == ":studio_microphone:" and icon_emoji("🎙") == ":studio_microphone:"
+    assert icon_emoji("🛠️") == ":hammer_and_wrench:"
+    assert slack_name("🫠") == "melting_face" and from_slack("melting_face") == "🫠"
+    # Where Slack's names differ from the emoji package's, Slack's win, both ways.
+    assert slack_name("🥇") == "first_place_medal" and from_slack("first_place_medal") == "🥇"
+    assert slack_name("🤔") == "thinking_face" and from_slack("thinking") == "🤔"
+    assert from_slack("heart") == "❤️" and from_slack("white_check_mark") == "✅"
+
+
+def test_built_in_personas_get_their_own_icon() -> None:
+    for persona in load_dir().values():
+        assert persona_identity(replace(persona, avatar_url=None))["icon_emoji"] != DEFAULT_ICON
 
 
 def test_identity_prefers_an_avatar_url() -> None:

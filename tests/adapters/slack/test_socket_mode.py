@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from tests.adapters.slack.conftest import CHANNEL, running_chimera
 from tests.fakes.slack_api import FakeSlack
@@ -45,3 +48,23 @@ async def test_socket_mode_command_event_and_redelivery(slack: FakeSlack, tmp_pa
 
         assert await store.polls.tally(ref.poll_id) == Counter()
         assert len(slack.socket.acks) == 4
+
+
+async def test_a_mistyped_event_over_the_socket_is_dropped_with_one_log_line(
+    slack: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    overrides = {"slack_app_token": slack.app_token, "slack_signing_secret": None}
+    async with running_chimera(slack, tmp_path, **overrides) as chimera:
+        await slack.socket.wait_connected()
+        caplog.set_level(logging.INFO)
+        event = {"type": "reaction_added", "user": "U1", "reaction": "+1", "item": "C1:1.0"}
+        envelope = await slack.socket.send_envelope(
+            "events_api", chimera.sender.event_envelope(event, "EvBAD1")
+        )
+        await slack.socket.wait_ack(envelope)
+        await chimera.settle()
+        problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert [r.getMessage() for r in problems] == [
+            "ignored a malformed Slack request: the reaction_added event's item is a str"
+        ]
+        assert all(r.exc_info is None for r in caplog.records)

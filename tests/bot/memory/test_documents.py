@@ -72,3 +72,15 @@ def test_format_is_guessed_from_name_then_content(
 def test_bytes_are_decoded_as_utf8_or_latin1() -> None:
     assert extract_pages("café".encode(), "text") == ["café"]
     assert extract_pages("café".encode("latin-1"), "text") == ["café"]
+
+
+def test_html_whose_head_is_never_closed_keeps_its_body() -> None:
+    page = "<html><head><title>Menu</title><meta charset=utf-8><p>Soup of the day: leek.</p>"
+    assert html_to_text(page) == "Soup of the day: leek."
+    bare = "<head><title>Notes</title>Plain words after the title."
+    assert html_to_text(bare) == "Plain words after the title."
+
+
+def test_html_table_cells_stay_apart() -> None:
+    table = "<table><tr><th>Name</th><th>Age</th></tr><tr><td>Ada</td><td>36</td></tr></table>"
+    assert html_to_text(table).split("\n\n") == ["Name Age", "Ada 36"]
