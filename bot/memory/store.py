@@ -26,8 +26,9 @@ from bot.memory.chunking import CHUNK_WORDS, OVERLAP_WORDS, chunk_sentences, spl
 from bot.memory.embedding import Embedder, LocalEmbedder
 from bot.memory.filters import Scope
 from bot.memory.fusion import ALPHA, convex_fusion, worth_fetching
+from bot.memory.gate import gate
 from bot.memory.interface import ChunkProgress, SearchMode
-from bot.memory.lexical import LexicalIndex, LexicalRow, mentions_all, query_terms
+from bot.memory.lexical import LexicalIndex, LexicalRow, query_terms
 from bot.memory.records import (
     DocumentInfo,
     Hit,
@@ -146,13 +147,16 @@ class MemoryStore:
         min_score: float = 0.0,
         mode: SearchMode = "hybrid",
         vector: np.ndarray | None = None,
+        min_best: float = 0.0,
     ) -> list[Hit]:
         """Return up to k passages of this tenant relevant to `query`, best first.
 
-        `min_score` is the least cosine similarity a hit may have unless it contains every
-        distinctive word of the query (`interface.PROMPT_MIN_SCORE` suits prompts); `mode`
-        picks hybrid, vector-only or lexical-only ranking; `vector`, when given, is the
-        query's unit vector, computed by the caller (the query text still drives keywords).
+        `min_best` is the prompt gate (`gate.gate`): nothing is returned unless the best
+        hit's cosine reaches it (`interface.PROMPT_MIN_BEST` suits prompts); `min_score` is
+        the least cosine each hit may have. A hit containing every distinctive word of the
+        query passes both. `mode` picks hybrid, vector-only or lexical-only ranking;
+        `vector`, when given, is the query's unit vector, computed by the caller (the query
+        text still drives keywords).
         """
         if not query.strip() or k <= 0:
             return []
@@ -163,8 +167,7 @@ class MemoryStore:
             self._query_vector(query, vector), self._keyword_search(tenant, query, k, scope, mode)
         )
         hits = await asyncio.to_thread(self._search, tenant, qvec, lexical, k, scope, mode)
-        terms = query_terms(query)  # an exact keyword hit is relevant whatever its cosine
-        return [h for h in hits if h.score >= min_score or mentions_all(h.text, terms)][:k]
+        return gate(hits, query_terms(query), min_best, min_score)[:k]
 
     async def documents(self, tenant: str) -> list[DocumentInfo]:
         """Return the tenant's ingested documents, by name."""
