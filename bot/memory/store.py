@@ -163,10 +163,11 @@ class MemoryStore:
         scope = Scope.of(kinds, persona_id, room_id)
         if not scope.kinds:
             return []
-        qvec, lexical = await asyncio.gather(  # embed and keyword-search in parallel
-            self._query_vector(query, vector), self._keyword_search(tenant, query, k, scope, mode)
+        (qvec, found), lexical = await asyncio.gather(  # both rankings at once, in threads
+            self._vector_search(tenant, query, vector, k, scope, mode),
+            self._keyword_search(tenant, query, k, scope, mode),
         )
-        hits = await asyncio.to_thread(self._search, tenant, qvec, lexical, k, scope, mode)
+        hits = await self._merge(tenant, qvec, found, lexical, k, mode)
         return gate(hits, query_terms(query), min_best, min_score)[:k]
 
     async def documents(self, tenant: str) -> list[DocumentInfo]:
@@ -260,21 +261,45 @@ class MemoryStore:
             return {}
         return dict(self._lexical.search(tenant, query, depth, scope))
 
-    def _search(
+    async def _vector_search(
         self,
         tenant: str,
-        qvec: np.ndarray,
-        lexical: dict[str, float],
+        query: str,
+        given: np.ndarray | None,
         k: int,
         scope: Scope,
         mode: SearchMode,
-    ) -> list[Hit]:
+    ) -> tuple[np.ndarray, dict[str, chroma.Candidate]]:
+        """Embed the query, then ask Chroma for its neighbours (while keywords are searched)."""
+        qvec = await self._query_vector(query, given)
+        if mode == "lexical":  # the vector still scores the keyword hits' cosines
+            return qvec, {}
+        return qvec, await asyncio.to_thread(self._nearest, tenant, qvec, _depth(k), scope)
+
+    def _nearest(
+        self, tenant: str, qvec: np.ndarray, n: int, scope: Scope
+    ) -> dict[str, chroma.Candidate]:
         collection = self._collection(tenant, create=False)
-        if collection is None:
-            return []
-        found = chroma.nearest(collection, qvec, _depth(k), scope) if mode != "lexical" else {}
+        return chroma.nearest(collection, qvec, n, scope) if collection is not None else {}
+
+    def _fetch(self, tenant: str, ids: list[str], qvec: np.ndarray) -> dict[str, chroma.Candidate]:
+        collection = self._collection(tenant, create=False)
+        return chroma.fetch(collection, ids, qvec) if collection is not None else {}
+
+    async def _merge(
+        self,
+        tenant: str,
+        qvec: np.ndarray,
+        found: dict[str, chroma.Candidate],
+        lexical: dict[str, float],
+        k: int,
+        mode: SearchMode,
+    ) -> list[Hit]:
+        """Fuse the two rankings, fetching the keyword-only passages that could still win."""
         cosine = {i: c.score for i, c in found.items()}
-        found |= chroma.fetch(collection, worth_fetching(cosine, lexical, k, self._alpha), qvec)
+        missing = worth_fetching(cosine, lexical, k, self._alpha)
+        if missing:
+            found = found | await asyncio.to_thread(self._fetch, tenant, missing, qvec)
         cosine = {i: c.score for i, c in found.items()} if mode != "lexical" else {}
         fused = self._fuse(cosine, lexical, found)
         order = sorted(fused, key=lambda i: (-fused[i], -found[i].score))
