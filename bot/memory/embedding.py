@@ -157,6 +157,10 @@ class LocalEmbedder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
 
+    def clear_cache(self) -> None:
+        """Forget the cached query vectors."""
+        self._cache.clear()
+
     def function(self) -> EmbeddingFunction[Documents]:
         """Return the MiniLM embedding function."""
         return self.model
