@@ -22,7 +22,13 @@ from chromadb.api.models.Collection import Collection
 
 from bot.memory import chroma
 from bot.memory import documents as docs
-from bot.memory.chunking import CHUNK_WORDS, OVERLAP_WORDS, chunk_sentences, split_sentences
+from bot.memory.chunking import (
+    CHUNK_TOKENS,
+    OVERLAP_TOKENS,
+    Spans,
+    chunk_sentences,
+    split_sentences,
+)
 from bot.memory.embedding import Embedder, LocalEmbedder
 from bot.memory.filters import Scope
 from bot.memory.fusion import ALPHA, convex_fusion, worth_fetching
@@ -43,6 +49,7 @@ from bot.memory.records import (
     tenant_key,
     turn_record,
 )
+from bot.memory.tokens import WordPieceSpans
 
 
 class MemoryStore:
@@ -55,8 +62,9 @@ class MemoryStore:
         embedder: Embedder | None = None,
         *,
         clock: Callable[[], float] = time.time,
-        chunk_words: int = CHUNK_WORDS,
-        overlap_words: int = OVERLAP_WORDS,
+        chunk_tokens: int = CHUNK_TOKENS,
+        overlap_tokens: int = OVERLAP_TOKENS,
+        spans: Spans | None = None,
         batch_size: int = 32,
         alpha: float = ALPHA,
     ) -> None:
@@ -64,7 +72,8 @@ class MemoryStore:
         self._lexical = lexical
         self._embedder = embedder or LocalEmbedder()
         self._clock = clock
-        self._chunking = (chunk_words, overlap_words)
+        self._chunking = (chunk_tokens, overlap_tokens)
+        self._spans = spans or WordPieceSpans()
         self._batch_size = batch_size
         self._collections: dict[str, Collection] = {}
         self._lock = threading.Lock()
@@ -233,7 +242,7 @@ class MemoryStore:
 
     def _chunk(self, data: str | bytes, fmt: str) -> list[Any]:
         pages = docs.extract_pages(data, fmt)
-        sentences = split_sentences(pages, numbered=fmt == "pdf")
+        sentences = split_sentences(pages, numbered=fmt == "pdf", spans=self._spans)
         return chunk_sentences(sentences, *self._chunking)
 
     def _chunk_record(self, info: DocumentInfo, index: int, text: str, page: int | None) -> Record:
