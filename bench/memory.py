@@ -170,8 +170,9 @@ async def time_searches(
     latencies: dict[str, list[float]] = {name: [] for name in variants}
     for q in list(queries):
         for name, search in variants.items():
-            if name != "repeated":
-                embedder.clear_cache()  # every other variant embeds its query afresh
+            if name != "repeated":  # every other variant embeds and keyword-searches afresh
+                embedder.clear_cache()
+                lexical.clear_cache()
             cpu = latencies.setdefault(f"{name}_cpu", [])
             latencies[name].append(await timed(search(q), cpu))
     return latencies

@@ -132,6 +132,11 @@ class LexicalIndex:
                 self._results.pop(next(iter(self._results)))
             return found
 
+    def clear_cache(self) -> None:
+        """Forget the kept search results."""
+        with self._lock:
+            self._results.clear()
+
     def count(self, tenant: str) -> int:
         """Return how many rows a tenant has."""
         t = self._tables(tenant, create=False)
