@@ -9,12 +9,28 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from bot.commands.progress import Status
+
+
+class RateColumn(ProgressColumn):
+    """How many items a second the bar advances (rich's estimate over the last 30 s)."""
+
+    def __init__(self, unit: str = "chunks") -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        """Return e.g. "212.4 chunks/s", or nothing before the second report."""
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} {self.unit}/s" if speed else "", style="progress.data.speed")
 
 
 class ProgressBar:
@@ -26,6 +42,7 @@ class ProgressBar:
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
+            RateColumn(),
             TimeElapsedColumn(),
             console=console or Console(stderr=True),
             transient=True,
@@ -53,6 +70,11 @@ class ProgressBar:
             )
         else:
             self._progress.update(self._task, description=str(status))
+
+    @property
+    def rate(self) -> str:
+        """Return the items per second the bar shows now."""
+        return RateColumn().render(self._progress.tasks[0]).plain
 
     @property
     def shown(self) -> tuple[str, float, float | None]:

@@ -21,7 +21,7 @@ from bot.base.rooms import Room, Turn
 from bot.base.text import clip
 from bot.core.memory_writer import MemoryWriter, of_summary, of_turn
 from bot.core.prompts import Passage
-from bot.memory.interface import PROMPT_MIN_SCORE, Memory
+from bot.memory.interface import PROMPT_MIN_BEST, PROMPT_MIN_SCORE, Memory
 from bot.memory.records import Hit, Kind
 
 MAX_PASSAGE_CHARS = 700
@@ -54,11 +54,13 @@ class MemoryRecall:
         writer: MemoryWriter,
         k: int = 3,
         min_score: float = PROMPT_MIN_SCORE,
+        min_best: float = PROMPT_MIN_BEST,
     ) -> None:
         self.memory = memory
         self.writer = writer
         self.k = k
         self.min_score = min_score
+        self.min_best = min_best
         self._topics: OrderedDict[int, np.ndarray] = OrderedDict()
 
     async def passages(self, room: Room, recent: Sequence[Turn], persona_id: str) -> list[Passage]:
@@ -72,6 +74,7 @@ class MemoryRecall:
             k=2 * self.k,
             persona_id=persona_id,
             min_score=self.min_score,
+            min_best=self.min_best,
             vector=vector,
             mode="vector",
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -144,10 +145,21 @@ class Embedder(Protocol):
 
 
 class LocalEmbedder:
-    """Embeds with MiniLM in a worker thread so the event loop stays free."""
+    """Embeds with MiniLM in a worker thread so the event loop stays free.
 
-    def __init__(self, model: MiniLMEmbedding | None = None) -> None:
+    Single texts (queries) are cached, most recently used first, `cache_size` of them: the
+    model is deterministic, so a cached vector is exactly the one it would compute again
+    (rooms ask about the same topic turn after turn; a repeated question costs no model run).
+    """
+
+    def __init__(self, model: MiniLMEmbedding | None = None, cache_size: int = 1024) -> None:
         self.model = model or MiniLMEmbedding()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def clear_cache(self) -> None:
+        """Forget the cached query vectors."""
+        self._cache.clear()
 
     def function(self) -> EmbeddingFunction[Documents]:
         """Return the MiniLM embedding function."""
@@ -155,4 +167,15 @@ class LocalEmbedder:
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return unit vectors for `texts`."""
-        return await asyncio.to_thread(self.model.encode, list(texts))
+        if len(texts) != 1 or self._cache_size <= 0:
+            return await asyncio.to_thread(self.model.encode, list(texts))
+        text = texts[0]
+        if (cached := self._cache.get(text)) is not None:
+            self._cache.move_to_end(text)
+            return cached[None, :]
+        vector = (await asyncio.to_thread(self.model.encode, [text]))[0]
+        vector.setflags(write=False)  # shared by every caller that asks again
+        self._cache[text] = vector
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return vector[None, :]

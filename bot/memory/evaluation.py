@@ -10,9 +10,13 @@ from typing import Any
 
 import yaml
 
+from bot.memory.gate import gate
 from bot.memory.interface import Memory
+from bot.memory.lexical import query_terms
 from bot.memory.records import Hit, Kind
 from bot.memory.store import SearchMode
+
+RECALL_SET = Path(__file__).parent / "data" / "recall_set.yaml"
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class Query:
 
 @dataclass(frozen=True)
 class RecallSet:
+    """Passages to store and the queries to ask of them."""
+
     passages: tuple[SetPassage, ...]
     queries: tuple[Query, ...]
 
@@ -54,6 +60,12 @@ class RecallReport:
     answer_score_min: float
     unanswerable_top_score_max: float  # best cosine seen for questions the tenant cannot answer
     unanswerable_with_hits: int = 0  # such questions that still got passages back
+    unanswerable: int = 0  # how many questions the tenant cannot answer were asked
+
+    @property
+    def unanswerable_empty_rate(self) -> float:
+        """Return the share of unanswerable questions that got no passage back."""
+        return 1.0 - self.unanswerable_with_hits / max(self.unanswerable, 1)
 
 
 def load_recall_set(path: Path) -> RecallSet:
@@ -82,13 +94,54 @@ async def evaluate(
     keys: Mapping[str, str],
     mode: SearchMode,
     min_score: float = 0.0,
+    min_best: float = 0.0,
 ) -> RecallReport:
-    """Run every query in `mode` and score recall@1 and recall@5."""
+    """Run every query in `mode` and score recall@1 and recall@5 (after the gate, if set)."""
+    results = await search_all(memory, recall_set, mode)
+    return score(recall_set, results, keys, mode, min_best, min_score)
+
+
+async def search_all(memory: Memory, recall_set: RecallSet, mode: SearchMode) -> list[list[Hit]]:
+    """Return each query's top 5 hits, ungated."""
+    return [await memory.search(q.tenant, q.text, k=5, mode=mode) for q in recall_set.queries]
+
+
+def split_queries(recall_set: RecallSet, half: int) -> RecallSet:
+    """Return the calibration half (0: even positions) or the report half (1: odd ones)."""
+    return replace(recall_set, queries=recall_set.queries[half::2])
+
+
+def calibrate_gate(
+    recall_set: RecallSet,
+    results: Sequence[list[Hit]],
+    keys: Mapping[str, str],
+    empty_target: float = 0.95,
+) -> float:
+    """Return the smallest gate (`min_best`) giving no passage for `empty_target` of the
+    set's unanswerable questions; calibrate on one half, report on the other."""
+    for step in range(101):
+        min_best = step / 100
+        if score(recall_set, results, keys, "hybrid", min_best).unanswerable_empty_rate >= (
+            empty_target
+        ):
+            return min_best
+    return 1.0
+
+
+def score(
+    recall_set: RecallSet,
+    results: Sequence[list[Hit]],
+    keys: Mapping[str, str],
+    mode: str,
+    min_best: float = 0.0,
+    min_score: float = 0.0,
+) -> RecallReport:
+    """Score ungated results (one list per query) after applying the gate."""
     owned = {p.key: p.tenant for p in recall_set.passages}
     ranks, foreign, misses, answer_scores, stray = [], 0, [], [], [0.0]
     unanswered_hits = 0
-    for q in recall_set.queries:
-        hits = await memory.search(q.tenant, q.text, k=5, mode=mode, min_score=min_score)
+    for q, ungated in zip(recall_set.queries, results, strict=True):
+        hits = gate(ungated, query_terms(q.text), min_best, min_score)
         found = [_key(h, keys) for h in hits]
         foreign += sum(owned.get(f) != q.tenant for f in found)
         if q.expect is None:
@@ -100,7 +153,8 @@ async def evaluate(
         answer_scores += [hits[rank - 1].score] if rank else []
         misses += [] if rank == 1 else [f"{q.text!r} → {found[:3]} (wanted {q.expect})"]
     report = _report(mode, ranks, foreign, misses, answer_scores, stray)
-    return replace(report, unanswerable_with_hits=unanswered_hits)
+    unanswerable = sum(q.expect is None for q in recall_set.queries)
+    return replace(report, unanswerable_with_hits=unanswered_hits, unanswerable=unanswerable)
 
 
 def _report(

@@ -12,9 +12,13 @@ from bot.memory.records import DocumentInfo, Hit, Kind, MemoryStats, Record
 ChunkProgress = Callable[[int, int], Awaitable[None] | None]  # (chunks done, chunks in all)
 SearchMode = Literal["hybrid", "vector", "lexical"]
 
-# Below this cosine a MiniLM hit is rarely on topic (bench/recall.py: right answers have a
-# median of 0.51; the best hit for a question the tenant cannot answer stays under 0.22).
-PROMPT_MIN_SCORE = 0.3
+# The least cosine each hit of a prompt search may have: none; the gate below decides.
+PROMPT_MIN_SCORE = 0.0
+# The prompt gate (bot/memory/gate.py): a prompt search returns passages only when its best
+# hit's cosine reaches this. Calibrated on the calibration half of
+# bot/memory/data/recall_set.yaml (`python bench/recall.py`, "gate"): the smallest value
+# that returns nothing for at least 95% of that half's unanswerable questions.
+PROMPT_MIN_BEST = 0.39
 
 
 class Memory(Protocol):
@@ -59,6 +63,7 @@ class Memory(Protocol):
         min_score: float = 0.0,
         mode: SearchMode = "hybrid",
         vector: np.ndarray | None = None,
+        min_best: float = 0.0,
     ) -> list[Hit]: ...
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray: ...

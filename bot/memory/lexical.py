@@ -17,6 +17,7 @@ from bot.memory.filters import Scope
 from bot.memory.records import tenant_key
 
 MAX_QUERY_TERMS = 32
+CACHED_RESULTS = 512  # recent searches kept until the next write to any tenant
 # NLTK's English list (as shipped by bm25s) plus question words common in chat.
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {"could", "would", "shall", "may", "might", "us"}
 _SCHEMA = (
@@ -60,6 +61,7 @@ class LexicalIndex:
         self._lock = threading.RLock()
         self._depth = 0
         self._known: set[str] = set()
+        self._results: dict[tuple[object, ...], list[tuple[str, float]]] = {}
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
 
@@ -76,6 +78,7 @@ class LexicalIndex:
                 yield
             except BaseException:
                 self._db.execute("ROLLBACK")
+                self._results.clear()  # nothing read inside the transaction outlives it
                 raise
             else:
                 self._db.execute("COMMIT")
@@ -92,6 +95,7 @@ class LexicalIndex:
         )
         values = [(r.id, r.text, r.kind, r.persona, r.room, r.doc) for r in rows]
         with self.transaction():
+            self._results.clear()
             self._db.executemany(sql, values)
 
     def create(self, tenant: str) -> None:
@@ -103,6 +107,7 @@ class LexicalIndex:
         t = self._tables(tenant, create=False)
         if t is not None:
             with self.transaction():
+                self._results.clear()
                 self._db.execute(f"DELETE FROM {t}_rows WHERE {_FIELDS[field]} = ?", (value,))
 
     def search(
@@ -114,12 +119,23 @@ class LexicalIndex:
         if t is None or not match:
             return []
         condition, params = (scope or Scope()).sql("r")
-        sql = (
-            f"SELECT r.id, -bm25({t}_fts) FROM {t}_fts JOIN {t}_rows r ON r.rowid = {t}_fts.rowid "
-            f"WHERE {t}_fts MATCH ? AND {condition} ORDER BY bm25({t}_fts) LIMIT ?"
-        )
+        key = (t, match, condition, tuple(params), limit)
         with self._lock:
-            return [(i, float(s)) for i, s in self._db.execute(sql, [match, *params, limit])]
+            if (cached := self._results.get(key)) is not None:
+                return list(cached)
+            found = [
+                (i, float(s))
+                for i, s in self._db.execute(_search_sql(t, condition), [match, *params, limit])
+            ]
+            self._results[key] = found
+            if len(self._results) > CACHED_RESULTS:
+                self._results.pop(next(iter(self._results)))
+            return found
+
+    def clear_cache(self) -> None:
+        """Forget the kept search results."""
+        with self._lock:
+            self._results.clear()
 
     def count(self, tenant: str) -> int:
         """Return how many rows a tenant has."""
@@ -146,6 +162,7 @@ class LexicalIndex:
 
     def _run(self, statements: Sequence[str], t: str) -> None:
         with self.transaction():
+            self._results.clear()
             for statement in statements:
                 self._db.execute(statement.format(t=t))
 
@@ -164,6 +181,20 @@ class LexicalIndex:
     def _table_exists(self, name: str) -> bool:
         sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
         return self._db.execute(sql, (name,)).fetchone() is not None
+
+
+def _search_sql(t: str, condition: str) -> str:
+    """Return the BM25 query; unscoped, it ranks in FTS5 alone and joins only the top rows."""
+    if condition == "1":
+        return (
+            f"SELECT r.id, m.score FROM (SELECT rowid, -bm25({t}_fts) AS score FROM {t}_fts "
+            f"WHERE {t}_fts MATCH ? ORDER BY bm25({t}_fts) LIMIT ?) m "
+            f"JOIN {t}_rows r ON r.rowid = m.rowid ORDER BY m.score DESC"
+        )
+    return (
+        f"SELECT r.id, -bm25({t}_fts) FROM {t}_fts JOIN {t}_rows r ON r.rowid = {t}_fts.rowid "
+        f"WHERE {t}_fts MATCH ? AND {condition} ORDER BY bm25({t}_fts) LIMIT ?"
+    )
 
 
 def query_terms(query: str) -> list[str]:

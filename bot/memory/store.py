@@ -22,12 +22,19 @@ from chromadb.api.models.Collection import Collection
 
 from bot.memory import chroma
 from bot.memory import documents as docs
-from bot.memory.chunking import CHUNK_WORDS, OVERLAP_WORDS, chunk_sentences, split_sentences
+from bot.memory.chunking import (
+    CHUNK_TOKENS,
+    OVERLAP_TOKENS,
+    Spans,
+    chunk_sentences,
+    split_sentences,
+)
 from bot.memory.embedding import Embedder, LocalEmbedder
 from bot.memory.filters import Scope
 from bot.memory.fusion import ALPHA, convex_fusion, worth_fetching
+from bot.memory.gate import gate
 from bot.memory.interface import ChunkProgress, SearchMode
-from bot.memory.lexical import LexicalIndex, LexicalRow, mentions_all, query_terms
+from bot.memory.lexical import LexicalIndex, LexicalRow, query_terms
 from bot.memory.records import (
     DocumentInfo,
     Hit,
@@ -42,6 +49,7 @@ from bot.memory.records import (
     tenant_key,
     turn_record,
 )
+from bot.memory.tokens import WordPieceSpans
 
 
 class MemoryStore:
@@ -54,8 +62,9 @@ class MemoryStore:
         embedder: Embedder | None = None,
         *,
         clock: Callable[[], float] = time.time,
-        chunk_words: int = CHUNK_WORDS,
-        overlap_words: int = OVERLAP_WORDS,
+        chunk_tokens: int = CHUNK_TOKENS,
+        overlap_tokens: int = OVERLAP_TOKENS,
+        spans: Spans | None = None,
         batch_size: int = 32,
         alpha: float = ALPHA,
     ) -> None:
@@ -63,7 +72,8 @@ class MemoryStore:
         self._lexical = lexical
         self._embedder = embedder or LocalEmbedder()
         self._clock = clock
-        self._chunking = (chunk_words, overlap_words)
+        self._chunking = (chunk_tokens, overlap_tokens)
+        self._spans = spans or WordPieceSpans()
         self._batch_size = batch_size
         self._collections: dict[str, Collection] = {}
         self._lock = threading.Lock()
@@ -146,25 +156,28 @@ class MemoryStore:
         min_score: float = 0.0,
         mode: SearchMode = "hybrid",
         vector: np.ndarray | None = None,
+        min_best: float = 0.0,
     ) -> list[Hit]:
         """Return up to k passages of this tenant relevant to `query`, best first.
 
-        `min_score` is the least cosine similarity a hit may have unless it contains every
-        distinctive word of the query (`interface.PROMPT_MIN_SCORE` suits prompts); `mode`
-        picks hybrid, vector-only or lexical-only ranking; `vector`, when given, is the
-        query's unit vector, computed by the caller (the query text still drives keywords).
+        `min_best` is the prompt gate (`gate.gate`): nothing is returned unless the best
+        hit's cosine reaches it (`interface.PROMPT_MIN_BEST` suits prompts); `min_score` is
+        the least cosine each hit may have. A hit containing every distinctive word of the
+        query passes both. `mode` picks hybrid, vector-only or lexical-only ranking;
+        `vector`, when given, is the query's unit vector, computed by the caller (the query
+        text still drives keywords).
         """
         if not query.strip() or k <= 0:
             return []
         scope = Scope.of(kinds, persona_id, room_id)
         if not scope.kinds:
             return []
-        qvec, lexical = await asyncio.gather(  # embed and keyword-search in parallel
-            self._query_vector(query, vector), self._keyword_search(tenant, query, k, scope, mode)
+        (qvec, found), lexical = await asyncio.gather(  # both rankings at once, in threads
+            self._vector_search(tenant, query, vector, k, scope, mode),
+            self._keyword_search(tenant, query, k, scope, mode),
         )
-        hits = await asyncio.to_thread(self._search, tenant, qvec, lexical, k, scope, mode)
-        terms = query_terms(query)  # an exact keyword hit is relevant whatever its cosine
-        return [h for h in hits if h.score >= min_score or mentions_all(h.text, terms)][:k]
+        hits = await self._merge(tenant, qvec, found, lexical, k, mode)
+        return gate(hits, query_terms(query), min_best, min_score)[:k]
 
     async def documents(self, tenant: str) -> list[DocumentInfo]:
         """Return the tenant's ingested documents, by name."""
@@ -229,7 +242,7 @@ class MemoryStore:
 
     def _chunk(self, data: str | bytes, fmt: str) -> list[Any]:
         pages = docs.extract_pages(data, fmt)
-        sentences = split_sentences(pages, numbered=fmt == "pdf")
+        sentences = split_sentences(pages, numbered=fmt == "pdf", spans=self._spans)
         return chunk_sentences(sentences, *self._chunking)
 
     def _chunk_record(self, info: DocumentInfo, index: int, text: str, page: int | None) -> Record:
@@ -257,21 +270,45 @@ class MemoryStore:
             return {}
         return dict(self._lexical.search(tenant, query, depth, scope))
 
-    def _search(
+    async def _vector_search(
         self,
         tenant: str,
-        qvec: np.ndarray,
-        lexical: dict[str, float],
+        query: str,
+        given: np.ndarray | None,
         k: int,
         scope: Scope,
         mode: SearchMode,
-    ) -> list[Hit]:
+    ) -> tuple[np.ndarray, dict[str, chroma.Candidate]]:
+        """Embed the query, then ask Chroma for its neighbours (while keywords are searched)."""
+        qvec = await self._query_vector(query, given)
+        if mode == "lexical":  # the vector still scores the keyword hits' cosines
+            return qvec, {}
+        return qvec, await asyncio.to_thread(self._nearest, tenant, qvec, _depth(k), scope)
+
+    def _nearest(
+        self, tenant: str, qvec: np.ndarray, n: int, scope: Scope
+    ) -> dict[str, chroma.Candidate]:
         collection = self._collection(tenant, create=False)
-        if collection is None:
-            return []
-        found = chroma.nearest(collection, qvec, _depth(k), scope) if mode != "lexical" else {}
+        return chroma.nearest(collection, qvec, n, scope) if collection is not None else {}
+
+    def _fetch(self, tenant: str, ids: list[str], qvec: np.ndarray) -> dict[str, chroma.Candidate]:
+        collection = self._collection(tenant, create=False)
+        return chroma.fetch(collection, ids, qvec) if collection is not None else {}
+
+    async def _merge(
+        self,
+        tenant: str,
+        qvec: np.ndarray,
+        found: dict[str, chroma.Candidate],
+        lexical: dict[str, float],
+        k: int,
+        mode: SearchMode,
+    ) -> list[Hit]:
+        """Fuse the two rankings, fetching the keyword-only passages that could still win."""
         cosine = {i: c.score for i, c in found.items()}
-        found |= chroma.fetch(collection, worth_fetching(cosine, lexical, k, self._alpha), qvec)
+        missing = worth_fetching(cosine, lexical, k, self._alpha)
+        if missing:
+            found = found | await asyncio.to_thread(self._fetch, tenant, missing, qvec)
         cosine = {i: c.score for i, c in found.items()} if mode != "lexical" else {}
         fused = self._fuse(cosine, lexical, found)
         order = sorted(fused, key=lambda i: (-fused[i], -found[i].score))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,3 +48,14 @@ async def test_the_progress_bar_shows_the_numbers_of_each_report() -> None:
         assert bar.shown == ("Downloading https://example.com/a.pdf…", 0, None)
         await bar(Status("Ingesting a.pdf: 12/40 chunks", 12, 40))
         assert bar.shown == ("Ingesting a.pdf", 12, 40)
+
+
+async def test_the_progress_bar_shows_chunks_per_second() -> None:
+    with ProgressBar(Console(file=io.StringIO())) as bar:
+        await bar(Status("Ingesting a.txt: 0/400 chunks", 0, 400))
+        await bar(Status("Ingesting a.txt: 100/400 chunks", 100, 400))
+        assert bar.rate == ""  # a rate needs two reports after the first
+        await asyncio.sleep(0.1)
+        await bar(Status("Ingesting a.txt: 200/400 chunks", 200, 400))
+        value, unit = bar.rate.split(" ")
+        assert unit == "chunks/s" and 100 < float(value) <= 100 / 0.1  # 100 chunks in >= 0.1 s

@@ -4,7 +4,15 @@ import itertools
 
 import pytest
 
-from bot.memory.chunking import chunk_sentences, chunk_text, split_sentences
+from bot.memory.chunking import (
+    CHUNK_TOKENS,
+    PIECE_TOKENS,
+    chunk_sentences,
+    chunk_text,
+    split_sentences,
+)
+from bot.memory.embedding import MAX_TOKENS
+from bot.memory.tokens import WordPieceSpans
 
 
 def _text(words: int, sentence_every: int = 13) -> str:
@@ -55,3 +63,39 @@ def test_pages_are_tracked_when_numbered() -> None:
 def test_overlap_must_be_smaller_than_size() -> None:
     with pytest.raises(ValueError):
         chunk_text("a b c", size=10, overlap=10)
+
+
+SPANS = WordPieceSpans()
+CJK = "记忆系统把文档切成小块，每块都必须放进模型的窗口里。" * 100  # 2,600 characters
+URLS = "\n".join(
+    f"https://docs.example.com/guides/section-{i}/page-{i * 7}.html" for i in range(140)
+)
+
+
+@pytest.mark.parametrize("text", [CJK, URLS], ids=["cjk", "urls"])
+def test_chunks_fit_the_model_window_by_tokens(text: str) -> None:
+    chunks = chunk_text(text, spans=SPANS)
+    assert len(chunks) > 1
+    assert all(SPANS.count(c.text) <= CHUNK_TOKENS for c in chunks)
+    assert CHUNK_TOKENS + 2 <= MAX_TOKENS  # with [CLS] and [SEP]
+    assert max(SPANS.count(c.text) for c in chunks) > CHUNK_TOKENS - PIECE_TOKENS  # packed
+
+
+def test_no_text_is_lost_when_chunking_by_tokens() -> None:
+    for text in (CJK, URLS):
+        chunks = chunk_text(text, overlap=0, spans=SPANS)
+        assert "".join(c.text for c in chunks).replace(" ", "") == "".join(text.split())
+
+
+def test_a_long_word_is_cut_between_tokens_and_rejoined_without_spaces() -> None:
+    url = "https://example.com/" + "/".join(f"segment{i}" for i in range(60))
+    assert SPANS.count(url) > 2 * PIECE_TOKENS  # cut in three pieces
+    [chunk] = chunk_text(url, size=240, overlap=0, spans=SPANS)
+    assert chunk.text == url
+
+
+def test_token_overlap_repeats_whole_pieces() -> None:
+    chunks = chunk_text(URLS, size=240, overlap=48, spans=SPANS)
+    for before, after in itertools.pairwise(chunks):
+        first = after.text.split()[0]
+        assert first in before.text.split()

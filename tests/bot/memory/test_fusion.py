@@ -21,5 +21,5 @@ def test_strong_keyword_match_lifts_a_close_vector_second() -> None:
 def test_only_lexical_candidates_that_could_reach_the_top_k_are_fetched() -> None:
     cosine = {f"v{i}": 0.9 - i * 0.02 for i in range(20)}  # the least similar is 0.52
     bm25 = {"strong": 10.0, "weak": 0.1, "v0": 2.0}
-    assert worth_fetching(cosine, bm25, k=5) == ["strong"]
+    assert worth_fetching(cosine, bm25, k=5, alpha=0.7) == ["strong"]
     assert worth_fetching({}, bm25, k=5) == ["strong", "weak", "v0"]

@@ -79,3 +79,25 @@ def test_failed_transaction_rolls_back(tmp_path: Path) -> None:
     except RuntimeError:
         pass
     assert index.count("a") == 0
+
+
+def test_a_cached_search_sees_the_next_write(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "lexical.sqlite3")
+    index.upsert("t1", [LexicalRow("a", "the kettle is broken", "turn")])
+    assert [i for i, _ in index.search("t1", "kettle", 5)] == ["a"]
+    assert [i for i, _ in index.search("t1", "kettle", 5)] == ["a"]  # from the cache
+    index.upsert("t1", [LexicalRow("b", "a new kettle kettle arrived", "turn")])
+    assert sorted(i for i, _ in index.search("t1", "kettle", 5)) == ["a", "b"]
+    index.delete_by("t1", "doc", "")
+    assert index.search("t1", "kettle", 5) == []
+    index.close()
+
+
+def test_unscoped_and_scoped_searches_rank_alike(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "lexical.sqlite3")
+    rows = [LexicalRow(f"r{n}", f"kettle {'tea ' * (n % 4)}water {n}", "turn") for n in range(40)]
+    index.upsert("t1", rows)
+    unscoped = index.search("t1", "kettle tea", 10)
+    scoped = index.search("t1", "kettle tea", 10, Scope.of(["turn"], None, None))
+    assert unscoped == scoped and len(unscoped) == 10
+    index.close()

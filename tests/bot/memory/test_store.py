@@ -60,7 +60,7 @@ async def test_pdf_pages_are_cited(store: MemoryStore) -> None:
 
 
 async def test_long_document_is_chunked_with_async_progress(store: MemoryStore) -> None:
-    text = " ".join(f"Sentence number {i} talks about topic {i % 7}." for i in range(120))
+    text = " ".join(f"Sentence number {i} talks about topic {i % 7}." for i in range(200))
     seen: list[int] = []
 
     async def progress(done: int, total: int) -> None:
