@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 
 # Weight of the vector side. On bot/memory/data/recall_set.yaml (bench/recall.py --alphas)
 # recall@1 is 0.90 for 0.4-0.7, 0.92 at 0.8 and 0.93 at 0.9-1.0, where recall@5 drops from
@@ -44,3 +44,15 @@ def worth_fetching(
     top_cos = max(max(cosine.values()), 0.0) or 1.0
     top_bm25 = max(bm25.values(), default=0.0) or 1.0
     return [i for i in others if alpha * floor / top_cos + (1 - alpha) * bm25[i] / top_bm25 >= kth]
+
+
+def fuse(
+    cosine: Mapping[str, float],
+    bm25: Mapping[str, float],
+    found: Container[str],
+    alpha: float = ALPHA,
+) -> dict[str, float]:
+    """Fuse the rankings; without cosines (lexical-only) rank the found passages by BM25."""
+    if not cosine:
+        return convex_fusion(dict.fromkeys([i for i in bm25 if i in found], 0.0), bm25, 0.0)
+    return convex_fusion(cosine, bm25, alpha)

@@ -14,7 +14,7 @@ from typing import Literal
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from bot.memory.filters import Scope
-from bot.memory.records import tenant_key
+from bot.memory.records import Record, tenant_key
 
 MAX_QUERY_TERMS = 32
 CACHED_RESULTS = 512  # recent searches kept until the next write to any tenant
@@ -51,6 +51,19 @@ class LexicalRow:
     persona: str = ""
     room: str = ""
     doc: str = ""
+
+    @classmethod
+    def of(cls, record: Record) -> LexicalRow:
+        """Return a stored passage's searchable row."""
+        meta = record.meta
+        return cls(
+            id=record.id,
+            text=record.text,
+            kind=record.kind.value,
+            persona=str(meta.get("persona", "")),
+            room=str(meta.get("room", "")),
+            doc=str(meta.get("doc_id", "")),
+        )
 
 
 class LexicalIndex:

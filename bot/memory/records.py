@@ -61,6 +61,13 @@ class DocumentInfo:
     chunks: int
     source: str
 
+    @classmethod
+    def of_meta(cls, m: Mapping[str, MetaValue]) -> DocumentInfo:
+        """Read a document's details from its first chunk's metadata."""
+        return cls(
+            str(m["doc_id"]), str(m["name"]), str(m["format"]), int(m["chunks"]), str(m["source"])
+        )
+
 
 @dataclass(frozen=True)
 class MemoryStats:

@@ -13,7 +13,7 @@ import asyncio
 import inspect
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -31,7 +31,7 @@ from bot.memory.chunking import (
 )
 from bot.memory.embedding import Embedder, LocalEmbedder
 from bot.memory.filters import Scope
-from bot.memory.fusion import ALPHA, convex_fusion, worth_fetching
+from bot.memory.fusion import ALPHA, fuse, worth_fetching
 from bot.memory.gate import gate
 from bot.memory.interface import ChunkProgress, SearchMode
 from bot.memory.lexical import LexicalIndex, LexicalRow, query_terms
@@ -232,7 +232,7 @@ class MemoryStore:
         collection = self._collection(tenant, create=True)
         assert collection is not None
         with self._lexical.transaction():  # a failed Chroma write rolls the lexical rows back
-            self._lexical.upsert(tenant, [_lexical_row(r) for r in records])
+            self._lexical.upsert(tenant, [LexicalRow.of(r) for r in records])
             collection.upsert(
                 ids=[r.id for r in records],
                 embeddings=list(vectors),
@@ -310,23 +310,16 @@ class MemoryStore:
         if missing:
             found = found | await asyncio.to_thread(self._fetch, tenant, missing, qvec)
         cosine = {i: c.score for i, c in found.items()} if mode != "lexical" else {}
-        fused = self._fuse(cosine, lexical, found)
+        fused = fuse(cosine, lexical, found, self._alpha)
         order = sorted(fused, key=lambda i: (-fused[i], -found[i].score))
         return [_hit(i, found[i], fused[i]) for i in order]
-
-    def _fuse(
-        self, cosine: dict[str, float], bm25: dict[str, float], found: dict[str, Any]
-    ) -> dict[str, float]:
-        if not cosine:  # lexical-only mode: rank by BM25, keep the cosines for thresholds
-            return convex_fusion(dict.fromkeys([i for i in bm25 if i in found], 0.0), bm25, 0.0)
-        return convex_fusion(cosine, bm25, self._alpha)
 
     def _documents(self, tenant: str) -> list[DocumentInfo]:
         collection = self._collection(tenant, create=False)
         if collection is None:
             return []
         where = {"$and": [{"kind": Kind.DOCUMENT.value}, {"chunk": 0}]}
-        infos = [_document_info(m) for m in chroma.metadatas_where(collection, where)]
+        infos = [DocumentInfo.of_meta(m) for m in chroma.metadatas_where(collection, where)]
         return sorted(infos, key=lambda d: (d.name, d.doc_id))
 
     def _stats(self, tenant: str) -> MemoryStats:
@@ -382,7 +375,7 @@ class MemoryStore:
         with self._lexical.transaction():
             self._lexical.create(tenant)
             for page in chroma.all_records(collection):
-                self._lexical.upsert(tenant, [_lexical_row(r) for r in page])
+                self._lexical.upsert(tenant, [LexicalRow.of(r) for r in page])
 
 
 def _depth(k: int) -> int:
@@ -390,28 +383,10 @@ def _depth(k: int) -> int:
     return max(4 * k, 20)
 
 
-def _lexical_row(record: Record) -> LexicalRow:
-    meta = record.meta
-    return LexicalRow(
-        id=record.id,
-        text=record.text,
-        kind=record.kind.value,
-        persona=str(meta.get("persona", "")),
-        room=str(meta.get("room", "")),
-        doc=str(meta.get("doc_id", "")),
-    )
-
-
 def _hit(record_id: str, found: chroma.Candidate, fused: float) -> Hit:
     kind = Kind(str(found.meta["kind"]))
     return Hit(
         record_id, found.text, source_of(kind, found.meta), found.score, kind, found.meta, fused
-    )
-
-
-def _document_info(m: Mapping[str, MetaValue]) -> DocumentInfo:
-    return DocumentInfo(
-        str(m["doc_id"]), str(m["name"]), str(m["format"]), int(m["chunks"]), str(m["source"])
     )
 
 
