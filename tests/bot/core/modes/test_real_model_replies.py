@@ -204,7 +204,7 @@ async def test_the_arbiter_is_asked_for_json_by_schema_where_litellm_says_it_can
         async with room_on(jury_reply(member), tmp_path / model, model) as (services, _, s, _c):
             await say(services, f"consortium save duo members={model} arbiter={model} max=1")
             await say(services, "consortium use duo")
-        await say(services, "ask Should we move to PostgreSQL?")
+            await say(services, "ask Should we move to PostgreSQL?")
             await services.tasks.drain()
         arbiter = [r for r in s.requests if "arbiter" in r["messages"][0]["content"]]
         assert ("response_format" in arbiter[0]) is expected, model
