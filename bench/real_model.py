@@ -301,11 +301,11 @@ def measure(result: dict[str, Any], seconds: float) -> dict[str, Any]:
     arbiter_ok = sum(not parse_verdict(c["text"]).malformed for c in arbiter)
     ask_notices = [n.title or "" for n in platforms["ask"].notices]
     arbiter_handled = arbiter_ok == len(arbiter) or "Consortium failed" in ask_notices
-    rooms = result["rooms"]
+    rooms, judged = result["rooms"], result["judged"]
     return figures | {
         "regenerations": usage.get("retry", 0),
         "skipped_turns": sum(room.skipped_turns for room in rooms.values()),
-        "verdict_parsed": f"{sum(v != 'undecided' for v in result['judged'])}/{len(result['judged'])}",
+        "verdict_parsed": f"{sum(v != 'undecided' for v in judged)}/{len(judged)}",
         "pick_parsed": f"{sum(result['picks'])}/{len(result['picks'])}",
         "arbiter_parsed": f"{arbiter_ok}/{len(arbiter)}"
         + ("" if arbiter_handled else " unhandled"),

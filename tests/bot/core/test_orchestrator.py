@@ -179,6 +179,7 @@ async def test_long_history_is_summarised_by_the_model(
     chat = services.orchestrator.runners[Mode.CHAT]
     assert isinstance(chat, ChatRunner)
     services.orchestrator.host.history_turns, chat.summary_budget = 2, 100
+
     def script(r: ChatRequest) -> str:
         if r.hints.get("task") == "summary":
             return "Summary."

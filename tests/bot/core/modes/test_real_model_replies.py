@@ -24,7 +24,9 @@ MODEL = "openai/qwen"
 Reply = Callable[[dict[str, Any]], str]
 
 # The local model's own failures, as the issue reports them and as the benchmark saw them.
-CUE_AND_PREFIX = "The Skeptic: A hot dog, a sandwich? No, not a sandwich. It's your turn, The Comedian."
+CUE_AND_PREFIX = (
+    "The Skeptic: A hot dog, a sandwich? No, not a sandwich. It's your turn, The Comedian."
+)
 SPEAKS_ON = (
     "Bread on both sides is a sandwich, and a hot dog has bread on one side only.\n"
     "The Skeptic: The Skeptic: A hot dog is a taco, then?\n"
@@ -131,7 +133,9 @@ async def test_a_turn_unusable_twice_is_skipped_with_a_notice_and_the_room_goes_
     tmp_path: Path,
 ) -> None:
     good = "Only if the bun is sliced all the way through."
-    reply = script(good, "The Skeptic:", ONLY_CONFIDENCE, "It is a sandwich in the eyes of the law.")
+    reply = script(
+        good, "The Skeptic:", ONLY_CONFIDENCE, "It is a sandwich in the eyes of the law."
+    )
     async with room_on(reply, tmp_path) as (services, platform, _, clock):
         await chat(services, clock, turns=2)
         room = await services.store.rooms.latest(KEY)
