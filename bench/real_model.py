@@ -141,7 +141,7 @@ class Recorder:
             yield item
 
 
-async def run_rooms(data_dir: Path, port: int) -> dict[str, Any]:
+async def run_rooms(data_dir: Path, port: int, args: argparse.Namespace) -> dict[str, Any]:
     """Run every room through the composition root and return the posts and the calls."""
     os.environ.update(
         {
@@ -171,28 +171,36 @@ async def run_rooms(data_dir: Path, port: int) -> dict[str, Any]:
         recording = RoomsPlatform(RecordingPlatform(name="discord"))
         services.orchestrator.attach(recording)
         commands = {
-            "chat": f"start {TOPICS['chat']} personas=comedian,skeptic,philosopher turns=6",
+            "chat": f"start {TOPICS['chat']} personas=comedian,skeptic,philosopher "
+            f"turns={args.chat_turns}",
             "moderated": f"start {TOPICS['moderated']} personas=scientist,comedian,skeptic "
-            "turns=3 selection=moderator",
+            f"turns={args.moderated_turns} selection=moderator",
             "debate": f"start {TOPICS['debate']} mode=debate rounds=1",
         }
+        skipped = set(args.skip)
         for name, text in commands.items():
+            if name in skipped:
+                continue
             key = RoomKey("discord", "bench", name)
             reply = await services.commands.run_text(key, caller, text)
             assert not reply.error, reply.text
             rooms[name] = await _finished(services, key)
+        ran = [name for name in TOPICS if name not in skipped]
         key = RoomKey("discord", "bench", "ask")
         save = "consortium save duo members=scientist,skeptic max=1 min=1"
         for text in (save, "consortium use duo", f"ask {TOPICS['ask']}"):
+            if "ask" in skipped:
+                break
             reply = await services.commands.run_text(key, caller, text)
             assert not reply.error, reply.text
-        await services.tasks.drain(1800)
-        rooms["ask"] = await _finished(services, key)
+        if "ask" not in skipped:
+            await services.tasks.drain(1800)
+            rooms["ask"] = await _finished(services, key)
         usage = await _usage_purposes(services)
-        judged = await _judgements(services, rooms["debate"])
+        judged = await _judgements(services, rooms["debate"]) if "debate" in rooms else []
         picks = await _picks(services, llm.calls)
     return {
-        "platforms": {name: recording.of(name) for name in TOPICS},
+        "platforms": {name: recording.of(name) for name in ran},
         "rooms": rooms,
         "calls": llm.calls,
         "usage": usage,
@@ -295,11 +303,12 @@ def measure(result: dict[str, Any], seconds: float) -> dict[str, Any]:
             posted.append(text)
     usage, calls = result["usage"], result["calls"]
     arbiter = [c for c in calls if c["task"] == "arbiter"]
-    members = [post.text for post in platforms["ask"].turns]
+    asked = platforms.get("ask")
+    members = [post.text for post in asked.turns] if asked else []
     from bot.core.consortium.parsing import parse_verdict
 
     arbiter_ok = sum(not parse_verdict(c["text"]).malformed for c in arbiter)
-    ask_notices = [n.title or "" for n in platforms["ask"].notices]
+    ask_notices = [n.title or "" for n in asked.notices] if asked else []
     arbiter_handled = arbiter_ok == len(arbiter) or "Consortium failed" in ask_notices
     rooms, judged = result["rooms"], result["judged"]
     return figures | {
@@ -312,6 +321,7 @@ def measure(result: dict[str, Any], seconds: float) -> dict[str, Any]:
         "member_answers_empty": sum(not _without_confidence(m) for m in members),
         "model_calls": len(calls),
         "seconds": round(seconds, 1),
+        "rooms": sorted(platforms),
     }
 
 
@@ -333,12 +343,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=18093)
     parser.add_argument("--transcript", default="", help="write the posts to this file")
+    parser.add_argument("--chat-turns", type=int, default=6)
+    parser.add_argument("--moderated-turns", type=int, default=3)
+    parser.add_argument("--skip", nargs="*", default=[], choices=sorted(TOPICS))
     args = parser.parse_args()
     server = start_server(verified_model(), args.port)
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            result = asyncio.run(run_rooms(Path(tmp), args.port))
+            result = asyncio.run(run_rooms(Path(tmp), args.port, args))
     finally:
         server.terminate()
         server.wait()
