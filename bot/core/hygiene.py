@@ -23,6 +23,8 @@ FOOTER_ROOM = 200  # the footer (model label, sources) shares the message
 # same point 0.15-0.45.
 NEAR_DUPLICATE = 0.75
 RECENT_FOR_DUPLICATES = 6
+# Below this many words a ratio over words says little ("I agree." twice is not parroting).
+DUPLICATE_MIN_WORDS = 8
 MAX_STOPS = 4  # OpenAI accepts at most four stop sequences
 _CUE = re.compile(
     r"[^.!?\n]*\b(?:it\s*(?:is|'s|’s)\s+(?:now\s+)?(?:your|my)\s+turn|your\s+turn\s*,)[^.!?\n]*[.!?]?",
@@ -134,6 +136,8 @@ def unusable(text: str, recent: Iterable[str]) -> str | None:
     """Say why a cleaned reply should not be posted, or None when it is fine."""
     if not _CONFIDENCE_LINE.sub("", text).strip(" \n*_-.…"):
         return "empty" if not text.strip() else "only a confidence line"
+    if len(_words(text)) < DUPLICATE_MIN_WORDS:
+        return None
     for earlier in list(recent)[-RECENT_FOR_DUPLICATES:]:
         if similarity(text, earlier) >= NEAR_DUPLICATE:
             return "a repeat of an earlier turn"

@@ -56,3 +56,7 @@ def test_near_duplicates_are_measured_on_words() -> None:
 def test_length_and_stops_follow_the_card_and_the_platform() -> None:
     assert max_tokens(0.0, "discord") < max_tokens(1.0, "discord") <= 1800 // 4
     assert stop_sequences(VOICES) == ("\nThe Skeptic:", "\nGrace:", "\nThe Comedian:")
+
+
+def test_short_replies_are_not_held_to_the_duplicate_rule() -> None:
+    assert unusable("The Poet speaks.", ["The Poet speaks."]) is None
