@@ -265,15 +265,15 @@ def _answer(seat: Seat, number: int, outcome: Completion, retries: list[Usage]) 
 
 
 def member_answer(text: str, label: str) -> str:
-    """Return a member's answer cleaned like a turn, its stated confidence kept on its own line.
+    """Return a member's answer cleaned like a turn, its closing confidence line kept as written.
 
-    Small models open with their label, or answer only "Confidence: 0.7"; the confidence is
-    read before the body is trimmed to whole sentences, which would drop that last line.
+    Small models open with their label, or answer only "Confidence: 0.7"; the confidence line
+    is set aside before the body is trimmed to whole sentences, which would drop it.
     """
-    confidence = parse_confidence(text)
-    body = clean_reply(strip_confidence(text), Voices(label), limit=message_limit(""))
-    stated = "" if confidence is None else f"Confidence: {confidence:.2f}"
-    return "\n\n".join(part for part in (body, stated) if part)
+    body = strip_confidence(text)
+    stated = text.rstrip()[len(body) :].strip() if text.rstrip().startswith(body) else ""
+    body = clean_reply(body, Voices(label), limit=message_limit(""))
+    return "\n".join(part for part in (body, stated) if part)
 
 
 def _member_event(
