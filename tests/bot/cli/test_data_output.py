@@ -36,4 +36,4 @@ def test_an_unknown_run_is_an_error_on_stderr(
 ) -> None:
     assert main(["consortium", "export", "7"]) == 1
     out, err = capsys.readouterr()
-    assert out == "" and "no consortium run 7" in err
+    assert out == "" and "no consortium run 7" in err.lower()

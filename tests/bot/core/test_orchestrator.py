@@ -8,8 +8,8 @@ from datetime import timedelta
 from bot.base.rooms import Mode, Room, RoomKey, RoomState, SpeakerKind, Turn
 from bot.commands.replies import Caller
 from bot.core.modes.chat import ChatRunner
-from bot.runtime.app import Services, build_services, start_scheduling
 from bot.llm.types import ChatRequest
+from bot.runtime.app import Services, build_services, start_scheduling
 from bot.runtime.config import Settings
 from personas.cards import Persona
 from storage.polls import MessageRef

@@ -168,7 +168,7 @@ async def test_a_member_answering_only_a_confidence_is_asked_again(tmp_path: Pat
             return next(answers)
         return "Stay on SQLite for now; it is enough.\nConfidence: 0.6"
 
-    async with room_on(jury_reply(member), tmp_path) as (services, platform, _, clock):
+    async with room_on(jury_reply(member), tmp_path) as (services, platform, _, _clock):
         await say(services, "consortium save duo members=scientist,skeptic max=1")
         await say(services, "consortium use duo")
         await say(services, "ask Should we move to PostgreSQL?")
