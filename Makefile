@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench bench-consortium clean
+.PHONY: demo test lint bench bench-consortium bench-real-model clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: $(STAMP)  ## the benchmarks, each printing JSON on its last line
 bench-consortium: $(STAMP)  ## Chimera's consortium beside llm-consortium (own venv, ~3 min)
 	test -x bench/.venv-consortium/bin/python || bench/setup_consortium_env.sh
 	$(BIN)/python bench/consortium.py
+
+bench-real-model: $(STAMP)  ## chat, debate and ask on a local llama.cpp model (own venv, minutes)
+	test -f bench/.real-model/model.gguf || bench/setup_real_model_env.sh
+	nice $(BIN)/python bench/real_model.py
 
 clean:
 	rm -rf $(VENV) .chimera .pytest_cache .mypy_cache .ruff_cache

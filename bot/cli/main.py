@@ -200,9 +200,7 @@ async def _persona(settings: Any, args: argparse.Namespace) -> int:
     async with build_services(settings, scheduling=False) as services:
         text = "persona " + " ".join(shlex.quote(word) for word in (args.words or ["list"]))
         reply = await services.commands.run_text(key, Caller(user, user, True), text)
-    print(reply.text)
-    for line in reply.field_lines():
-        print(line)
+    _print_reply(reply)
     return 1 if reply.error else 0
 
 
@@ -279,16 +277,28 @@ async def _in_console(settings: Any, words: list[str], progress: Any = None) -> 
     return 1 if reply.error else 0
 
 
-def _print_reply(reply: Any) -> None:
-    print(reply.text, file=sys.stderr if reply.error else sys.stdout)
+def _print_reply(reply: Any, out: Any = None, err: Any = None) -> None:
+    """Print a reply; when it carries data (JSON, a transcript), only the data goes to stdout.
+
+    `chimera consortium export 1 | jq` must get the JSON alone, so the sentence around it,
+    the fields and the names of files written go to stderr.
+    """
+    out, err = out or sys.stdout, err or sys.stderr
+    data = [a for a in reply.attachments if _is_text(a.content_type)]
+    says = err if reply.error or data else out
+    print(reply.text, file=says)
     for line in reply.field_lines():
-        print(line)
+        print(line, file=says)
     for attachment in reply.attachments:
-        if attachment.content_type.startswith(("text/", "application/json")):
-            print(attachment.data.decode("utf-8"))
+        if _is_text(attachment.content_type):
+            print(attachment.data.decode("utf-8"), file=out)
         else:
             Path(attachment.filename).write_bytes(attachment.data)
-            print(f"wrote {attachment.filename}")
+            print(f"wrote {attachment.filename}", file=err)
+
+
+def _is_text(content_type: str) -> bool:
+    return content_type.startswith(("text/", "application/json"))
 
 
 async def _serve(settings: Any, args: argparse.Namespace) -> int:

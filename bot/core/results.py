@@ -170,10 +170,31 @@ def _decision_rows(decision: Decision) -> list[tuple[str, str]]:
     ]
 
 
+_VERDICT = re.compile(
+    r"verdict\W{0,6}(?:is\W{0,3}|goes\s+)?(?:the\s+motion\s+)?"
+    r"(in\s+favou?r|for|against|pro|con|carried|passes|fails|defeated)\b",
+    re.IGNORECASE,
+)
+_SIDE_WORDS = {"for": "for", "pro": "for", "carried": "for", "passes": "for"}
+_SIDE_PHRASES = {
+    "for": re.compile(r"\b(?:for|in\s+favou?r\s+of)\s+the\s+motion\b", re.IGNORECASE),
+    "against": re.compile(r"\bagainst\s+the\s+motion\b", re.IGNORECASE),
+}
+
+
 def parse_judgement(text: str) -> tuple[str, str]:
-    """Return (side, reasons) from a debate judge's reply; side is 'undecided' if not stated."""
-    match = re.search(r"verdict\s*[:\-]\s*(for|against)\b", text, re.IGNORECASE)
+    """Return (side, reasons) from a debate judge's reply; side is 'undecided' if not stated.
+
+    Real judges write `**Verdict:** For`, `Verdict: in favour of the motion` or only "I find
+    for the motion"; a stated verdict wins, else a side named alone in the motion's words.
+    """
+    match = _VERDICT.search(text)
     if match:
-        reasons = (text[: match.start()] + text[match.end() :]).strip(" .:\n")
-        return match.group(1).lower(), reasons
+        word = re.sub(r"\s+", " ", match.group(1).lower())
+        side = "for" if word.startswith("in ") else _SIDE_WORDS.get(word, "against")
+        reasons = (text[: match.start()] + text[match.end() :]).strip(" .:*\n")
+        return side, reasons
+    named = [side for side, phrase in _SIDE_PHRASES.items() if phrase.search(text)]
+    if len(named) == 1:
+        return named[0], text.strip()
     return "undecided", text.strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Sequence
@@ -97,6 +98,19 @@ def _speaker_before(transcript: Sequence[Turn], last: str | None) -> str | None:
 
 
 def parse_pick(text: str, candidates: Sequence[Persona]) -> Persona | None:
-    """Find which candidate a moderator's reply names first."""
-    named = mentioned(text, candidates)
+    """Find which candidate a moderator's reply names: its JSON `speaker`, else the first named.
+
+    A model may answer `{"speaker": "The Skeptic"}`, that JSON inside prose or a code fence,
+    or prose ("I think the Skeptic should go next").
+    """
+    for found in re.finditer(r"\{[^{}]*\}", text or ""):
+        try:
+            data = json.loads(found.group(0))
+        except ValueError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("speaker"), str):
+            named = mentioned(data["speaker"], candidates)
+            if named:
+                return named[0]
+    named = mentioned(text or "", candidates)
     return named[0] if named else None

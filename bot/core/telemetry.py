@@ -16,6 +16,10 @@ class Telemetry(Protocol):
         """A platform refused or throttled us (kind: rate_limited, dead_webhook, refused …)."""
         ...
 
+    def parse_failed(self, kind: str) -> None:
+        """A model's structured reply could not be read (kind: pick, verdict, arbiter)."""
+        ...
+
 
 class NoTelemetry:
     """Telemetry that counts nothing (tests, one-off commands)."""
@@ -25,3 +29,6 @@ class NoTelemetry:
 
     def platform_error(self, platform: str, kind: str) -> None:
         """Ignore a platform error."""
+
+    def parse_failed(self, kind: str) -> None:
+        """Ignore a reply that could not be read."""

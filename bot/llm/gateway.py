@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 from bot.llm.failures import reason_for
 from bot.llm.loader import litellm_module
 from bot.llm.offline.provider import HINTS_KEY, register_offline_model
-from bot.llm.types import OFFLINE_MODEL, ChatRequest, Completion, LLMError, Message, Usage
+from bot.llm.types import (
+    OFFLINE_MODEL,
+    ChatRequest,
+    Completion,
+    LLMError,
+    Message,
+    Usage,
+    is_offline,
+)
 
 if TYPE_CHECKING:
     from litellm import Router
@@ -49,6 +57,7 @@ class LiteLLMGateway:
         self._router: Router | None = None
         self._priced: dict[str, bool] = {}  # model -> has a price in litellm's map
         self._warmed = False
+        self._accepts: dict[tuple[str, str], bool] = {}  # (model, parameter) -> supported
 
     async def warm(self) -> None:
         """Import litellm (seconds of CPU) off the event loop and build the Router now.
@@ -120,7 +129,18 @@ class LiteLLMGateway:
         for name in ("temperature", "max_tokens", "seed"):
             if (value := getattr(request, name)) is not None:
                 call[name] = value
+        if request.stop and self._takes(model, "stop"):
+            call["stop"] = list(request.stop)
+        if request.schema is not None and self._takes(model, "response_schema"):
+            call["response_format"] = {"type": "json_schema", "json_schema": dict(request.schema)}
         return call
+
+    def _takes(self, model: str, param: str) -> bool:
+        """Tell (once per model) whether litellm says the model accepts a parameter."""
+        key = (model, param)
+        if (known := self._accepts.get(key)) is None:
+            known = self._accepts[key] = _accepts(litellm_module(), model, param)
+        return known
 
     def _ensure_router(self) -> Router:
         if self._router is None:
@@ -202,6 +222,21 @@ def _cost(litellm: Any, model: str, prompt: int, completion: int) -> float | Non
     except Exception:
         # litellm raises for models missing from its price map; unknown cost is not a failure.
         return None
+
+
+def _accepts(litellm: Any, model: str, param: str) -> bool:
+    """Ask litellm whether a model takes `stop` or can follow a JSON schema."""
+    if is_offline(model):
+        return False  # the offline writer reads its hints, not these parameters
+    try:
+        if param == "response_schema":
+            return bool(litellm.supports_response_schema(model=model))
+        provider = model.split("/", 1)[0] if "/" in model else None
+        name = model.split("/", 1)[1] if provider else model
+        params = litellm.get_supported_openai_params(model=name, custom_llm_provider=provider)
+    except Exception:
+        return False  # a model litellm does not know: leave the parameter out
+    return param in (params or [])
 
 
 def _has_price(litellm: Any, model: str) -> bool:

@@ -39,6 +39,12 @@ class ChatRequest:
     api_base: str | None = None
     timeout_s: float | None = None
     hints: Mapping[str, Any] = field(default_factory=dict)
+    # Lines that end the reply (another speaker's `\nName:`), sent where the provider takes them.
+    stop: tuple[str, ...] = ()
+    # A JSON schema the reply should follow ({"name": ..., "schema": {...}}), sent as
+    # `response_format` only to models litellm says can follow one; the prompt asks for the
+    # same JSON in words, so other models are read by the tolerant parsers.
+    schema: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

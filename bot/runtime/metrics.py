@@ -81,6 +81,12 @@ class Metrics:
             ["platform", "kind"],
             registry=r,
         )
+        self.parse_failures = Counter(
+            "chimera_parse_failures",
+            "Model replies whose pick, verdict or synthesis could not be read",
+            ["kind"],
+            registry=r,
+        )
         self.rooms_active = Gauge(
             "chimera_rooms_active", "Rooms running, paused or voting", ["mode"], registry=r
         )
@@ -100,6 +106,10 @@ class Metrics:
     def platform_error(self, platform: str, kind: str) -> None:
         """Count a platform error of one kind."""
         self.platform_errors.labels(platform, kind).inc()
+
+    def parse_failed(self, kind: str) -> None:
+        """Count a model reply whose structure could not be read."""
+        self.parse_failures.labels(kind).inc()
 
     # -- the scheduler and the model ---------------------------------------------------------
 

@@ -32,7 +32,9 @@ from bot.core.consortium.parsing import Verdict, parse_confidence, parse_verdict
 from bot.core.consortium.prompts import PreviousRound
 from bot.core.consortium.results import ConsortiumRun, Iteration, MemberAnswer, MemberFailure
 from bot.core.consortium.seats import Seat, seats_for
-from bot.llm.types import LLM, ChatRequest, Completion
+from bot.core.hygiene import Voices, clean_reply, message_limit, unusable
+from bot.core.prompts import again
+from bot.llm.types import LLM, ChatRequest, Completion, Usage
 from personas.cards import Persona
 
 log = logging.getLogger(__name__)
@@ -153,10 +155,27 @@ class ConsortiumEngine:
             temperature=seat.persona.temperature if seat.persona else None,
             hints=prompts.member_hints(question, seat, number, previous),
         )
-        outcome = await ask(self._llm, request, config.member_timeout_s)
-        result = _member_result(seat, number, outcome)
+        result = await self._usable_answer(request, seat, number, config.member_timeout_s)
         await self._emit(_member_event(result, number, config.max_iterations))
         return result
+
+    async def _usable_answer(
+        self, request: ChatRequest, seat: Seat, number: int, timeout_s: float
+    ) -> MemberAnswer | MemberFailure:
+        """Ask a member; an unusable answer (empty, only a confidence) is asked for once more."""
+        retries: list[Usage] = []
+        reason: str | None = None
+        for attempt in range(2):
+            outcome = await ask(self._llm, request if attempt == 0 else again(request), timeout_s)
+            if isinstance(outcome, str):
+                return _failure(seat, number, outcome, retries)
+            outcome = replace(outcome, text=member_answer(outcome.text, seat.label))
+            reason = unusable(outcome.text, ())
+            if not reason:
+                return _answer(seat, number, outcome, retries)
+            log.info("consortium member %s answered %s: %r", seat.label, reason, outcome.text)
+            retries.append(outcome.usage)
+        return _failure(seat, number, f"its answer was {reason} twice", retries)
 
     async def _arbitrate(
         self,
@@ -172,6 +191,7 @@ class ConsortiumEngine:
             seed=self._seed,
             timeout_s=config.arbiter_timeout_s,
             hints=prompts.arbiter_hints(question, answers, number, config.confidence_threshold),
+            schema=prompts.ARBITER_SCHEMA,
         )
         outcome = await ask(self._llm, request, config.arbiter_timeout_s)
         if isinstance(outcome, str):
@@ -224,16 +244,36 @@ def _previous_round(iteration: Iteration) -> PreviousRound:
     return PreviousRound(iteration.number, iteration.verdict, own)
 
 
-def _member_result(
-    seat: Seat, number: int, outcome: Completion | str
-) -> MemberAnswer | MemberFailure:
+def _failure(seat: Seat, number: int, reason: str, retries: list[Usage]) -> MemberFailure:
     persona_id = seat.persona.id if seat.persona else None
-    if isinstance(outcome, str):
-        return MemberFailure(seat.label, seat.model, persona_id, outcome, number)
+    return MemberFailure(seat.label, seat.model, persona_id, reason, number, tuple(retries))
+
+
+def _answer(seat: Seat, number: int, outcome: Completion, retries: list[Usage]) -> MemberAnswer:
+    persona_id = seat.persona.id if seat.persona else None
     confidence = parse_confidence(outcome.text)
     return MemberAnswer(
-        seat.label, seat.model, persona_id, outcome.text, confidence, number, outcome.usage
+        seat.label,
+        seat.model,
+        persona_id,
+        outcome.text,
+        confidence,
+        number,
+        outcome.usage,
+        tuple(retries),
     )
+
+
+def member_answer(text: str, label: str) -> str:
+    """Return a member's answer cleaned like a turn, its closing confidence line kept as written.
+
+    Small models open with their label, or answer only "Confidence: 0.7"; the confidence line
+    is set aside before the body is trimmed to whole sentences, which would drop it.
+    """
+    body = strip_confidence(text)
+    stated = text.rstrip()[len(body) :].strip() if text.rstrip().startswith(body) else ""
+    body = clean_reply(body, Voices(label), limit=message_limit(""))
+    return "\n".join(part for part in (body, stated) if part)
 
 
 def _member_event(

@@ -30,6 +30,33 @@ ARBITER_INSTRUCTIONS = (
     '  "ranking": the member names from best answer to worst.'
 )
 
+_TEXT = {"type": "string"}
+ARBITER_SCHEMA = {
+    "name": "consortium_verdict",
+    "schema": {
+        "type": "object",
+        "properties": {
+            "synthesis": _TEXT,
+            "confidence": {"type": "number"},
+            "analysis": _TEXT,
+            "dissent": _TEXT,
+            "refinement_areas": {"type": "array", "items": _TEXT},
+            "needs_iteration": {"type": "boolean"},
+            "ranking": {"type": "array", "items": _TEXT},
+        },
+        "required": [
+            "synthesis",
+            "confidence",
+            "analysis",
+            "dissent",
+            "refinement_areas",
+            "needs_iteration",
+            "ranking",
+        ],
+        "additionalProperties": False,
+    },
+}
+
 
 def member_messages(
     question: str, seat: Seat, system_prompt: str, previous: PreviousRound | None

@@ -21,6 +21,7 @@ class MemberAnswer:
     confidence: float | None
     iteration: int
     usage: Usage
+    retries: tuple[Usage, ...] = ()  # replies thrown away before this one
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class MemberFailure:
     persona_id: str | None
     reason: str
     iteration: int
+    retries: tuple[Usage, ...] = ()  # unusable replies, each counted as a retry
 
     @property
     def note(self) -> str:
@@ -43,7 +45,7 @@ class MemberFailure:
 class CallUsage:
     """The usage of one model call, tagged with who made it and when."""
 
-    role: str  # "member" | "arbiter"
+    role: str  # "member" | "retry" | "arbiter"
     label: str
     iteration: int
     usage: Usage
@@ -104,5 +106,11 @@ class ConsortiumRun:
 
 def _iteration_calls(iteration: Iteration) -> list[CallUsage]:
     members = [CallUsage("member", a.label, iteration.number, a.usage) for a in iteration.answers]
+    seats: list[MemberAnswer | MemberFailure] = [*iteration.answers, *iteration.failures]
+    retries = [
+        CallUsage("retry", seat.label, iteration.number, usage)
+        for seat in seats
+        for usage in seat.retries
+    ]
     arbiter = CallUsage("arbiter", "arbiter", iteration.number, iteration.arbiter_usage)
-    return [*members, arbiter]
+    return [*members, *retries, arbiter]

@@ -105,8 +105,12 @@ class ChatRunner(TurnRunner):
             return
         await self.host.store.rooms.record_usage(room.id, completion.usage, "pick")
         picked = parse_pick(completion.text, candidates)
-        if picked is not None:
-            self._picks[room.id] = picked.id
+        if picked is None:
+            # Natural selection decides this turn; the count shows how often that happens.
+            log.info("room %s: no speaker in the moderator's pick %r", room.id, completion.text)
+            self.host.telemetry.parse_failed("pick")
+            return
+        self._picks[room.id] = picked.id
 
 
 def named_by_people(cast: dict[str, Persona], recent: Sequence[Turn]) -> str | None:

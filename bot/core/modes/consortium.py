@@ -38,6 +38,7 @@ from bot.core.errors import UserError
 from bot.core.host import RoomHost
 from bot.core.lineage import lineage_fields
 from bot.core.modes.base import RoomPlan, StartRequest
+from bot.core.modes.failures import RETRY
 from bot.core.modes.identity import model_footer, seat_persona
 from bot.core.platform import Attachment, Notice, TurnPost
 from personas.cards import Persona
@@ -211,13 +212,22 @@ class RunPoster:
         arbiter and the result wait for `resume`.
         """
         await self.gate.wait()
+        if isinstance(event, MemberAnswered | MemberFailed):
+            await self._count_retries(event)
         if isinstance(event, MemberAnswered):
             await self.host.whole(self._answered(event))
         elif isinstance(event, MemberFailed):
             notice = Notice(failure_text(event.failure))
             await self.host.whole(self.host.post_notice(self.room, notice))
         elif isinstance(event, SynthesisReady):
+            if event.verdict.malformed:
+                self.host.telemetry.parse_failed("arbiter")
             await self.host.whole(self._synthesis(event))
+
+    async def _count_retries(self, event: MemberAnswered | MemberFailed) -> None:
+        seat = event.answer if isinstance(event, MemberAnswered) else event.failure
+        for usage in seat.retries:
+            await self.host.store.rooms.record_usage(self.room.id, usage, RETRY)
 
     async def _answered(self, event: MemberAnswered) -> None:
         answer = event.answer

@@ -18,9 +18,14 @@ from bot.llm.types import LLMError
 from personas.cards import Persona
 
 log = logging.getLogger(__name__)
-PAUSE_AFTER = 3  # failed turns in a row
+PAUSE_AFTER = 3  # failed turns in a row (model errors and unusable replies alike)
 RETRY_AFTER_S = 60.0
-RETRY = "retry"  # the step that resumes a room paused for failures
+RETRY = "retry"  # the step that resumes a room paused for failures; also the usage purpose
+# of a model call whose reply was thrown away (regenerated, or its turn skipped)
+
+
+class UnusableReply(LLMError):
+    """The model answered twice, and neither reply could be posted (empty, a repeat, …)."""
 
 
 async def turn_failed(host: RoomHost, room: Room, persona: Persona, exc: LLMError) -> bool:
@@ -28,11 +33,18 @@ async def turn_failed(host: RoomHost, room: Room, persona: Persona, exc: LLMErro
     log.warning("room %s: %s", room.id, exc)
     room = await host.store.rooms.record_skip(room.id, persona.id)
     if room.failed_turns < PAUSE_AFTER:
-        text = f"⏭️ {persona.name} could not answer ({exc.reason}); the conversation goes on."
-        await host.post_notice(room, Notice(text, title="Model error"))
+        await host.post_notice(room, _skip_notice(persona, exc))
         return True
     await _pause(host, room, exc)
     return False
+
+
+def _skip_notice(persona: Persona, exc: LLMError) -> Notice:
+    if isinstance(exc, UnusableReply):
+        text = f"⏭️ {persona.name}'s reply was {exc.reason} twice, so the turn is skipped."
+        return Notice(text, title="Skipped")
+    text = f"⏭️ {persona.name} could not answer ({exc.reason}); the conversation goes on."
+    return Notice(text, title="Model error")
 
 
 async def _pause(host: RoomHost, room: Room, exc: LLMError) -> None:

@@ -17,13 +17,22 @@ from datetime import datetime, timedelta
 from bot.base.rooms import Mode, Recent, Room, RoomSettings, RoomState, SpeakerKind, Turn
 from bot.core.errors import RoomError, UserError
 from bot.core.host import RoomHost, message_refs
+from bot.core.hygiene import unusable
 from bot.core.lineage import RECAP_TURNS, lineage_fields, recap_notice
 from bot.core.modes import failures
 from bot.core.modes.base import RoomPlan, StartRequest
 from bot.core.pacing import due_at, next_delay
 from bot.core.platform import Notice, Posted, PostFinder, TurnPost
-from bot.core.prompts import Passage, Step, build_request, summary_request
-from bot.core.results import VOTE_DOWN, VOTE_UP, Results, collect_results
+from bot.core.prompts import (
+    Passage,
+    Step,
+    again,
+    build_request,
+    summary_request,
+    turn_voices,
+    written_turn,
+)
+from bot.core.results import VOTE_DOWN, VOTE_UP, Results, collect_results, parse_judgement
 from bot.core.speakers import mentioned
 from bot.llm.types import OFFLINE_LABEL, LLMError, Usage, is_offline
 from personas.cards import Persona
@@ -254,12 +263,25 @@ class TurnRunner:
     async def _speak(
         self, room: Room, step: Step, recent: Sequence[Turn], cast: dict[str, Persona]
     ) -> Spoken:
+        """Write the turn; an unusable reply is asked for once more, then the turn is skipped."""
         model = step.persona.model or self.host.model_for(room)
         others = [p.name for p in cast.values() if p.id != step.persona.id]
         passages = await self._passages(room, step, recent)
         request = build_request(room, step, recent, model=model, others=others, passages=passages)
-        completion = await self.host.llm.complete(request)
-        return Spoken(completion.text.strip(), completion.usage, model, tuple(passages))
+        voices = turn_voices(step.persona, others, recent)
+        earlier = [t.content for t in recent]
+        reason: str | None = None
+        for attempt in range(2):
+            completion = await self.host.llm.complete(request if attempt == 0 else again(request))
+            text = written_turn(completion.text, step, voices, room.key.platform)
+            reason = unusable(text, earlier) or _unfit(step, text, last_try=attempt == 1)
+            if not reason:
+                if step.task == "verdict" and parse_judgement(text)[0] == "undecided":
+                    self.host.telemetry.parse_failed("verdict")  # posted; the record is undecided
+                return Spoken(text, completion.usage, model, tuple(passages))
+            log.info("room %s: %s's reply was %s: %r", room.id, voices.speaker, reason, text)
+            await self.host.store.rooms.record_usage(room.id, completion.usage, failures.RETRY)
+        raise failures.UnusableReply(model, reason or "unusable")
 
     async def _passages(self, room: Room, step: Step, recent: Sequence[Turn]) -> list[Passage]:
         if self.host.memory is None:
@@ -368,6 +390,13 @@ class TurnRunner:
         await self.host.post_notice(room, results.notice(reason))
         # Finished last: whoever waits for the end (the console demo) sees the results posted.
         await self.host.move(room, RoomState.FINISHED)
+
+
+def _unfit(step: Step, text: str, *, last_try: bool) -> str:
+    """Say why a judge's reply needs another try: it named no side (kept on the last try)."""
+    if step.task == "verdict" and not last_try and parse_judgement(text)[0] == "undecided":
+        return "a verdict that names no side"
+    return ""
 
 
 def header_notice(room: Room, cast: dict[str, Persona], model: str) -> Notice:

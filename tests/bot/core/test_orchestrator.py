@@ -8,6 +8,7 @@ from datetime import timedelta
 from bot.base.rooms import Mode, Room, RoomKey, RoomState, SpeakerKind, Turn
 from bot.commands.replies import Caller
 from bot.core.modes.chat import ChatRunner
+from bot.llm.types import ChatRequest
 from bot.runtime.app import Services, build_services, start_scheduling
 from bot.runtime.config import Settings
 from personas.cards import Persona
@@ -178,14 +179,22 @@ async def test_long_history_is_summarised_by_the_model(
     chat = services.orchestrator.runners[Mode.CHAT]
     assert isinstance(chat, ChatRunner)
     services.orchestrator.host.history_turns, chat.summary_budget = 2, 100
-    llm.script = lambda r: "Summary." if r.hints.get("task") == "summary" else "word " * 80
+
+    def script(r: ChatRequest) -> str:
+        if r.hints.get("task") == "summary":
+            return "Summary."
+        return " ".join(f"word{r.hints.get('turn')}-{i}" for i in range(80))  # distinct turns
+
+    llm.script = script
     await start(services, turns="6", pace="0")
     await run_until_quiet(services, clock)
     room = await services.store.rooms.latest(KEY)
     assert room is not None and room.summary == "Summary." and room.summary_upto > 0
     last_turn = [r for r in llm.requests if r.hints.get("task") == "turn"][-1]
     assert "Summary." in last_turn.messages[0].content
-    assert len(last_turn.messages) == 2 + 2  # system, two recent turns, cue
+    assert len(last_turn.messages) == 2  # system, then the two recent turns and the cue
+    script = last_turn.messages[1].content
+    assert sum(": word" in line for line in script.splitlines()) == 2
 
 
 async def test_recover_reschedules_a_running_room_that_lost_its_step(

@@ -88,3 +88,14 @@ def test_mentions_match_names_ids_and_at_handles_in_order() -> None:
 def test_moderator_pick_parses_a_name_from_free_text() -> None:
     assert parse_pick("I think The Scientist should answer that.", CAST).id == "scientist"
     assert parse_pick("nobody", CAST) is None
+
+
+def test_a_moderators_pick_is_read_from_json_or_prose() -> None:
+    def pick(text: str) -> str | None:
+        found = parse_pick(text, CAST)
+        return found.id if found else None
+
+    assert pick('{"speaker": "The Comedian"}') == "comedian"
+    assert pick('Sure! ```json\n{"speaker": "Skeptic"}\n```') == "skeptic"
+    assert pick('The Scientist spoke last. {"speaker": "The Comedian"}') == "comedian"
+    assert pick('{"speaker": "The Judge"}') is None

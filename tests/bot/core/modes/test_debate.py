@@ -116,3 +116,13 @@ async def test_a_debater_whose_model_fails_is_skipped_and_the_debate_reaches_its
     room = await services.store.rooms.latest(KEY)
     assert room is not None and room.state is RoomState.FINISHED
     assert (await services.store.records.decision(room.id)) is not None
+
+
+def test_verdicts_as_real_judges_write_them() -> None:
+    assert parse_judgement("**Verdict:** For the motion. The advocate was clearer.")[0] == "for"
+    assert parse_judgement("Verdict: in favour of the motion, narrowly.")[0] == "for"
+    assert parse_judgement("Verdict — Against. The costs were never answered.")[0] == "against"
+    assert parse_judgement("On balance I find against the motion.")[0] == "against"
+    assert parse_judgement("Both sides argued well for the motion and against the motion.")[0] == (
+        "undecided"
+    )

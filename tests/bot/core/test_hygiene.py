@@ -1,0 +1,68 @@
+"""Output hygiene on the local model's real failure texts (pure functions)."""
+
+from __future__ import annotations
+
+from bot.core.hygiene import (
+    NEAR_DUPLICATE,
+    Voices,
+    clean_reply,
+    max_tokens,
+    similarity,
+    stop_sequences,
+    trim_to_sentence,
+    unusable,
+)
+
+VOICES = Voices("The Comedian", ("The Skeptic", "Grace"))
+
+
+def test_a_chain_of_name_prefixes_is_stripped() -> None:
+    text = "The Comedian: The Skeptic: A hot dog? Not a sandwich."
+    assert clean_reply(text, VOICES, limit=1800) == "A hot dog? Not a sandwich."
+
+
+def test_markdown_name_labels_are_stripped_too() -> None:
+    assert clean_reply("**Comedian:** Buns are bread.", VOICES, limit=1800) == "Buns are bread."
+
+
+def test_a_person_speaking_next_ends_the_reply() -> None:
+    text = "Buns are bread.\nGrace: what about tacos?"
+    assert clean_reply(text, VOICES, limit=1800) == "Buns are bread."
+
+
+def test_a_reply_that_is_only_a_name_is_empty() -> None:
+    assert clean_reply("The Comedian:", VOICES, limit=1800) == ""
+    assert unusable("", []) == "empty"
+
+
+def test_a_name_inside_a_sentence_is_kept() -> None:
+    text = "I agree with The Skeptic: buns are bread."
+    assert clean_reply(text, VOICES, limit=1800) == text
+
+
+def test_trimming_keeps_whole_sentences() -> None:
+    assert trim_to_sentence("One. Two three. Four fi", 100) == "One. Two three."
+    assert len(trim_to_sentence("Word. " * 500, 1800)) <= 1800
+
+
+def test_near_duplicates_are_measured_on_words() -> None:
+    said = "A hot dog is a sandwich because the bread holds the filling."
+    assert similarity(said, said.upper() + "!") >= NEAR_DUPLICATE
+    assert similarity(said, "Tacos are not sandwiches, and neither is a hot dog.") < NEAR_DUPLICATE
+    assert unusable(said, [said]) == "a repeat of an earlier turn"
+    assert unusable("Confidence: 0.7", []) == "only a confidence line"
+
+
+def test_length_and_stops_follow_the_card_and_the_platform() -> None:
+    assert max_tokens(0.0, "discord") < max_tokens(1.0, "discord") <= 1800 // 4
+    assert stop_sequences(VOICES) == ("\nThe Skeptic:", "\nGrace:", "\nThe Comedian:")
+
+
+def test_short_replies_are_not_held_to_the_duplicate_rule() -> None:
+    assert unusable("The Poet speaks.", ["The Poet speaks."]) is None
+
+
+def test_a_sentence_the_model_loops_on_is_kept_once() -> None:
+    loop = "The Comedian is arguing that a hot dog can be a sandwich, which is a strong argument. "
+    text = "I'm not sure. " + loop * 9 + "Buns are bread."
+    assert clean_reply(text, VOICES, limit=1800) == "I'm not sure. " + loop + "Buns are bread."
