@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import hygiene
 from bot.runtime.app import Services, build_services
 from bot.runtime.config import Settings
 from tests.doubles import FakeClock, ManualScheduler
@@ -48,3 +49,13 @@ async def services(
     async with build_services(settings, clock=clock, llm=llm, scheduler=ManualScheduler()) as svc:
         svc.orchestrator.attach(platform)
         yield svc
+
+
+@pytest.fixture
+def oversized_turns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let a persona's reply outgrow one platform message, so the adapter has to split it.
+
+    Hygiene trims model replies to one message; the adapters still split whatever is longer
+    (a footer with many sources, a future caller), and these tests exercise that.
+    """
+    monkeypatch.setattr(hygiene, "MESSAGE_LIMITS", {"discord": 20_000, "slack": 20_000})

@@ -103,3 +103,13 @@ class LinesThenOfflineLLM:
     async def stream(self, request: ChatRequest) -> AsyncIterator[str | Completion]:
         """Yield the whole completion at once."""
         yield await self.complete(request)
+
+
+def distinct_sentences(count: int, paragraphs: int = 1) -> str:
+    """Return a long text of different sentences of about fifty characters, in paragraphs.
+
+    Hygiene keeps a sentence repeated within a reply once, so long test turns vary theirs.
+    """
+    per = count // paragraphs
+    sentences = [f"Sentence {n} is one of about fifty characters in all." for n in range(count)]
+    return "\n\n".join(" ".join(sentences[p * per : (p + 1) * per]) for p in range(paragraphs))

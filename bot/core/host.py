@@ -110,7 +110,8 @@ class RoomHost:
             return
         personas = await self.catalog.resolve(tenant_id, cast)
         for model in models_in(settings, personas, self.default_model):
-            if problem := self.model_check(model):
+            # In a thread: the first check may import litellm, seconds of CPU.
+            if problem := await asyncio.to_thread(self.model_check, model):
                 raise RoomError(problem)
 
     async def check_budget(self, tenant_id: str, mode: Mode, settings: RoomSettings) -> None:

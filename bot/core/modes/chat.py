@@ -14,7 +14,8 @@ from bot.base.rooms import Mode, Room, Selection, SpeakerKind, Turn
 from bot.core.errors import CastError
 from bot.core.host import RoomHost
 from bot.core.modes.base import RoomPlan, StartRequest
-from bot.core.modes.turns import TurnRunner, paced_settings, resolve_cast
+from bot.core.modes.opening import paced_settings, resolve_cast
+from bot.core.modes.turns import TurnRunner
 from bot.core.platform import Notice
 from bot.core.prompts import Step, pick_request
 from bot.core.results import VOTE_UP

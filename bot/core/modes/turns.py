@@ -14,13 +14,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.base.rooms import Mode, Recent, Room, RoomSettings, RoomState, SpeakerKind, Turn
-from bot.core.errors import RoomError, UserError
+from bot.base.rooms import Mode, Recent, Room, RoomState, SpeakerKind, Turn
+from bot.core.errors import RoomError
 from bot.core.host import RoomHost, message_refs
 from bot.core.hygiene import unusable
-from bot.core.lineage import RECAP_TURNS, lineage_fields, recap_notice
+from bot.core.lineage import RECAP_TURNS, recap_notice
 from bot.core.modes import failures
 from bot.core.modes.base import RoomPlan, StartRequest
+from bot.core.modes.opening import header_notice
 from bot.core.pacing import due_at, next_delay
 from bot.core.platform import Notice, Posted, PostFinder, TurnPost
 from bot.core.prompts import (
@@ -397,32 +398,3 @@ def _unfit(step: Step, text: str, *, last_try: bool) -> str:
     if step.task == "verdict" and not last_try and parse_judgement(text)[0] == "undecided":
         return "a verdict that names no side"
     return ""
-
-
-def header_notice(room: Room, cast: dict[str, Persona], model: str) -> Notice:
-    """Describe a room as it starts: topic, mode, cast and model."""
-    names = ", ".join(f"{p.emoji} {p.name}" for p in cast.values())
-    label = f"{model} ({OFFLINE_LABEL})" if is_offline(model) else model
-    fields = (("Mode", room.mode.value), ("Cast", names), ("Model", label), *lineage_fields(room))
-    return Notice(f"“{room.topic}”", title=f"Chimera {room.mode.value}", fields=fields)
-
-
-async def resolve_cast(host: RoomHost, tenant_id: str, wanted: Sequence[str]) -> list[Persona]:
-    """Return the personas named (ids or names), each once, or refuse naming the unknown one."""
-    found = [await host.catalog.find(tenant_id, name) for name in wanted]
-    unknown = [name for name, persona in zip(wanted, found, strict=True) if persona is None]
-    if unknown:
-        known = ", ".join(p.id for p in await host.catalog.all(tenant_id))
-        raise UserError(f"unknown persona '{unknown[0]}'. Available: {known}")
-    return list(dict.fromkeys(p for p in found if p is not None))
-
-
-def paced_settings(defaults: RoomSettings, request: StartRequest) -> RoomSettings:
-    """Return the room settings a start request asks for, over the defaults."""
-    return defaults.with_changes(
-        turns=request.turns or defaults.turns,
-        rounds=request.rounds or defaults.rounds,
-        pace_s=defaults.pace_s if request.pace_s is None else request.pace_s,
-        selection=request.selection or defaults.selection,
-        model=request.model or defaults.model,
-    )

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from tests.adapters.discord.conftest import Bot, World, chimera, start_room
+from tests.support import distinct_sentences
 
 
 async def test_one_webhook_is_created_and_reused_across_turns(world: World, bot: Bot) -> None:
@@ -124,10 +125,10 @@ async def test_model_output_never_pings_anyone(world: World, bot: Bot) -> None:
         assert request.body["allowed_mentions"] == {"parse": []}
 
 
+@pytest.mark.usefixtures("oversized_turns")
 async def test_a_long_turn_is_split_under_the_limit(world: World, bot: Bot) -> None:
     await start_room(world, turns=1)
-    paragraph = "A sentence of about fifty characters in all, more. " * 30
-    bot.llm.script.append("\n\n".join([paragraph.strip()] * 3))  # ~4500 characters
+    bot.llm.script.append(distinct_sentences(90, paragraphs=3))  # ~4500 characters
     await bot.step()
     posts = world.fake.webhook_posts()
     assert len(posts) == 3
@@ -205,12 +206,13 @@ def turn_messages(world: World) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.usefixtures("oversized_turns")
 @pytest.mark.parametrize("crash", CRASHES)
 async def test_a_turn_cut_off_by_a_crash_appears_once_after_restart(
     world: World, tmp_path: Path, crash: str
 ) -> None:
     route, call, stored = CRASHES[crash]
-    long_turn = "\n\n".join(["A sentence of about fifty characters in all, more. " * 30] * 2)
+    long_turn = distinct_sentences(60, paragraphs=2)
     async with chimera(world, tmp_path) as first:
         await start_room(world, turns=3)
         first.llm.script.append(long_turn.strip())  # two pieces

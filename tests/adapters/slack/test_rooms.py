@@ -9,6 +9,7 @@ import pytest
 
 from tests.adapters.slack.conftest import CHANNEL, Chimera, running_chimera
 from tests.fakes.slack_api import FakeSlack, Message
+from tests.support import distinct_sentences
 
 
 def replies(chimera: Chimera, header: Message) -> list[Message]:
@@ -47,8 +48,9 @@ async def test_public_reply_goes_to_the_channel(chimera: Chimera) -> None:
     assert answer["response_type"] == "in_channel" and "Starting a chat" in answer["text"]
 
 
+@pytest.mark.usefixtures("oversized_turns")
 async def test_a_long_turn_is_split_under_3000_characters(chimera: Chimera) -> None:
-    words = ("Postgres gives us transactional DDL and a real planner. " * 90).strip()
+    words = distinct_sentences(100)
     assert len(words) > 5000
     chimera.llm.script = [words]
     await chimera.sender.command("start Long answers personas=philosopher,comedian turns=1")
@@ -161,12 +163,13 @@ CRASHES = {  # where the process dies while posting turn 1: (method, its call, s
 }
 
 
+@pytest.mark.usefixtures("oversized_turns")
 @pytest.mark.parametrize("crash", CRASHES)
 async def test_a_turn_cut_off_by_a_crash_appears_once_after_restart(
     slack: FakeSlack, tmp_path: Path, crash: str
 ) -> None:
     method, call, stored = CRASHES[crash]
-    long_turn = ("Postgres gives us transactional DDL and a real planner. " * 90).strip()
+    long_turn = distinct_sentences(100)
     async with running_chimera(slack, tmp_path) as first:
         first.llm.script = [long_turn]  # two pieces
         await first.sender.command("start Crash mid-post personas=philosopher,comedian turns=3")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from bot.commands.replies import Caller
 from bot.runtime.app import Services
@@ -66,8 +66,14 @@ async def test_per_persona_figures(seeded: Services) -> None:
 
 async def test_per_model_figures(seeded: Services) -> None:
     rows = await stats(seeded, "stats model")
+    async with seeded.store.db.sessions() as session:
+        tokens = await session.scalar(
+            select(func.sum(UsageRow.prompt_tokens + UsageRow.completion_tokens)).where(
+                UsageRow.model == PRICED
+            )
+        )
     assert rows[PRICED] == (
-        "5 calls (5 turns) · 1,060 tokens · $0.0020 · p50 600 ms, p95 800 ms · "
+        f"5 calls (5 turns) · {tokens:,} tokens · $0.0020 · p50 600 ms, p95 800 ms · "
         "👍 3 👎 1 (60% of 👍) · compare 0W 1L, Elo 1484"
     )
     assert rows["chimera/offline-demo"].startswith("20 calls (17 turns) · ")
