@@ -3,8 +3,8 @@
 People who may manage the channel are not limited (they set the budgets). Everyone else gets
 a rate per command and a tighter one for the commands that call models on their behalf
 (`ask`, `consortium run`), counted per tenant and person in a moving window by the `limits`
-library. The counts live in this process's memory: with several `chimera serve` processes each
-counts on its own (a shared Redis store for the cluster is not built yet).
+library. One process keeps the counts in memory; in cluster mode (`CHIMERA_REDIS_URL`) they
+live in Redis, so every process counts the same commands.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 import time
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from bot.base.rooms import RoomKey
@@ -25,11 +25,18 @@ MODEL_COMMANDS = frozenset({"ask", "consortium run"})
 class CommandLimits:
     """Refuses a person's command when they send commands faster than their limit."""
 
-    def __init__(self, every_command: str, model_commands: str, *, member_answers: int) -> None:
+    def __init__(
+        self,
+        every_command: str,
+        model_commands: str,
+        *,
+        member_answers: int,
+        storage: Storage | None = None,
+    ) -> None:
         self._every = parse(every_command)
         self._models = parse(model_commands)
         self.member_answers = member_answers  # members × iterations, for people without manage
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
 
     async def refusal(self, key: RoomKey, caller: Caller, name: str) -> str | None:
         """Count the command; return why it is refused (too fast), or None to run it."""
@@ -63,6 +70,12 @@ class CommandLimits:
             f"answers; without permission to manage the channel the most is "
             f"{self.member_answers}. Use a smaller configuration, or ask someone who can manage it"
         )
+
+
+def shared_storage(redis_url: str, prefix: str) -> Storage:
+    """Return a Redis store for the counts, shared by every process of a cluster."""
+    uri = redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
+    return RedisStorage(uri, implementation="redispy", key_prefix=f"{prefix}:limits")
 
 
 def _window(item: RateLimitItem) -> str:

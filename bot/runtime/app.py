@@ -15,7 +15,7 @@ from bot.commands.branches import BranchCommands
 from bot.commands.budgets import BudgetCommands
 from bot.commands.consortium import ConsortiumCommands
 from bot.commands.handler import CommandHandler
-from bot.commands.limits import CommandLimits
+from bot.commands.limits import CommandLimits, shared_storage
 from bot.commands.memory import MemoryCommands
 from bot.commands.personas import PersonaCommands
 from bot.commands.rooms import RoomCommands
@@ -286,6 +286,9 @@ def _wire(
         settings.command_rate_limit,
         settings.model_rate_limit,
         member_answers=settings.member_answers,
+        storage=shared_storage(settings.redis_url, settings.redis_prefix)
+        if settings.redis_url
+        else None,
     )
     commands = CommandHandler(
         RoomCommands(orchestrator),

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from bot.base.rooms import RoomKey
+from bot.commands.limits import CommandLimits, shared_storage
 from bot.commands.replies import Caller
 from bot.runtime.app import Services
 from bot.runtime.config import ConfigError, Settings, load_settings
+from tests.redis_fixtures import RedisSpace
 
 KEY = RoomKey("test", "guild-a", "general")
 OTHER_TENANT = RoomKey("test", "guild-b", "general")
@@ -72,3 +74,20 @@ async def test_a_big_consortium_needs_manage_permission(services: Services) -> N
 def test_a_rate_that_cannot_be_read_names_the_setting() -> None:
     with pytest.raises(ConfigError, match="CHIMERA_COMMAND_RATE_LIMIT: use a rate such as"):
         load_settings(command_rate_limit="often", _env_file=None)
+
+
+async def test_processes_of_a_cluster_share_the_counts_in_redis(test_redis: RedisSpace) -> None:
+    processes = [
+        CommandLimits(
+            "2/minute",
+            "1/minute",
+            member_answers=9,
+            storage=shared_storage(test_redis.url, test_redis.prefix),
+        )
+        for _ in range(2)
+    ]
+    assert await processes[0].refusal(KEY, MEMBER, "status") is None
+    assert await processes[1].refusal(KEY, MEMBER, "status") is None
+    refused = await processes[0].refusal(KEY, MEMBER, "status")  # the third in the minute
+    assert refused is not None and "at most 2 per minute" in refused
+    assert await processes[1].refusal(KEY, FRIEND, "status") is None  # per person
