@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,6 +37,7 @@ from bot.core.orchestrator import Orchestrator
 from bot.core.pacing import TakesOver, TurnScheduler
 from bot.core.recall import MemoryRecall
 from bot.core.recurring import RecurringRooms, RecurringTimer
+from bot.llm.loader import litellm_module
 from bot.llm.names import ModelNames
 from bot.llm.types import LLM
 from bot.runtime.config import ConfigError, Settings
@@ -175,7 +177,12 @@ async def build_services(
 
 
 async def warm_up(services: Services) -> None:
-    """Import litellm and build its Router now (once), not in the first turn."""
+    """Import litellm and build its Router now (once), not in the first turn or command.
+
+    The import happens whatever the model gateway is: a room's start checks model names
+    with litellm, and an import on the event loop would hold every room up for seconds.
+    """
+    await asyncio.to_thread(litellm_module)
     if isinstance(services.llm, MeteredLLM):
         await services.llm.warm()
 

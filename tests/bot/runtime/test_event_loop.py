@@ -23,7 +23,6 @@ async def test_thirty_paced_rooms_never_block_the_loop(
     tmp_path: Path, store: MemoryStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     loop = asyncio.get_running_loop()
-    loop.set_debug(True)
     loop.slow_callback_duration = SLOW_S
     caplog.set_level(logging.WARNING, logger="asyncio")
     settings = Settings(  # type: ignore[call-arg]
@@ -31,6 +30,7 @@ async def test_thirty_paced_rooms_never_block_the_loop(
     )
     try:
         async with build_services(settings, llm=ScriptedLLM(), memory=store) as services:
+            loop.set_debug(True)  # from here on: start-up (migrations) comes before any room
             services.orchestrator.attach(RecordingPlatform())
             caller = Caller("u1", "Ada", True)
             keys = [RoomKey("test", "t", f"c{n}") for n in range(ROOMS)]
