@@ -105,7 +105,7 @@ async def _run(
         reached = slack.hold(
             "chat.postMessage", after_storing=after_storing, via="a", matching=_a_turn
         )
-        await asyncio.wait_for(reached.wait(), 30)
+        await asyncio.wait_for(reached.wait(), 90)  # a deadline for a busy machine
         a.process.kill()  # in the middle of posting: its turn is stored, its post unanswered
         await a.process.wait()
         killed_at = time.monotonic()
