@@ -24,7 +24,7 @@ _CONFIDENCE_LINE = re.compile(
     re.IGNORECASE,
 )
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
-_KEYS = (
+ARBITER_KEYS = (
     "synthesis",
     "confidence",
     "analysis",
@@ -88,7 +88,9 @@ def parse_verdict(text: str) -> Verdict:
         fields = reader(raw)
         if isinstance(fields.get("synthesis"), str) and fields["synthesis"].strip():
             return _verdict_from(fields, raw)
-    return Verdict(synthesis=raw.strip(), confidence=0.0, malformed=True, missing=_KEYS, raw=raw)
+    return Verdict(
+        synthesis=raw.strip(), confidence=0.0, malformed=True, missing=ARBITER_KEYS, raw=raw
+    )
 
 
 def _verdict_from(fields: dict[str, Any], raw: str) -> Verdict:
@@ -107,7 +109,7 @@ def _verdict_from(fields: dict[str, Any], raw: str) -> Verdict:
 
 
 def _missing(fields: dict[str, Any], confidence: float | None) -> tuple[str, ...]:
-    absent = [key for key in _KEYS if key not in fields]
+    absent = [key for key in ARBITER_KEYS if key not in fields]
     if confidence is None and "confidence" in fields:
         absent.append("confidence")
     return tuple(absent)
@@ -121,8 +123,8 @@ def _json_fields(text: str) -> dict[str, Any]:
     candidates = [*_FENCE.findall(text), text]
     for candidate in candidates:
         for obj in _json_objects(candidate):
-            if any(key in obj for key in _KEYS):
-                return {k: v for k, v in obj.items() if k in _KEYS}
+            if any(key in obj for key in ARBITER_KEYS):
+                return {k: v for k, v in obj.items() if k in ARBITER_KEYS}
     return {}
 
 
@@ -145,7 +147,7 @@ def _json_objects(text: str) -> list[dict[str, Any]]:
 def _loose_json_fields(text: str) -> dict[str, Any]:
     """Salvage `"key": value` pairs from JSON that is cut off or slightly broken."""
     fields: dict[str, Any] = {}
-    for key in _KEYS:
+    for key in ARBITER_KEYS:
         match = re.search(rf'"{key}"\s*:\s*', text)
         if match:
             value = _loose_value(text[match.end() :])
@@ -179,7 +181,7 @@ def _unescape(text: str) -> str:
 def _tag_fields(text: str) -> dict[str, Any]:
     """Read llm-consortium style <synthesis>…</synthesis> tags."""
     fields: dict[str, Any] = {}
-    for key in _KEYS:
+    for key in ARBITER_KEYS:
         match = re.search(rf"<{key}>(.*?)</{key}>", text, re.DOTALL | re.IGNORECASE)
         if match:
             fields[key] = _tag_value(key, match.group(1).strip())

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.core.consortium.parsing import ARBITER_KEYS
 from bot.llm.types import Message
 
 if TYPE_CHECKING:
@@ -44,15 +45,7 @@ ARBITER_SCHEMA = {
             "needs_iteration": {"type": "boolean"},
             "ranking": {"type": "array", "items": _TEXT},
         },
-        "required": [
-            "synthesis",
-            "confidence",
-            "analysis",
-            "dissent",
-            "refinement_areas",
-            "needs_iteration",
-            "ranking",
-        ],
+        "required": list(ARBITER_KEYS),
         "additionalProperties": False,
     },
 }
