@@ -26,10 +26,12 @@ RECENT_FOR_DUPLICATES = 6
 # Below this many words a ratio over words says little ("I agree." twice is not parroting).
 DUPLICATE_MIN_WORDS = 8
 MAX_STOPS = 4  # OpenAI accepts at most four stop sequences
+# Found first, then widened to its sentence: a pattern that starts with `[^.!?]*` would scan
+# every sentence once per character of it.
 _CUE = re.compile(
-    r"[^.!?\n]*\b(?:it\s*(?:is|'s|’s)\s+(?:now\s+)?(?:your|my)\s+turn|your\s+turn\s*,)[^.!?\n]*[.!?]?",
-    re.IGNORECASE,
+    r"\b(?:it\s*(?:is|'s|’s)\s+(?:now\s+)?(?:your|my)\s+turn|your\s+turn\s*,)", re.IGNORECASE
 )
+_CLAUSE_END = re.compile(r"[.!?]|(?=\n)")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]*]*(?=\s|$)")
 _CONFIDENCE_LINE = re.compile(r"^\W*(?:<confidence>|confidence\b)[^\n]*$", re.IGNORECASE | re.M)
 _GENERIC_SPEAKERS = ("User", "Assistant", "Human", "AI", "System", "Moderator", "Narrator")
@@ -71,9 +73,18 @@ def clean_reply(text: str, voices: Voices, *, limit: int) -> str:
     """Return the speaker's own line: no name prefix, no one else's lines, no cue, whole."""
     text = _strip_prefixes(text.strip(), voices)
     text = _cut_at_other_speaker(text, voices)
-    text = _CUE.sub("", text)
+    text = _drop_cues(text)
     text = re.sub(r"[ \t]{2,}", " ", _drop_repeated_sentences(text)).strip()
     return trim_to_sentence(text, limit)
+
+
+def _drop_cues(text: str) -> str:
+    """Remove each sentence that hands out the turn ("It is your turn, The Skeptic.")."""
+    while cue := _CUE.search(text):
+        start = max(text.rfind(mark, 0, cue.start()) for mark in ".!?\n") + 1
+        end = _CLAUSE_END.search(text, cue.end())
+        text = text[:start] + text[end.end() if end else len(text) :]
+    return text
 
 
 def _drop_repeated_sentences(text: str) -> str:

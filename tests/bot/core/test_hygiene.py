@@ -66,3 +66,13 @@ def test_a_sentence_the_model_loops_on_is_kept_once() -> None:
     loop = "The Comedian is arguing that a hot dog can be a sandwich, which is a strong argument. "
     text = "I'm not sure. " + loop * 9 + "Buns are bread."
     assert clean_reply(text, VOICES, limit=1800) == "I'm not sure. " + loop + "Buns are bread."
+
+
+def test_the_turn_cue_is_removed_with_its_sentence_only() -> None:
+    text = "Buns are bread. It is your turn, The Skeptic. Tacos too!\nYour turn, Grace"
+    assert clean_reply(text, VOICES, limit=1800) == "Buns are bread. Tacos too!"
+
+
+def test_a_long_reply_without_a_cue_is_kept_whole() -> None:
+    text = " ".join(f"Sentence {n} says that the bun is bread, and turns on it." for n in range(60))
+    assert clean_reply(text, VOICES, limit=5000) == text
