@@ -67,9 +67,9 @@ class HeldEmbedding:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.memory, name)
 
-    async def embed(self, texts: Any) -> Any:
+    async def embed(self, texts: Any, **options: Any) -> Any:
         await self.open.wait()
-        return await self.memory.embed(texts)
+        return await self.memory.embed(texts, **options)
 
 
 class InstantModel:

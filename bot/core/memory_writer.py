@@ -162,7 +162,7 @@ class MemoryWriter:
                 self._idle.set()
 
     async def _write(self, batch: list[Remembrance]) -> None:
-        vectors = await self.memory.embed([item.text for item in batch])
+        vectors = await self.memory.embed([item.text for item in batch], background=True)
         by_tenant: dict[str, list[tuple[Record, np.ndarray]]] = defaultdict(list)
         for item, vector in zip(batch, vectors, strict=True):
             by_tenant[item.tenant] += [(record, vector) for record in item.records]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,8 +20,10 @@ from tokenizers import Tokenizer
 
 from bot.memory import model_files
 
+log = logging.getLogger(__name__)
 MAX_TOKENS = 256  # the model's max_seq_length
 DIMENSION = 384
+BACKGROUND_NICE = 10  # a background thread's CPU share beside the event loop's: about a tenth
 
 
 @register_embedding_function
@@ -139,13 +144,25 @@ class Embedder(Protocol):
         """Return the Chroma embedding function recorded with each collection."""
         ...
 
-    async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Return an (n, d) array of unit vectors, computed off the event loop."""
+    async def embed(self, texts: Sequence[str], *, background: bool = False) -> np.ndarray:
+        """Return an (n, d) array of unit vectors, computed off the event loop.
+
+        `background` work (conversation memory) yields the cores to everything else.
+        """
+        ...
+
+    def close(self) -> None:
+        """Stop the worker threads."""
         ...
 
 
 class LocalEmbedder:
-    """Embeds with MiniLM in a worker thread so the event loop stays free.
+    """Embeds with MiniLM in two worker threads of its own, so the event loop stays free.
+
+    One thread serves what someone waits for (a query, a document); the other, at a lower
+    CPU priority, serves background batches, so a backlog of conversation memory never
+    slows the rooms' turns: it takes the cores they leave. One thread each also keeps the
+    model's working memory to one run at a time per thread.
 
     Single texts (queries) are cached, most recently used first, `cache_size` of them: the
     model is deterministic, so a cached vector is exactly the one it would compute again
@@ -156,6 +173,7 @@ class LocalEmbedder:
         self.model = model or MiniLMEmbedding()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        self._pools: dict[bool, ThreadPoolExecutor] = {}  # background or not: its thread
 
     def clear_cache(self) -> None:
         """Forget the cached query vectors."""
@@ -165,17 +183,38 @@ class LocalEmbedder:
         """Return the MiniLM embedding function."""
         return self.model
 
-    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def close(self) -> None:
+        """Stop the worker threads (a run in progress finishes first; a later call restarts)."""
+        for pool in self._pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
+        self._pools.clear()
+
+    async def embed(self, texts: Sequence[str], *, background: bool = False) -> np.ndarray:
         """Return unit vectors for `texts`."""
-        if len(texts) != 1 or self._cache_size <= 0:
-            return await asyncio.to_thread(self.model.encode, list(texts))
+        if background or len(texts) != 1 or self._cache_size <= 0:
+            return await self._encode(list(texts), background)
         text = texts[0]
         if (cached := self._cache.get(text)) is not None:
             self._cache.move_to_end(text)
             return cached[None, :]
-        vector = (await asyncio.to_thread(self.model.encode, [text]))[0]
+        vector = (await self._encode([text], background))[0]
         vector.setflags(write=False)  # shared by every caller that asks again
         self._cache[text] = vector
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return vector[None, :]
+
+    async def _encode(self, texts: list[str], background: bool) -> np.ndarray:
+        pool = self._pools.get(background)
+        if pool is None:
+            name, start = ("embed-background", _lower_priority) if background else ("embed", None)
+            pool = self._pools[background] = ThreadPoolExecutor(1, name, initializer=start)
+        return await asyncio.get_running_loop().run_in_executor(pool, self.model.encode, texts)
+
+
+def _lower_priority() -> None:
+    """Lower this thread's CPU priority (Linux: a thread's nice value is its own)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: run at full priority
+        log.debug("background embedding keeps its priority: %s", exc)

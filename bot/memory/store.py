@@ -106,9 +106,9 @@ class MemoryStore:
         """Remember a summary of a room's older turns; return its id."""
         return await self._remember(tenant, summary_record(room_id, text, through_seq))
 
-    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+    async def embed(self, texts: Sequence[str], *, background: bool = False) -> np.ndarray:
         """Return the unit vectors of texts (one batch, off the event loop)."""
-        return await self._embedder.embed(list(texts))
+        return await self._embedder.embed(list(texts), background=background)
 
     async def store_embedded(
         self, tenant: str, records: Sequence[Record], vectors: np.ndarray
@@ -202,8 +202,9 @@ class MemoryStore:
         return await asyncio.to_thread(self._forget_tenant, tenant)
 
     async def close(self) -> None:
-        """Release the lexical index (Chroma clients need no closing)."""
+        """Release the lexical index and the embedding threads (Chroma needs no closing)."""
         await asyncio.to_thread(self._lexical.close)
+        self._embedder.close()
 
     # -- internals (the sync ones run in worker threads) --------------------------------
 

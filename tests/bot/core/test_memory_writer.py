@@ -25,7 +25,8 @@ class SlowMemory:
         self.gate = asyncio.Event()
         self.gate.set()
 
-    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+    async def embed(self, texts: Sequence[str], *, background: bool = False) -> np.ndarray:
+        assert background, "the writer's batches yield the cores to the rooms"
         await self.gate.wait()
         self.batches.append(len(texts))
         return np.ones((len(texts), 4), dtype=np.float32) / 2

@@ -38,9 +38,9 @@ class Counting:
     def __getattr__(self, name: str) -> object:
         return getattr(self.store, name)
 
-    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+    async def embed(self, texts: Sequence[str], *, background: bool = False) -> np.ndarray:
         self.embedded += list(texts)
-        return await self.store.embed(texts)
+        return await self.store.embed(texts, background=background)
 
 
 @pytest.fixture

@@ -43,8 +43,9 @@ async def test_the_prompt_gate_drops_unanswerable_questions_and_keeps_answers(
     assert gated.unanswerable_empty_rate >= 0.95
     assert gated.recall_at_5 >= 0.9, gated.misses
     assert gated.foreign_hits == 0
+    # Shipped = calibrated, within what the int8 kernels of different CPUs move scores by.
     calib = split_queries(recall_set, 0)
-    assert calibrate_gate(calib, results[0::2], keys) == PROMPT_MIN_BEST  # shipped = calibrated
+    assert abs(calibrate_gate(calib, results[0::2], keys) - PROMPT_MIN_BEST) <= 0.05
 
 
 async def test_the_earlier_set_still_meets_its_targets(store: MemoryStore) -> None:
