@@ -154,6 +154,26 @@ def similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, wa, wb, autojunk=False).ratio()
 
 
+def _repeats(text: str, earlier: Iterable[str], threshold: float = NEAR_DUPLICATE) -> bool:
+    """Tell whether `text` is at least `threshold` alike (as `similarity`) any earlier turn.
+
+    The matcher indexes the new text once, and its cheap upper bounds rule most turns out
+    before the full comparison, which costs the most of all the checks on a turn.
+    """
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(_words(text))
+    for other in earlier:
+        if words := _words(other):
+            matcher.set_seq1(words)
+            if (
+                matcher.real_quick_ratio() >= threshold
+                and matcher.quick_ratio() >= threshold
+                and matcher.ratio() >= threshold
+            ):
+                return True
+    return False
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
@@ -164,9 +184,8 @@ def unusable(text: str, recent: Iterable[str]) -> str | None:
         return "empty" if not text.strip() else "only a confidence line"
     if len(_words(text)) < DUPLICATE_MIN_WORDS:
         return None
-    for earlier in list(recent)[-RECENT_FOR_DUPLICATES:]:
-        if similarity(text, earlier) >= NEAR_DUPLICATE:
-            return "a repeat of an earlier turn"
+    if _repeats(text, list(recent)[-RECENT_FOR_DUPLICATES:]):
+        return "a repeat of an earlier turn"
     return None
 
 

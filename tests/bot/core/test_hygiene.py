@@ -53,6 +53,15 @@ def test_near_duplicates_are_measured_on_words() -> None:
     assert unusable("Confidence: 0.7", []) == "only a confidence line"
 
 
+def test_a_reworded_repeat_is_found_among_other_turns() -> None:
+    said = "A hot dog is a sandwich because the bread holds the filling on both sides."
+    reworded = "Honestly a hot dog is a sandwich because the bread holds the filling on both sides."
+    others = ["Tacos are not sandwiches.", "Soup is a drink, and cereal is soup.", ""]
+    assert similarity(reworded, said) >= NEAR_DUPLICATE
+    assert unusable(reworded, [*others, said, *others]) == "a repeat of an earlier turn"
+    assert unusable("Cereal in milk is a cold soup, which settles the whole thing.", others) is None
+
+
 def test_length_and_stops_follow_the_card_and_the_platform() -> None:
     assert max_tokens(0.0, "discord") < max_tokens(1.0, "discord") <= 1800 // 4
     assert stop_sequences(VOICES) == ("\nThe Skeptic:", "\nGrace:", "\nThe Comedian:")
