@@ -10,7 +10,8 @@ posted; that is off the critical path, so here its embedding waits until the ste
 `--platform slack` the posts go through the Slack adapter's platform to the fake Slack Web
 API served by a separate process, so the fake's CPU is not counted. `--model offline` is the
 offline demo writer through litellm's Router, as in `chimera serve`; `instant` answers at once.
-Prints JSON; the last line has `median_ms`, `p99_ms` and `cpu_median_ms`.
+Prints JSON; the last line has `median_ms`, `p99_ms`, `cpu_median_ms` and
+`sql_statements_per_turn` (the statements a step sends to the database).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -122,15 +124,30 @@ async def _describe(room: Any) -> Any:
     return Notice(room.topic)
 
 
-async def measure(args: argparse.Namespace, data_dir: Path) -> tuple[list[float], list[float]]:
-    """Return the wall and CPU time (all threads) in ms of each turn step."""
+class Statements:
+    """Counts the SQL statements sent to the database while it is on."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.count = 0
+
+    def __call__(self, *_: object) -> None:
+        self.count += self.on
+
+
+async def measure(
+    args: argparse.Namespace, data_dir: Path
+) -> tuple[list[float], list[float], float]:
+    """Return the wall and CPU time (all threads) in ms of each turn step, and SQL per step."""
     settings = Settings(  # type: ignore[call-arg]
         data_dir=data_dir, _env_file=None, memory_enabled=args.memory == "on"
     )
     llm = InstantModel() if args.model == "instant" else LiteLLMGateway(default_model=OFFLINE_MODEL)
     timings: list[float] = []
     cpu: list[float] = []
+    statements = Statements()
     async with build_services(settings, llm=llm) as services:
+        event.listen(services.store.db.engine.sync_engine, "before_cursor_execute", statements)
         if isinstance(llm, LiteLLMGateway):
             await llm.warm()
         async with _platform(args.platform, services) as platform:
@@ -138,16 +155,17 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> tuple[list[float]
             services.orchestrator.attach(platform)
             profiler = cProfile.Profile() if args.profile else None
             for n in range(ROUNDS):
-                wall, used = await _one_room(services, RoomKey("bench", "t", f"c{n}"), profiler)
+                key = RoomKey("bench", "t", f"c{n}")
+                wall, used = await _one_room(services, key, profiler, statements)
                 timings += wall
                 cpu += used
             if profiler is not None:
                 profiler.dump_stats(args.profile)
-    return timings, cpu
+    return timings, cpu, statements.count / max(len(timings), 1)
 
 
 async def _one_room(
-    services: Services, key: RoomKey, profiler: cProfile.Profile | None
+    services: Services, key: RoomKey, profiler: cProfile.Profile | None, statements: Statements
 ) -> tuple[list[float], list[float]]:
     args = {"topic": "Overhead", "turns": str(TURNS + WARMUP), "pace": "600"}
     reply = await services.commands.run(key, Caller("u", "u", True), "start", args)
@@ -164,10 +182,12 @@ async def _one_room(
             held.open.clear()
         if profiler is not None and seq > WARMUP:
             profiler.enable()
+        statements.on = seq > WARMUP
         started, cpu_started = time.perf_counter(), time.process_time()
         await services.orchestrator.run_step(room.id, seq, "turn")
         timings.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - cpu_started) * 1000)
+        statements.on = False
         if profiler is not None:
             profiler.disable()
         if held is not None and services.writer is not None:
@@ -185,7 +205,7 @@ def main() -> None:
     parser.add_argument("--profile", default="", help="write cProfile stats of the steps here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        timings, cpu = asyncio.run(measure(args, Path(tmp)))
+        timings, cpu, per_step = asyncio.run(measure(args, Path(tmp)))
     ordered = sorted(timings)
     result = {
         "platform": args.platform,
@@ -197,6 +217,7 @@ def main() -> None:
         "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1], 3),
         "mean_ms": round(statistics.fmean(timings), 3),
         "cpu_median_ms": round(statistics.median(cpu), 3),
+        "sql_statements_per_turn": round(per_step, 1),
         "load_average": os.getloadavg()[0],
         "database": "sqlite+aiosqlite",
     }
