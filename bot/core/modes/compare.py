@@ -175,6 +175,9 @@ class CompareRunner:
             await self.host.finish(room.id)
 
     async def _post(self, room: Room, answer: CompareAnswer) -> None:
+        room = await self.host.reload(room)
+        if not room.is_live:  # stopped meanwhile, maybe from another process
+            return
         seat = answer.seat
         if not answer.ok:
             await self.host.post_notice(

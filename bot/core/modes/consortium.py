@@ -5,6 +5,10 @@ Member answers and syntheses go into the room's transcript (so `export` works), 
 record is stored for `consortium export <run id>`. Pausing the room holds the run at its next
 event: answers already asked for are kept, and nothing more is posted or asked until it
 resumes. A run lost to a restart is closed with a note when the room is recovered.
+
+The room's state in the database is what the run obeys, so `pause`, `resume` and `stop`
+reach it from any process: before each event it reads the state, and holds (paused) or ends
+(stopped) there; a `pause` in the process running it also holds it at once.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from bot.core.platform import Attachment, Notice, TurnPost
 from personas.cards import Persona
 
 log = logging.getLogger(__name__)
+HELD_POLL_S = 1.0  # how often a paused run looks whether it was resumed or stopped elsewhere
 
 
 class ConsortiumRunner:
@@ -75,7 +80,7 @@ class ConsortiumRunner:
         gate.set()
         poster = RunPoster(self.host, room, personas, gate)
         run = self._run(room, config, poster, bool(room.settings.extra.get("chart")))
-        task = self.host.tasks.spawn(f"consortium-room-{room.id}", run)
+        task = poster.run = self.host.tasks.spawn(f"consortium-room-{room.id}", run)
         self._running[room.id] = task
         task.add_done_callback(lambda _: self._forget(room.id))
         members = join_names([str(m) for m in config.members])
@@ -204,6 +209,7 @@ class RunPoster:
         self.room = room
         self.personas = personas
         self.gate = gate
+        self.run: asyncio.Task[None] | None = None  # the run it posts for, ended on a stop
 
     async def on_event(self, event: ConsortiumEvent) -> None:
         """Post one progress event, first waiting while the room is paused.
@@ -211,7 +217,7 @@ class RunPoster:
         The engine awaits this, so a closed gate holds the run: the next iteration, the
         arbiter and the result wait for `resume`.
         """
-        await self.gate.wait()
+        await self.hold()
         if isinstance(event, MemberAnswered | MemberFailed):
             await self._count_retries(event)
         if isinstance(event, MemberAnswered):
@@ -223,6 +229,21 @@ class RunPoster:
             if event.verdict.malformed:
                 self.host.telemetry.parse_failed("arbiter")
             await self.host.whole(self._synthesis(event))
+
+    async def hold(self) -> None:
+        """Wait while the room is paused (here or in another process); end the run once the
+        room has ended (stopped from another process: this one has no task to cancel)."""
+        await self.gate.wait()
+        while True:
+            room = await self.host.store.rooms.get(self.room.id)
+            if room is None or not room.is_live:
+                log.info("consortium room %s was stopped; its run ends here", self.room.id)
+                if self.run is not None:
+                    self.run.cancel()
+                raise asyncio.CancelledError
+            if room.state is not RoomState.PAUSED:
+                return
+            await self.host.clock.sleep(HELD_POLL_S)
 
     async def _count_retries(self, event: MemberAnswered | MemberFailed) -> None:
         seat = event.answer if isinstance(event, MemberAnswered) else event.failure

@@ -6,9 +6,16 @@ from bot.base.rooms import Mode, RoomState
 from bot.core import elo
 from bot.core.ratings import play_round
 from bot.runtime.app import Services
-from tests.bot.core.modes.support import KEY, MEMBER, LoggingPlatform, attach_logging, say
+from tests.bot.core.modes.support import (
+    KEY,
+    MEMBER,
+    LoggingPlatform,
+    attach_logging,
+    hold_answers,
+    say,
+)
 from tests.doubles import FakeClock
-from tests.support import run_until_quiet
+from tests.support import ScriptedLLM, run_until_quiet
 
 START = "start Name a colour mode=compare personas=philosopher,comedian,openai/model-x"
 
@@ -108,6 +115,22 @@ async def test_stop_closes_the_round_at_once_without_votes(services: Services) -
     room = await services.store.rooms.latest(KEY)
     assert room is not None and room.state is RoomState.FINISHED
     assert await services.scheduler.pending(room.id) is None
+
+
+async def test_stop_in_another_process_keeps_late_answers_out_of_the_closed_round(
+    services: Services, llm: ScriptedLLM, elsewhere: Services
+) -> None:
+    answers = hold_answers(llm)
+    platform, there = attach_logging(services), attach_logging(elsewhere)
+    await say(services, START)
+    reply = await say(elsewhere, "stop")
+    assert reply.text == "Stopped “Name a colour”."
+    assert there.titled("Compare results")
+    answers.set()  # the contestants answer after the round was closed
+    await services.tasks.drain()
+    assert platform.turns == [] and not platform.titled("Compare results")
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and room.state is RoomState.FINISHED
 
 
 async def test_compare_needs_two_known_contestants(services: Services) -> None:

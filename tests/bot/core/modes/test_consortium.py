@@ -6,6 +6,7 @@ import asyncio
 import json
 
 from bot.base.rooms import Mode, RoomSettings, RoomState
+from bot.core.modes.consortium import HELD_POLL_S
 from bot.llm.types import ChatRequest, LLMError
 from bot.runtime.app import Services
 from tests.bot.core.modes.support import KEY, MEMBER, attach_logging, hold_answers, jury, say
@@ -211,3 +212,48 @@ async def test_a_paused_consortium_can_be_stopped(services: Services, llm: Scrip
     assert reply.text == "Stopped “Which queue?”."
     assert services.tasks.running == 0 and platform.log[-1] == "notice:Consortium stopped"
     assert (await services.store.rooms.current(KEY)) is None
+
+
+async def test_stop_in_another_process_ends_the_run_at_its_next_answer(
+    services: Services, llm: ScriptedLLM, elsewhere: Services
+) -> None:
+    llm.script = jury
+    answers = hold_answers(llm)
+    platform, there = attach_logging(services), attach_logging(elsewhere)
+    await say(services, "ask Which database?")
+    reply = await say(elsewhere, "stop")
+    assert reply.text == "Stopped “Which database?”."
+    assert there.titled("Consortium stopped")
+    answers.set()  # the members' answers arrive after the stop
+    await services.tasks.drain()
+    assert services.tasks.running == 0
+    assert platform.log == ["notice:Chimera consortium"]  # no answer, synthesis or result
+    assert (await services.store.rooms.current(KEY)) is None
+
+
+async def held_for(clock: FakeClock, seconds: float) -> None:
+    """Return once a held run has looked at its room for `seconds` of the fake clock."""
+    start = clock.now()
+    while (clock.now() - start).total_seconds() < seconds:
+        await asyncio.sleep(0.01)
+
+
+async def test_pause_and_resume_in_another_process_hold_and_release_the_run(
+    services: Services, llm: ScriptedLLM, elsewhere: Services, clock: FakeClock
+) -> None:
+    llm.script = jury
+    answers = hold_answers(llm)
+    platform = attach_logging(services)
+    attach_logging(elsewhere)
+    await say(services, "ask Which broker?")
+    paused = await say(elsewhere, "pause")
+    assert paused.text.startswith("Paused “Which broker?”")
+    answers.set()
+    await asyncio.wait_for(held_for(clock, 2 * HELD_POLL_S), 10)
+    assert platform.log == ["notice:Chimera consortium"]
+    assert all(request.hints.get("task") != "arbiter" for request in llm.requests)
+    resumed = await say(elsewhere, "resume")
+    assert resumed.text == "Resumed “Which broker?”."
+    await services.tasks.drain()
+    assert platform.log[-2:] == ["notice:Final synthesis", "notice:Consortium result"]
+    assert len(platform.turns) == 6
