@@ -6,7 +6,6 @@ import asyncio
 import json
 
 from bot.base.rooms import Mode, RoomSettings, RoomState
-from bot.core.modes.consortium import HELD_POLL_S
 from bot.llm.types import ChatRequest, LLMError
 from bot.runtime.app import Services
 from tests.bot.core.modes.support import KEY, MEMBER, attach_logging, hold_answers, jury, say
@@ -231,11 +230,17 @@ async def test_stop_in_another_process_ends_the_run_at_its_next_answer(
     assert (await services.store.rooms.current(KEY)) is None
 
 
-async def held_for(clock: FakeClock, seconds: float) -> None:
-    """Return once a held run has looked at its room for `seconds` of the fake clock."""
-    start = clock.now()
-    while (clock.now() - start).total_seconds() < seconds:
-        await asyncio.sleep(0.01)
+def polls_while_held(clock: FakeClock) -> asyncio.Event:
+    """Return an event set once a held run waits on the clock to look at its room again."""
+    polled = asyncio.Event()
+    sleep = clock.sleep
+
+    async def counted(seconds: float) -> None:
+        polled.set()
+        await sleep(seconds)
+
+    clock.sleep = counted  # type: ignore[method-assign]
+    return polled
 
 
 async def test_pause_and_resume_in_another_process_hold_and_release_the_run(
@@ -248,8 +253,9 @@ async def test_pause_and_resume_in_another_process_hold_and_release_the_run(
     await say(services, "ask Which broker?")
     paused = await say(elsewhere, "pause")
     assert paused.text.startswith("Paused “Which broker?”")
+    polled = polls_while_held(clock)
     answers.set()
-    await asyncio.wait_for(held_for(clock, 2 * HELD_POLL_S), 10)
+    await asyncio.wait_for(polled.wait(), 10)
     assert platform.log == ["notice:Chimera consortium"]
     assert all(request.hints.get("task") != "arbiter" for request in llm.requests)
     resumed = await say(elsewhere, "resume")
