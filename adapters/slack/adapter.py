@@ -66,7 +66,8 @@ class SlackAdapter:
         self.users = UserDirectory(self.client, clock, admins=settings.slack_admins)
         self.platform = SlackPlatform(
             self.client,
-            ChannelPacer(clock),
+            # In cluster mode every process posts to any channel: they share its pace.
+            ChannelPacer(clock, shared=services.cluster.slots if services.cluster else None),
             load_room=services.store.rooms.get,
             describe=self._describe,
             threads=services.store.threads,

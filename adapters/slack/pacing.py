@@ -1,10 +1,15 @@
-"""Per-channel posting pace: at most one message per interval per channel (Slack's ~1/s)."""
+"""Per-channel posting pace: at most one message per interval per channel (Slack's ~1/s).
+
+One process keeps each channel's next free moment in memory; in cluster mode the processes
+share it (`PostingSlots` in Redis), since any of them may post to any channel.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.base.clock import Clock
 from bot.base.locks import KeyedLocks
@@ -17,14 +22,25 @@ def wait_s(next_allowed: datetime | None, now: datetime) -> float:
     return max((next_allowed - now).total_seconds(), 0.0)
 
 
+class PostingSlots(Protocol):
+    """Channels' posting slots shared by several processes."""
+
+    async def claim(self, channel: str, now: datetime, interval: timedelta) -> float:
+        """Take the channel's next slot if it is free now (0), else say how long to wait (s)."""
+        ...
+
+
 class ChannelPacer:
     """Serialises posts per channel and spaces them `interval_s` apart on the given clock."""
 
-    def __init__(self, clock: Clock, interval_s: float = 1.0) -> None:
+    def __init__(
+        self, clock: Clock, interval_s: float = 1.0, *, shared: PostingSlots | None = None
+    ) -> None:
         self.clock = clock
         self._interval = timedelta(seconds=interval_s)
         self._next: dict[str, datetime] = {}
         self._locks: KeyedLocks[str] = KeyedLocks()
+        self._shared = shared
 
     @asynccontextmanager
     async def channel(self, channel: str) -> AsyncIterator[None]:
@@ -34,6 +50,10 @@ class ChannelPacer:
 
     async def slot(self, channel: str) -> None:
         """Wait until the channel may take another post, then claim the slot."""
+        if self._shared is not None:
+            while delay := await self._shared.claim(channel, self.clock.now(), self._interval):
+                await self.clock.sleep(delay)
+            return
         delay = wait_s(self._next.get(channel), self.clock.now())
         if delay > 0:
             await self.clock.sleep(delay)

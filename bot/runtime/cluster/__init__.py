@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from saq.queue.redis import RedisQueue
 
 from bot.runtime.cluster.locks import RedisLocks
+from bot.runtime.cluster.pacing import RedisPostingSlots
 
 SWEEP_ABORT_WAIT_S = 0.2
 
@@ -31,11 +32,12 @@ class StepQueue(RedisQueue):
 
 @dataclass
 class Cluster:
-    """The Redis client, the step queue and the room locks, built once per process."""
+    """The Redis client, the step queue, the room locks and channels' posting slots."""
 
     redis: Redis
     queue: StepQueue
     locks: RedisLocks
+    slots: RedisPostingSlots
 
     async def healthy(self) -> bool:
         """Tell whether Redis answers."""
@@ -51,4 +53,5 @@ def open_cluster(url: str, prefix: str, *, lock_ttl_s: float = 10.0) -> Cluster:
     """Build the cluster's clients on the Redis at `url`, every key under `prefix`."""
     redis = Redis.from_url(url)
     queue = StepQueue(redis, name=f"{prefix}-steps")
-    return Cluster(redis, queue, RedisLocks(redis, prefix, ttl_s=lock_ttl_s))
+    locks = RedisLocks(redis, prefix, ttl_s=lock_ttl_s)
+    return Cluster(redis, queue, locks, RedisPostingSlots(redis, prefix))
