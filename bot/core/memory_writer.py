@@ -74,7 +74,7 @@ class MemoryWriter:
         marks: MemoryMarks,
         tasks: TaskOwner,
         *,
-        batch: int = 32,  # Chroma holds the GIL while it upserts: keep each write short
+        batch: int = 8,  # Chroma holds the GIL while it upserts: 8 at a time holds it ~10 ms
         queue_size: int = 4096,
         warn_at: int = 1000,
     ) -> None:
