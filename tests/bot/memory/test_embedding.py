@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
 import shutil
+import sys
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +13,7 @@ import pytest
 from chromadb.utils.embedding_functions import config_to_embedding_function
 from tokenizers import Tokenizer
 
-from bot.memory.embedding import MiniLMEmbedding
+from bot.memory.embedding import LocalEmbedder, MiniLMEmbedding
 from bot.memory.model_build import build
 from bot.memory.model_files import (
     BUILT_SHA256,
@@ -108,3 +112,27 @@ def test_functions_rebuild_from_their_chroma_config() -> None:
     model = MiniLMEmbedding(threads=1, batch_size=8)
     rebuilt = config_to_embedding_function({"name": model.name(), "config": model.get_config()})
     assert isinstance(rebuilt, MiniLMEmbedding) and rebuilt.batch_size == 8
+
+
+class WhereItRuns:
+    """A model that records the nice value of the thread that encodes."""
+
+    def __init__(self) -> None:
+        self.nice: list[int] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.nice.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own nice value is Linux's")
+async def test_background_batches_run_at_a_lower_priority_than_queries() -> None:
+    model = WhereItRuns()
+    embedder = LocalEmbedder(model)  # type: ignore[arg-type]
+    try:
+        await embedder.embed(["a query"])
+        await embedder.embed(["a turn", "another"], background=True)
+    finally:
+        embedder.close()
+    query, batch = model.nice
+    assert batch > query == os.getpriority(os.PRIO_PROCESS, 0)
