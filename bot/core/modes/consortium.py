@@ -235,8 +235,8 @@ class RunPoster:
         room has ended (stopped from another process: this one has no task to cancel)."""
         await self.gate.wait()
         while True:
-            room = await self.host.store.rooms.get(self.room.id)
-            if room is None or not room.is_live:
+            room = await self.host.reload(self.room)
+            if not room.is_live:
                 log.info("consortium room %s was stopped; its run ends here", self.room.id)
                 if self.run is not None:
                     self.run.cancel()

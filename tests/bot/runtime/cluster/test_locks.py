@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
 from tests.redis_fixtures import RedisSpace
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-async def redis(test_redis: RedisSpace) -> AsyncIterator[object]:
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(test_redis.url)
-    yield client
-    await client.aclose()
 
 
 def _locks(redis: object, prefix: str, ttl_s: float = 10.0, renew_s: float | None = None):  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,15 +11,6 @@ from tests.doubles import FakeClock
 from tests.redis_fixtures import RedisSpace
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-async def redis(test_redis: RedisSpace) -> AsyncIterator[object]:
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(test_redis.url)
-    yield client
-    await client.aclose()
 
 
 def _pacer(redis: object, prefix: str, clock: FakeClock) -> ChannelPacer:
