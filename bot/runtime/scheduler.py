@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from datetime import datetime
 from typing import Any
@@ -59,6 +60,7 @@ class LocalScheduler:
             timezone="UTC",
         )
         self._pending: dict[int, tuple[str, PendingStep]] = {}  # room -> (job id, step)
+        self._arms = itertools.count()
         self._unsaved: dict[int, PendingStep | None] = {}
         self._dirty = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -137,7 +139,9 @@ class LocalScheduler:
 
     def _arm(self, room_id: int, step: PendingStep) -> None:
         self._disarm(room_id)
-        job_id = f"room-{room_id}-{step.seq}-{step.action}"
+        # A job of its own each time: a step that schedules itself again while it runs (a failed
+        # turn retried at once) must not be skipped as a second instance of a running job.
+        job_id = f"room-{room_id}-{step.seq}-{step.action}-{next(self._arms)}"
         self._aps.add_job(
             self._fire,
             "date",

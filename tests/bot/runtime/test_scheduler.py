@@ -128,3 +128,27 @@ async def test_shutdown_gives_up_on_a_step_that_does_not_finish(store: Store) ->
     await asyncio.wait_for(handler.started.wait(), 10)
     await asyncio.wait_for(scheduler.shutdown(), 10)
     assert not handler.finished
+
+
+async def test_a_step_that_schedules_itself_again_while_it_runs_runs_again(store: Store) -> None:
+    room = await _room(store)
+    clock = SystemClock()
+    calls: list[int] = []
+    again = asyncio.Event()
+
+    async def retry_once(room_id: int, seq: int, action: str) -> None:
+        calls.append(seq)
+        if len(calls) == 1:  # a failed turn: the same step, due now, from inside the step
+            await scheduler.schedule(room_id, seq, action, clock.now())
+            await asyncio.wait_for(again.wait(), timeout=10)  # still running when it is due
+        else:
+            again.set()
+
+    scheduler = LocalScheduler(store.steps, clock, retry_once)
+    await scheduler.start()
+    try:
+        await scheduler.schedule(room, 6, "turn", clock.now())
+        await asyncio.wait_for(again.wait(), timeout=15)
+    finally:
+        await scheduler.shutdown()
+    assert calls == [6, 6]
