@@ -26,10 +26,14 @@ RECENT_FOR_DUPLICATES = 6
 # Below this many words a ratio over words says little ("I agree." twice is not parroting).
 DUPLICATE_MIN_WORDS = 8
 MAX_STOPS = 4  # OpenAI accepts at most four stop sequences
-# Found first, then widened to its sentence: a pattern that starts with `[^.!?]*` would scan
-# every sentence once per character of it.
+# Sentences a reply must not keep: one handing out the turn, or one echoing the prompt's
+# length rule ("At most 84 words, plain text, complete sentences."). Found first, then
+# widened to the sentence: a pattern that starts with `[^.!?]*` would scan every sentence
+# once per character of it.
 _CUE = re.compile(
-    r"\b(?:it\s*(?:is|'s|’s)\s+(?:now\s+)?(?:your|my)\s+turn|your\s+turn\s*,)", re.IGNORECASE
+    r"\b(?:it\s*(?:is|'s|’s)\s+(?:now\s+)?(?:your|my)\s+turn|your\s+turn\s*,"
+    r"|at\s+most\s+\d+\s+words,\s*plain\s+text)",
+    re.IGNORECASE,
 )
 _CLAUSE_END = re.compile(r"[.!?]|(?=\n)")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]*]*(?=\s|$)")
@@ -79,7 +83,8 @@ def clean_reply(text: str, voices: Voices, *, limit: int) -> str:
 
 
 def _drop_cues(text: str) -> str:
-    """Remove each sentence that hands out the turn ("It is your turn, The Skeptic.")."""
+    """Remove each sentence that hands out the turn ("It is your turn, The Skeptic.") or
+    repeats the prompt's length rule."""
     while cue := _CUE.search(text):
         start = max(text.rfind(mark, 0, cue.start()) for mark in ".!?\n") + 1
         end = _CLAUSE_END.search(text, cue.end())

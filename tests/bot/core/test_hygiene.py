@@ -82,6 +82,13 @@ def test_the_turn_cue_is_removed_with_its_sentence_only() -> None:
     assert clean_reply(text, VOICES, limit=1800) == "Buns are bread. Tacos too!"
 
 
+def test_an_echo_of_the_length_rule_is_removed() -> None:
+    reply = (
+        "The Moderator introduces both sides.\n\nAt most 84 words, plain text, complete sentences."
+    )
+    assert clean_reply(reply, VOICES, limit=1800) == "The Moderator introduces both sides."
+
+
 def test_a_long_reply_without_a_cue_is_kept_whole() -> None:
     text = " ".join(f"Sentence {n} says that the bun is bread, and turns on it." for n in range(60))
     assert clean_reply(text, VOICES, limit=5000) == text
