@@ -23,8 +23,20 @@ class Locks(Protocol[K_contra]):
         ...
 
 
+class Leases(Locks[K_contra], Protocol[K_contra]):
+    """Locks held for as long as a background run lives, so others can see it is alive."""
+
+    shared: bool  # seen by every process (a held lease may be another process's run)
+
+    async def held(self, key: K_contra) -> bool:
+        """Tell whether anyone holds the key's lock now."""
+        ...
+
+
 class KeyedLocks(Generic[K]):
     """One lock per key (a room, a channel, a user); the table shrinks as keys go quiet."""
+
+    shared = False  # one process's
 
     def __init__(self) -> None:
         self._locks: dict[K, asyncio.Lock] = {}
@@ -47,6 +59,10 @@ class KeyedLocks(Generic[K]):
         """Tell whether someone holds the key's lock now."""
         lock = self._locks.get(key)
         return lock is not None and lock.locked()
+
+    async def held(self, key: K) -> bool:
+        """Tell whether someone holds the key's lock now (as a lease)."""
+        return self.locked(key)
 
     def __len__(self) -> int:
         return len(self._locks)

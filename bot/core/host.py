@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
-from datetime import datetime
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.base.clock import Clock
-from bot.base.locks import KeyedLocks, Locks
+from bot.base.locks import KeyedLocks, Leases, Locks
 from bot.base.rooms import (
     Lineage,
     Mode,
@@ -24,6 +24,8 @@ from bot.base.rooms import (
     RoomKey,
     RoomSettings,
     RoomState,
+    SpeakerKind,
+    Turn,
     check_transition,
 )
 from bot.base.tasks import TaskOwner
@@ -47,6 +49,9 @@ T = TypeVar("T")
 BUSY = "a room is already running in this channel; `stop` it first"
 EndHook = Callable[[Room], Awaitable[None]]
 ModelCheck = Callable[[str], str | None]  # why a model name cannot be used, or None
+RESTART = "restart"  # the transcript role of the note that a lost run started again
+RUN_RESTARTS = 2  # a background run lost with its process this often is not started again
+WATCH_S = 5.0  # in a cluster, how often some process looks whether a run's process lives
 
 
 class RoomHost:
@@ -67,6 +72,7 @@ class RoomHost:
         history_turns: int = 8,
         telemetry: Telemetry | None = None,
         locks: Locks[int] | None = None,
+        runs: Leases[int] | None = None,
         model_check: ModelCheck | None = None,
         budget: Budget | None = None,
     ) -> None:
@@ -85,6 +91,7 @@ class RoomHost:
         self.budget = budget
         self.platforms: dict[str, Platform] = {}
         self._locks: Locks[int] = locks or KeyedLocks()  # shared by all processes in a cluster
+        self.runs: Leases[int] = runs or KeyedLocks()  # the leases of rooms' background runs
         self._posting: set[asyncio.Task[Any]] = set()
         self._end_hooks: list[EndHook] = []
 
@@ -273,6 +280,53 @@ class RoomHost:
         task.add_done_callback(self._posting.discard)
         result: T = await asyncio.shield(task)
         return result
+
+    async def spawn_run(
+        self, room_id: int, name: str, work: Coroutine[Any, Any, None]
+    ) -> asyncio.Task[None]:
+        """Start a room's background run (a consortium, a compare round), holding the room's
+        run lease until it ends: every process can see that the run is alive, and another
+        takes it over only once the lease has lapsed (its process died)."""
+        lease = AsyncExitStack()
+        await lease.enter_async_context(self.runs.hold(room_id))
+        began = False
+
+        async def leased() -> None:
+            nonlocal began
+            began = True
+            async with lease:
+                await work
+
+        def unstarted(_: asyncio.Task[None]) -> None:
+            if not began:  # cancelled before its first step: let the lease go
+                work.close()
+                self.tasks.spawn(f"{name}-lease", lease.aclose())
+
+        task = self.tasks.spawn(name, leased())
+        task.add_done_callback(unstarted)
+        return task
+
+    async def watch_run(self, room: Room) -> None:
+        """In a cluster, arm the step that looks whether the room's run still has a process
+        (a lost run is taken over by any process). One process needs none: its own start
+        takes over what it lost."""
+        if self.runs.shared:
+            await self.schedule(room, "watch", self.clock.now() + timedelta(seconds=WATCH_S))
+
+    async def run_alive(self, room: Room) -> bool:
+        """Tell whether some process (maybe this one) runs the room's background run."""
+        return await self.runs.held(room.id)
+
+    async def restart_run(self, room: Room, text: str, title: str) -> bool:
+        """Say (in the transcript and the channel) that a room's lost run starts again; tell
+        whether it may: one lost RUN_RESTARTS times is closed instead."""
+        transcript = await self.store.rooms.transcript(room.id)
+        if sum(t.role == RESTART for t in transcript) >= RUN_RESTARTS:
+            return False
+        turn = Turn(0, SpeakerKind.SYSTEM, "chimera", "Chimera", text, RESTART)
+        await self.store.rooms.append(room, turn)
+        await self.post_notice(room, Notice(text, title=title))
+        return True
 
     async def cancel_run(self, task: asyncio.Task[Any] | None) -> None:
         """Cancel a room's background run (if this process has one); let its posts finish."""

@@ -50,7 +50,6 @@ from storage.db import Database
 from storage.store import Store
 
 if TYPE_CHECKING:
-    from bot.base.locks import Locks
     from bot.memory.interface import Memory
     from bot.runtime.cluster import Cluster
 
@@ -154,11 +153,9 @@ async def build_services(
         clock,
         ttl_s=settings.dashboard_link_ttl_s,
     )
-    locks = cluster.locks if cluster is not None else None
     services = _wire(
-        settings, store, clock, metered, scheduler, timer, memory, metrics, links, locks
+        settings, store, clock, metered, scheduler, timer, memory, metrics, links, cluster
     )
-    services.cluster = cluster
     if scheduling:
         await start_scheduling(services)
     try:
@@ -254,7 +251,7 @@ def _wire(
     memory: Memory | None,
     metrics: Metrics,
     links: DashboardLinks,
-    locks: Locks[int] | None = None,
+    cluster: Cluster | None = None,
 ) -> Services:
     catalog = PersonaCatalog(load_dir(), store.catalog)
     tasks = TaskOwner()
@@ -272,7 +269,8 @@ def _wire(
         memory=MemoryRecall(memory, writer) if memory and writer else None,
         history_turns=settings.history_turns,
         telemetry=metrics,
-        locks=locks,
+        locks=cluster.locks if cluster is not None else None,
+        runs=cluster.runs if cluster is not None else None,
         model_check=model_names(settings).problem,
         budget=spend_caps,
     )
@@ -323,4 +321,5 @@ def _wire(
         links,
         memory,
         writer,
+        cluster,
     )

@@ -54,14 +54,9 @@ class CompareRunner:
 
     async def start(self, room: Room) -> str:
         """Post the header and ask every contestant in the background."""
-        personas = await self.host.personas(room.tenant_id)
-        seats = [
-            Seat(c.label, c.model, personas.get(c.persona_id or "")) for c in contestants_of(room)
-        ]
+        seats = await self._seats_of(room)
         await self.host.post_notice(room, header_notice(room, seats))
-        task = self.host.tasks.spawn(f"compare-room-{room.id}", self._ask(room, seats))
-        self._running[room.id] = task
-        task.add_done_callback(lambda _: self._running.pop(room.id, None))
+        await self._launch(room, seats)
         names = join_names([seat.label for seat in seats])
         return f"Comparing {names} on “{room.topic}”. Vote with 👍."
 
@@ -77,11 +72,17 @@ class CompareRunner:
         return unique
 
     async def step(self, room: Room, seq: int, action: str, recent: Recent) -> None:
-        """Close the round when its vote window ends (or when a restart left it behind)."""
+        """Close the round when its vote window ends; while the answers come in, watch the
+        run, and ask again the contestants a lost run (a restart, a process lost in a
+        cluster) had not heard from."""
         if action == "close_vote":
             await self.close(room, "voting closed")
-        elif room.id not in self._running:
-            await self.close(room, "interrupted by a restart")
+        elif room.state is not RoomState.RUNNING:
+            return
+        elif await self.host.run_alive(room):
+            await self.host.watch_run(room)
+        else:
+            await self._take_over(room)
 
     async def pause(self, room: Room) -> Room:
         """Refuse: the answers are already on their way."""
@@ -117,7 +118,7 @@ class CompareRunner:
         """Schedule the close of a round that lost its pending step."""
         if await self.host.scheduler.pending(room.id):
             return False
-        action = "close_vote" if room.state is RoomState.VOTING else "turn"
+        action = "close_vote" if room.state is RoomState.VOTING else "watch"
         await self.host.schedule(room, action, self.host.clock.now())
         return True
 
@@ -156,6 +157,34 @@ class CompareRunner:
             )
         return Seat(persona.name, persona.model or model, persona)
 
+    async def _seats_of(self, room: Room) -> list[Seat]:
+        personas = await self.host.personas(room.tenant_id)
+        return [
+            Seat(c.label, c.model, personas.get(c.persona_id or "")) for c in contestants_of(room)
+        ]
+
+    async def _launch(self, room: Room, seats: Sequence[Seat]) -> None:
+        run = self._ask(room, seats)
+        task = await self.host.spawn_run(room.id, f"compare-room-{room.id}", run)
+        self._running[room.id] = task
+        task.add_done_callback(lambda _: self._running.pop(room.id, None))
+        await self.host.watch_run(room)
+
+    async def _take_over(self, room: Room) -> None:
+        answered = {c.key for c in await self.tally(room)}
+        missing = [s for s in await self._seats_of(room) if Contestant.of(s).key not in answered]
+        lost = f"The round on “{room.topic}” was interrupted (its process stopped)"
+        if missing and await self.host.restart_run(
+            room,
+            f"{lost}; asking {join_names([s.label for s in missing])} again.",
+            "Compare restarted",
+        ):
+            await self._launch(room, missing)
+        elif answered:
+            await self._voting(room)  # the step holds the room's lock
+        else:
+            await self.close(room, "interrupted: its process stopped")
+
     async def _ask(self, room: Room, seats: Sequence[Seat]) -> None:
         try:
             answers = await compare(
@@ -167,7 +196,7 @@ class CompareRunner:
         except Exception:
             log.exception("compare round in room %s failed", room.id)
             answers = []
-        if any(answer.ok for answer in answers):
+        if any(answer.ok for answer in answers) or await self.tally(room):
             await self._open_voting(room)
         else:
             notice = Notice("No contestant could answer.", title="Compare")
@@ -197,14 +226,20 @@ class CompareRunner:
         )
 
     async def _open_voting(self, room: Room) -> None:
+        async with self.host.lock(room.id):  # not while a watch step re-arms itself
+            await self._voting(room)
+
+    async def _voting(self, room: Room) -> None:
         room = await self.host.reload(room)
         if room.state is not RoomState.RUNNING:
             return  # stopped while the answers came in
         room = await self.host.move(room, RoomState.VOTING)
+        await self.host.schedule(
+            room, "close_vote", due_at(self.host.clock.now(), room.settings.vote_window_s)
+        )
         window = room.settings.vote_window_s
         text = f"All answers are in. React {VOTE} on the best one; results in {window:.0f} s."
         await self.host.post_notice(room, Notice(text, title="Vote for the best answer"))
-        await self.host.schedule(room, "close_vote", due_at(self.host.clock.now(), window))
 
 
 def contestants_of(room: Room) -> list[Contestant]:

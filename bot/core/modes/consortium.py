@@ -4,7 +4,12 @@ Each run is a room driven by one owned background task, so the command answers a
 Member answers and syntheses go into the room's transcript (so `export` works), and the run's
 record is stored for `consortium export <run id>`. Pausing the room holds the run at its next
 event: answers already asked for are kept, and nothing more is posted or asked until it
-resumes. A run lost to a restart is closed with a note when the room is recovered.
+resumes.
+
+A run holds the room's run lease while it lives (bot/core/host.py, `spawn_run`). A run lost
+with its process starts again from the beginning, with a note, when the room is recovered
+(the next start; in a cluster, the watch step any process runs every few seconds finds the
+lease lapsed); one lost too often is closed with a note instead.
 
 The room's state in the database is what the run obeys, so `pause`, `resume` and `stop`
 reach it from any process: before each event it reads the state, and holds (paused) or ends
@@ -74,23 +79,29 @@ class ConsortiumRunner:
     async def start(self, room: Room) -> str:
         """Post the header and start the run in the background."""
         config = config_of(room)
-        personas = await self.host.personas(room.tenant_id)
         await self.host.post_notice(room, header_notice(room, config))
-        gate = self._open[room.id] = asyncio.Event()
-        gate.set()
-        poster = RunPoster(self.host, room, personas, gate)
-        run = self._run(room, config, poster, bool(room.settings.extra.get("chart")))
-        task = poster.run = self.host.tasks.spawn(f"consortium-room-{room.id}", run)
-        self._running[room.id] = task
-        task.add_done_callback(lambda _: self._forget(room.id))
+        await self._launch(room, config)
         members = join_names([str(m) for m in config.members])
         return f"Consortium started on “{room.topic}” with {members}; answers will appear here."
 
     async def step(self, room: Room, seq: int, action: str, recent: Recent) -> None:
-        """Close a consortium room whose run was lost (the process restarted mid-run)."""
-        if not room.is_live or room.id in self._running:
+        """Watch the room's run: while its process lives, look again later; once it is gone
+        (a restart, a process lost in a cluster), start the run again or close the room."""
+        if not room.is_live:
             return
-        text = f"The consortium on “{room.topic}” was interrupted by a restart; run it again."
+        if await self.host.run_alive(room):
+            if room.state is RoomState.RUNNING:
+                await self.host.watch_run(room)
+            return
+        if room.state is RoomState.PAUSED:
+            return  # `resume` takes it over
+        again = f"The consortium on “{room.topic}” was interrupted (its process stopped)"
+        if await self.host.restart_run(
+            room, f"{again}; it starts again from the beginning.", "Consortium restarted"
+        ):
+            await self._launch(room, config_of(room))
+            return
+        text = f"{again} too often; run it again."
         await self.host.post_notice(room, Notice(text, title="Consortium interrupted"))
         await self.host.finish(room.id)
 
@@ -111,6 +122,8 @@ class ConsortiumRunner:
         room = await self.host.move(room, RoomState.RUNNING)
         if gate := self._open.get(room.id):
             gate.set()
+        elif not await self.host.run_alive(room):  # lost while paused: take it over now
+            await self.host.schedule(room, "watch", self.host.clock.now())
         return room
 
     async def next(self, room: Room) -> None:
@@ -137,11 +150,22 @@ class ConsortiumRunner:
         """People's messages are kept in the transcript; the run does not read them."""
 
     async def recover(self, room: Room) -> bool:
-        """Schedule the close of a run that a restart cut off."""
+        """Schedule the step that takes over a run a restart cut off."""
         if room.state is RoomState.PAUSED or await self.host.scheduler.pending(room.id):
             return False
-        await self.host.schedule(room, "turn", self.host.clock.now())
+        await self.host.schedule(room, "watch", self.host.clock.now())
         return True
+
+    async def _launch(self, room: Room, config: ConsortiumConfig) -> None:
+        personas = await self.host.personas(room.tenant_id)
+        gate = self._open[room.id] = asyncio.Event()
+        gate.set()
+        poster = RunPoster(self.host, room, personas, gate)
+        run = self._run(room, config, poster, bool(room.settings.extra.get("chart")))
+        task = await self.host.spawn_run(room.id, f"consortium-room-{room.id}", run)
+        poster.run = self._running[room.id] = task
+        task.add_done_callback(lambda _: self._forget(room.id))
+        await self.host.watch_run(room)
 
     def _forget(self, room_id: int) -> None:
         self._running.pop(room_id, None)

@@ -32,11 +32,13 @@ class StepQueue(RedisQueue):
 
 @dataclass
 class Cluster:
-    """The Redis client, the step queue, the room locks and channels' posting slots."""
+    """The Redis client, the step queue, the room locks, the runs' leases and channels'
+    posting slots."""
 
     redis: Redis
     queue: StepQueue
     locks: RedisLocks
+    runs: RedisLocks
     slots: RedisPostingSlots
 
     async def healthy(self) -> bool:
@@ -54,4 +56,5 @@ def open_cluster(url: str, prefix: str, *, lock_ttl_s: float = 10.0) -> Cluster:
     redis = Redis.from_url(url)
     queue = StepQueue(redis, name=f"{prefix}-steps")
     locks = RedisLocks(redis, prefix, ttl_s=lock_ttl_s)
-    return Cluster(redis, queue, locks, RedisPostingSlots(redis, prefix))
+    runs = RedisLocks(redis, prefix, kind="run", ttl_s=lock_ttl_s)
+    return Cluster(redis, queue, locks, runs, RedisPostingSlots(redis, prefix))

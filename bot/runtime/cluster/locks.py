@@ -23,19 +23,27 @@ log = logging.getLogger(__name__)
 
 
 class RedisLocks:
-    """One Redis lock per room, shared by all processes; renewed while a block holds it."""
+    """One Redis lock per room, shared by all processes; renewed while a block holds it.
+
+    `kind` names what is locked: "room" for steps and commands, "run" for the lease a
+    consortium or compare run holds while it lives.
+    """
+
+    shared = True
 
     def __init__(
         self,
         redis: Redis,
         prefix: str,
         *,
+        kind: str = "room",
         ttl_s: float = 10.0,
         renew_s: float | None = None,
         poll_s: float = 0.05,
     ) -> None:
         self._redis = redis
         self._prefix = prefix
+        self._kind = kind
         self._ttl_s = ttl_s
         self._renew_s = renew_s if renew_s is not None else ttl_s / 3
         self._poll_s = poll_s
@@ -43,7 +51,11 @@ class RedisLocks:
 
     def name(self, key: int) -> str:
         """Return the Redis key of a room's lock."""
-        return f"{self._prefix}:lock:room:{key}"
+        return f"{self._prefix}:lock:{self._kind}:{key}"
+
+    async def held(self, key: int) -> bool:
+        """Tell whether some process holds the room's lock now (its holder is alive)."""
+        return bool(await self._redis.exists(self.name(key)))
 
     @asynccontextmanager
     async def hold(self, key: int) -> AsyncIterator[None]:

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from bot.base.rooms import RoomKey, RoomState, SpeakerKind
+from bot.core.host import WATCH_S
 from storage.store import Store, open_store
 from tests.adapters.slack.conftest import SECRET, SlackSender
 from tests.bot.cli.test_crash import serving
@@ -151,3 +152,71 @@ def _check_takeover(slack: FakeSlack, held_channel: str, killed_at: float) -> No
     ]
     assert after, "the killed process's room never went on"
     assert after[0] - killed_at < TAKEOVER_S
+
+
+async def test_a_consortium_run_outlives_its_process_and_a_new_process_leaves_it_alone(
+    tmp_path: Path,
+) -> None:
+    slack = FakeSlack()
+    await slack.start()
+    try:
+        async with postgres_database() as db_url, redis_prefix() as redis:
+            env = {
+                "CHIMERA_SLACK_BOT_TOKEN": slack.bot_token,
+                "CHIMERA_SLACK_SIGNING_SECRET": SECRET,
+                "CHIMERA_DATABASE_URL": db_url,
+                "CHIMERA_REDIS_URL": redis.url,
+                "CHIMERA_REDIS_PREFIX": redis.prefix,
+            }
+            store = await open_store(db_url)
+            try:
+                await _run_consortium(tmp_path, slack, env, store)
+            finally:
+                await store.db.close()
+    finally:
+        await slack.close()
+
+
+async def _run_consortium(
+    tmp_path: Path, slack: FakeSlack, env: dict[str, str], store: Store
+) -> None:
+    for name in "abc":
+        (tmp_path / name).mkdir()
+    key = RoomKey("slack", slack.team_id, _channel(0))
+    async with (
+        aiohttp.ClientSession() as http,
+        serving(tmp_path / "a", env | {"CHIMERA_SLACK_API_URL": slack.api_url_for("a")}) as a,
+        serving(tmp_path / "b", env | {"CHIMERA_SLACK_API_URL": slack.api_url_for("b")}) as b,
+    ):
+        reached = slack.hold("chat.postMessage", after_storing=False, via="a", matching=_a_turn)
+        reply = await SlackSender(a.url, slack, http).command(
+            "ask Which queue should we use?", channel=_channel(0)
+        )
+        assert reply.status == 200
+        await asyncio.wait_for(reached.wait(), 60)  # a's run is posting its first answer
+        room = await store.rooms.latest(key)
+        assert room is not None
+        c_env = env | {"CHIMERA_SLACK_API_URL": slack.api_url_for("c")}
+        async with serving(tmp_path / "c", c_env):  # it recovers the live rooms as it starts
+            await asyncio.sleep(WATCH_S + 2)  # a watch step ran meanwhile, on b or c
+            assert (await store.rooms.get(room.id)).is_live  # type: ignore[union-attr]
+            assert not await _restarts(store, room.id)  # a's run is alive: left alone
+            a.process.kill()
+            await a.process.wait()
+            killed_at = time.monotonic()
+            await _eventually(lambda: _restarts(store, room.id), "the run to restart", 60)
+            restarted_after = time.monotonic() - killed_at
+            await _eventually(lambda: _ended(store, room.id), "the restarted run to end", 90)
+        assert b.process.returncode is None
+    assert restarted_after < TAKEOVER_S + WATCH_S
+    roles = [t.role for t in await store.rooms.transcript(room.id)]
+    assert roles.count("restart") == 1 and roles[-1] == "outcome"
+
+
+async def _restarts(store: Store, room_id: int) -> int:
+    return sum(t.role == "restart" for t in await store.rooms.transcript(room_id))
+
+
+async def _ended(store: Store, room_id: int) -> bool:
+    room = await store.rooms.get(room_id)
+    return room is not None and room.state is RoomState.FINISHED

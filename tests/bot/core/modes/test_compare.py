@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.base.rooms import Mode, RoomState
+from bot.base.rooms import Mode, RoomSettings, RoomState
 from bot.core import elo
-from bot.core.ratings import play_round
+from bot.core.modes.compare import CompareRunner
+from bot.core.ratings import Contestant, play_round
 from bot.runtime.app import Services
 from tests.bot.core.modes.support import (
     KEY,
@@ -176,3 +177,26 @@ async def test_tied_winners_draw_and_the_leaderboard_keeps_the_draws(
     ]
     board = await say(services, "leaderboard", MEMBER)
     assert dict(board.fields)["1. 🎭 The Comedian"] == "1500 · 0W 0L 1D"
+
+
+async def test_a_round_lost_in_a_restart_asks_its_contestants_again(
+    services: Services, clock: FakeClock
+) -> None:
+    platform = attach_logging(services)
+    runner = services.orchestrator.runners[Mode.COMPARE]
+    assert isinstance(runner, CompareRunner)
+    seats = await runner.seats(KEY.tenant_id, ["philosopher", "comedian"], None)
+    extra = {"compare": [Contestant.of(seat).as_dict() for seat in seats]}
+    room = await services.store.rooms.create(  # its process died before any answer
+        KEY, Mode.COMPARE, "Name a tree", (), RoomSettings(extra=extra)
+    )
+    await services.store.rooms.set_state(room.id, RoomState.RUNNING)
+    assert await services.orchestrator.recover() == 1
+    await services.scheduler.run_due(clock.now())  # type: ignore[attr-defined]
+    await services.tasks.drain()
+    restarted = platform.titled("Compare restarted")[0].text
+    assert restarted.endswith("asking The Philosopher and The Comedian again.")
+    assert sorted(platform.ids) == ["The Comedian", "The Philosopher"]
+    assert platform.log[-1] == "notice:Vote for the best answer"
+    room = await services.store.rooms.get(room.id)
+    assert room is not None and room.state is RoomState.VOTING

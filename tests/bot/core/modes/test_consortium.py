@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.base.rooms import Mode, RoomSettings, RoomState
+from bot.base.locks import KeyedLocks
+from bot.base.rooms import Mode, Room, RoomSettings, RoomState, SpeakerKind, Turn
+from bot.core.consortium.book import builtin_config
+from bot.core.host import RUN_RESTARTS, WATCH_S
 from bot.llm.types import ChatRequest, LLMError
 from bot.runtime.app import Services
 from tests.bot.core.modes.support import KEY, MEMBER, attach_logging, hold_answers, jury, say
@@ -166,16 +169,79 @@ async def test_stop_cancels_a_running_consortium(services: Services, llm: Script
     assert (await services.store.rooms.current(KEY)) is None
 
 
-async def test_a_run_lost_in_a_restart_is_closed_with_a_notice(
-    services: Services, clock: FakeClock
-) -> None:
-    platform = attach_logging(services)
-    room = await services.store.rooms.create(KEY, Mode.CONSORTIUM, "Lost?", (), RoomSettings())
+async def lost_run(services: Services, topic: str) -> Room:
+    """A consortium room whose process died running it: live, and no process runs it."""
+    extra = {"consortium": builtin_config("chimera/offline-demo").to_dict()}
+    room = await services.store.rooms.create(
+        KEY, Mode.CONSORTIUM, topic, (), RoomSettings(extra=extra)
+    )
     await services.store.rooms.set_state(room.id, RoomState.RUNNING)
+    return room
+
+
+async def test_a_run_lost_in_a_restart_starts_again_and_finishes(
+    services: Services, llm: ScriptedLLM, clock: FakeClock
+) -> None:
+    llm.script = jury
+    platform = attach_logging(services)
+    room = await lost_run(services, "Lost?")
     assert await services.orchestrator.recover() == 1
     await run_until_quiet(services, clock)
-    assert platform.titled("Consortium interrupted")
+    await services.tasks.drain()
+    restarted = platform.titled("Consortium restarted")[0].text
+    assert "interrupted (its process stopped); it starts again from the beginning" in restarted
+    assert platform.log[-2:] == ["notice:Final synthesis", "notice:Consortium result"]
+    roles = [t.role for t in await services.store.rooms.transcript(room.id)]
+    assert roles.count("restart") == 1 and roles[-1] == "outcome"
+
+
+async def test_a_run_lost_again_and_again_is_closed_with_a_notice(
+    services: Services, llm: ScriptedLLM, clock: FakeClock
+) -> None:
+    llm.script = jury
+    platform = attach_logging(services)
+    room = await lost_run(services, "Cursed?")
+    for _ in range(RUN_RESTARTS):
+        await services.store.rooms.append(
+            room, Turn(0, SpeakerKind.SYSTEM, "chimera", "Chimera", "restarted", "restart")
+        )
+    assert await services.orchestrator.recover() == 1
+    await run_until_quiet(services, clock)
+    assert "interrupted (its process stopped) too often" in (
+        platform.titled("Consortium interrupted")[0].text
+    )
+    assert not platform.turns and not llm.requests
     assert (await services.store.rooms.current(KEY)) is None
+
+
+async def test_a_run_alive_in_another_process_is_watched_not_taken_over(
+    services: Services, llm: ScriptedLLM, elsewhere: Services, clock: FakeClock
+) -> None:
+    leases = ClusterLeases()  # as Redis shares them between processes
+    services.orchestrator.host.runs = elsewhere.orchestrator.host.runs = leases
+    llm.script = jury
+    answers = hold_answers(llm)
+    platform, there = attach_logging(services), attach_logging(elsewhere)
+    await say(services, "ask Which cache?")
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None and await leases.held(room.id)
+    watch = await services.scheduler.pending(room.id)
+    assert watch is not None and watch.action == "watch"
+    clock.advance(WATCH_S)
+    await elsewhere.orchestrator.run_step(room.id, watch.seq, watch.action)
+    assert not there.log  # nothing restarted or closed there
+    again = await elsewhere.scheduler.pending(room.id)
+    assert again is not None and again.action == "watch" and again.due > watch.due
+    answers.set()
+    await services.tasks.drain()
+    assert len(platform.turns) == 6 and platform.log[-1] == "notice:Consortium result"
+    assert not await leases.held(room.id)  # the lease ends with the run
+
+
+class ClusterLeases(KeyedLocks[int]):
+    """Run leases every test 'process' sees, as cluster mode's Redis ones are."""
+
+    shared = True
 
 
 async def test_pause_holds_a_consortium_until_resume(services: Services, llm: ScriptedLLM) -> None:

@@ -73,3 +73,22 @@ async def test_a_dead_holders_lock_expires(redis: object, test_redis: RedisSpace
         async with locks.hold(4):
             waited = time.monotonic() - started
     assert 0.2 < waited < 2.0
+
+
+async def test_a_run_lease_shows_whether_its_holder_lives(
+    redis: object, test_redis: RedisSpace
+) -> None:
+    from bot.runtime.cluster.locks import RedisLocks
+
+    runs = RedisLocks(redis, test_redis.prefix, kind="run", ttl_s=0.3, renew_s=0.05)  # type: ignore[arg-type]
+    rooms = _locks(redis, test_redis.prefix)
+    assert runs.name(5) != rooms.name(5)  # a run's lease is not its room's lock
+    async with runs.hold(5):
+        await asyncio.sleep(0.6)  # renewed past its TTL while the run lives
+        assert await runs.held(5) and not await rooms.held(5)
+    assert not await runs.held(5)
+    # A process that died holding a lease: nobody renews it, so it lapses.
+    dead = redis.lock(runs.name(6), timeout=0.3, thread_local=False)  # type: ignore[attr-defined]
+    assert await dead.acquire(blocking=False) and await runs.held(6)
+    await asyncio.sleep(0.5)
+    assert not await runs.held(6)

@@ -132,7 +132,7 @@ async def test_a_step_runs_at_its_due_time(store: Store, processes: Any) -> None
     await scheduler.schedule(room, 1, "turn", due)
     await eventually(lambda: ran_at, within_s=6)
     late = ran_at[0] - due.timestamp()
-    assert -0.05 < late < 0.5  # handed out early, then waited for the due time
+    assert -0.05 < late < 0.9  # handed out early, then waited (not a poll period late)
 
 
 async def test_a_step_scheduled_by_a_step_runs_next(store: Store, processes: Any) -> None:
