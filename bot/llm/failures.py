@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+# How long the Router says a model rests after repeated rate limits (or a dead key).
+_WAIT = re.compile(r"Try again in (\d+) seconds")
+
 # litellm reports these as a 500 or a 400; their message says what actually went wrong.
 _MESSAGE_REASONS = (
     ("Connection error", "could not connect to the model server"),
@@ -22,6 +27,10 @@ def reason_for(exc: Exception, timeout_s: float) -> str:
     if type(exc).__name__ == "Timeout" or status == 408:
         return f"timed out after {timeout_s:g}s"
     text = str(exc)
+    if "All deployments for selected model are in cooldown" in text:
+        wait = _WAIT.search(text)
+        after = f"; try again in {wait[1]} s" if wait else ""
+        return f"resting after repeated failures such as rate limits{after}"
     for needle, reason in _MESSAGE_REASONS:
         if needle in text:
             return reason

@@ -12,8 +12,10 @@ the same Router path as a real model, streaming or not.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.llm.failures import reason_for
@@ -33,8 +35,28 @@ if TYPE_CHECKING:
     from litellm import Router
 
 
+@dataclass(frozen=True)
+class SharedRouterState:
+    """Where the Routers of a cluster's processes keep their shared state: which provider
+    deployments are cooling down after a 429 or an outage, and their usage this minute."""
+
+    redis_url: str
+    prefix: str  # keeps two deployments of Chimera on one Redis apart
+
+    def router_options(self) -> dict[str, Any]:
+        """Return the Router's own options for it."""
+        return {"redis_url": self.redis_url, "cache_kwargs": {"namespace": f"{self.prefix}:llm"}}
+
+
+RATE_LIMITS_ALLOWED = 3  # 429s in a minute before a model rests
+
+
 class LiteLLMGateway:
-    """The LLM interface on litellm's Router; builds the Router once, on first use."""
+    """The LLM interface on litellm's Router; builds the Router once, on first use.
+
+    With `shared` (cluster mode), the Router keeps its cooldowns and usage counts in Redis,
+    so a provider that rate-limits one process is given a rest by all of them.
+    """
 
     def __init__(
         self,
@@ -46,8 +68,10 @@ class LiteLLMGateway:
         api_bases: dict[str, str] | None = None,
         api_keys: dict[str, str] | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        shared: SharedRouterState | None = None,
     ) -> None:
         self.default_model = default_model
+        self._shared = shared
         self._fallbacks = dict(fallbacks or {})
         self._num_retries = num_retries
         self._timeout_s = timeout_s
@@ -146,11 +170,21 @@ class LiteLLMGateway:
         if self._router is None:
             register_offline_model()
             litellm = litellm_module()
+            from litellm.types.router import AllowedFailsPolicy
+
             self._router = litellm.Router(
                 model_list=[],
+                # A model answering "rate limited" more often than this in a minute (in all
+                # processes, in a cluster) rests for litellm's cooldown; calls go to its
+                # fallbacks meanwhile. One model is one deployment, which litellm would
+                # otherwise never cool down on a 429.
+                allowed_fails_policy=AllowedFailsPolicy(
+                    RateLimitErrorAllowedFails=RATE_LIMITS_ALLOWED
+                ),
                 fallbacks=[{m: list(fb)} for m, fb in self._fallbacks.items()],
                 num_retries=self._num_retries,
                 timeout=self._timeout_s,
+                **(self._shared.router_options() if self._shared else {}),
             )
         return self._router
 
@@ -178,8 +212,13 @@ class LiteLLMGateway:
             params["api_base"] = base
         if key := self._api_keys.get(model):
             params["api_key"] = key
+        # The same id in every process, so a cluster's Routers share its cooldown in Redis.
+        named = "\0".join((group, *(f"{k}={v}" for k, v in sorted(params.items()))))
+        info = {"id": hashlib.sha256(named.encode()).hexdigest()[:24]}
         router = self._ensure_router()
-        router.add_deployment(Deployment(model_name=group, litellm_params=LiteLLM_Params(**params)))
+        router.add_deployment(
+            Deployment(model_name=group, litellm_params=LiteLLM_Params(**params), model_info=info)
+        )
 
     def _usage(
         self, model: str, messages: list[dict[str, str]], reported: Any, text: str, start: float

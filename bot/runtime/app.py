@@ -79,7 +79,7 @@ class Services:
 
 def make_gateway(settings: Settings) -> LLM:
     """Build the litellm gateway from settings (litellm itself is imported on first call)."""
-    from bot.llm.gateway import LiteLLMGateway
+    from bot.llm.gateway import LiteLLMGateway, SharedRouterState
 
     api_bases = dict(settings.model_api_bases)
     if settings.api_base:
@@ -91,6 +91,9 @@ def make_gateway(settings: Settings) -> LLM:
         num_retries=settings.llm_retries,
         timeout_s=settings.llm_timeout_s,
         api_bases=api_bases,
+        shared=SharedRouterState(settings.redis_url, settings.redis_prefix)
+        if settings.redis_url
+        else None,
     )
 
 

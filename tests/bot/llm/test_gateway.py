@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot.llm.gateway import LiteLLMGateway
+from bot.llm.gateway import RATE_LIMITS_ALLOWED, LiteLLMGateway, SharedRouterState
 from bot.llm.types import OFFLINE_MODEL, ChatRequest, Completion, LLMError, Message
 from tests.fakes.openai_server import FakeOpenAI, Fault, openai_server
+from tests.redis_fixtures import RedisSpace
 
 __all__ = ["openai_server"]  # the fixture, imported for pytest
 
@@ -305,3 +306,53 @@ async def test_offline_model_can_be_a_fallback(
 
     assert result.usage.model == OFFLINE_MODEL
     assert result.text.startswith("Precisely put:")
+
+
+@pytest.mark.services
+async def test_in_a_cluster_a_rate_limited_model_rests_in_every_process(
+    openai_server: FakeOpenAI, backoffs: list[Any], test_redis: RedisSpace
+) -> None:
+    shared = SharedRouterState(test_redis.url, test_redis.prefix)
+    one, other = (  # two processes' gateways
+        gateway(openai_server, fallbacks={FAKE: [BACKUP]}, num_retries=0, shared=shared)
+        for _ in range(2)
+    )
+    limited = RATE_LIMITS_ALLOWED + 1
+    openai_server.fail(*[Fault(429, model="fake-model")] * limited)
+    for _ in range(limited):
+        answer = await one.complete(ask())
+        assert answer.usage.model == BACKUP  # rate-limited: the fallback answered
+    assert [b["model"] for b in openai_server.requests] == ["fake-model", "fake-backup"] * limited
+    answer = await other.complete(ask())
+    assert answer.usage.model == BACKUP
+    # The other process did not ask the model that is resting.
+    assert [b["model"] for b in openai_server.requests][2 * limited :] == ["fake-backup"]
+
+
+async def test_without_redis_each_process_finds_out_for_itself(
+    openai_server: FakeOpenAI, backoffs: list[Any]
+) -> None:
+    one, other = (gateway(openai_server, fallbacks={FAKE: [BACKUP]}, num_retries=0) for _ in "ab")
+    limited = RATE_LIMITS_ALLOWED + 1
+    openai_server.fail(*[Fault(429, model="fake-model")] * limited)
+    for _ in range(limited):
+        await one.complete(ask())
+    assert (await one.complete(ask())).usage.model == BACKUP  # resting in this process
+    answer = await other.complete(ask())
+    assert answer.usage.model == FAKE  # the other asked it, and it answered
+
+
+async def test_a_model_resting_after_rate_limits_says_when_to_try_again(
+    openai_server: FakeOpenAI, backoffs: list[Any]
+) -> None:
+    llm = gateway(openai_server, num_retries=0)
+    openai_server.fail(*[Fault(429, retry_after=7)] * (RATE_LIMITS_ALLOWED + 1))
+    for _ in range(RATE_LIMITS_ALLOWED + 1):
+        with pytest.raises(LLMError, match="rate limited"):
+            await llm.complete(ask())
+    with pytest.raises(LLMError) as caught:
+        await llm.complete(ask())
+    assert caught.value.reason == (
+        "resting after repeated failures such as rate limits; try again in 7 s"
+    )
+    assert len(openai_server.requests) == RATE_LIMITS_ALLOWED + 1  # not asked while resting
