@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -79,7 +79,7 @@ class Driver(Protocol):
     """A fake platform and how to start rooms on it."""
 
     async def start(self) -> dict[str, str]: ...
-    async def start_rooms(self, case: Case, url: str) -> None: ...
+    async def start_rooms(self, case: Case, urls: Sequence[str]) -> None: ...
     def observe(self, run: Run) -> None: ...
     async def close(self) -> None: ...
 
@@ -99,21 +99,30 @@ class SlackDriver:
             "CHIMERA_SLACK_API_URL": api,
         }
 
-    async def start_rooms(self, case: Case, url: str) -> None:
-        async with aiohttp.ClientSession() as http:
-            await asyncio.gather(*(self._start(http, url, case, n) for n in range(case.rooms)))
+    async def start_rooms(self, case: Case, urls: Sequence[str]) -> None:
+        """Start a room in each channel, the commands sent round-robin to `urls`."""
+        text = f"start {TOPIC} turns={case.turns} pace={case.pace_s:g}"
+        await self.send_all(case.rooms, urls, lambda n: text)
 
-    async def _start(self, http: aiohttp.ClientSession, url: str, case: Case, n: int) -> None:
-        channel, token = f"C{n:05d}", f"cmd{n}"
+    async def send_all(self, rooms: int, urls: Sequence[str], text: Callable[[int], str]) -> None:
+        """Send the command `text(n)` in channel n for every room at once, round-robin."""
+        async with aiohttp.ClientSession() as http:
+            await asyncio.gather(
+                *(self.command(http, urls[n % len(urls)], n, text(n)) for n in range(rooms))
+            )
+
+    async def command(self, http: aiohttp.ClientSession, url: str, n: int, text: str) -> None:
+        """Send one signed `/chimera` command in channel n to the serve process at `url`."""
+        channel, token = channel_id(n), f"cmd{n}-{len(self.commands)}"
         self.commands[token] = channel
         form = {
             "team_id": self.fake.team_id,
             "channel_id": channel,
             "user_id": "UADMIN",
             "command": "/chimera",
-            "text": f"start {TOPIC} turns={case.turns} pace={case.pace_s:g}",
+            "text": text,
             "response_url": self.fake.response_url(token),
-            "trigger_id": f"t{n}",
+            "trigger_id": token,
         }
         body = urlencode(form)
         ts = str(int(time.time()))
@@ -164,7 +173,7 @@ class DiscordDriver:
             "CHIMERA_DISCORD_GATEWAY_URL": self.fake.gateway_url,
         }
 
-    async def start_rooms(self, case: Case, url: str) -> None:
+    async def start_rooms(self, case: Case, urls: Sequence[str]) -> None:
         guild = self.fake.add_guild("Load")
         self.channels = [self.fake.add_channel(guild, f"room-{n}") for n in range(case.rooms)]
         moderator = self.fake.new_user("mod")
@@ -200,6 +209,11 @@ class DiscordDriver:
         await self.fake.close()
 
 
+def channel_id(n: int) -> str:
+    """Return the Slack channel id of room n."""
+    return f"C{n:05d}"
+
+
 def _failed(text: str) -> bool:
     return "Something went wrong" in text or "⚠️" in text
 
@@ -214,12 +228,15 @@ async def run_case(case: Case) -> dict[str, Any]:
     driver: Driver = SlackDriver() if case.platform == "slack" else DiscordDriver()
     platform_env = await driver.start()
     with tempfile.TemporaryDirectory() as tmp:
-        async with _database(case) as db_url, _serve(case, tmp, platform_env, db_url) as serve:
+        async with (
+            fresh_database(case) as db_url,
+            serve_process(case, tmp, platform_env, db_url) as serve,
+        ):
             await serve.ready()
             profiler = await _profiler(case, serve)
             cpu_start = serve.cpu_s()
             started = time.monotonic()
-            await driver.start_rooms(case, serve.url)
+            await driver.start_rooms(case, [serve.url])
             run, backlog = Run(), [(started, 0)]
             deadline = started + case.turns * case.pace_s * 4 + 120
             while time.monotonic() < deadline:
@@ -250,7 +267,10 @@ async def run_case(case: Case) -> dict[str, Any]:
             for i, (a, b) in enumerate(itertools.pairwise(ordered)):
                 by_index[i + 1].append(b - a - case.pace_s)
         for i, values in sorted(by_index.items()):
-            print(f"gap {i}: p50 {_pct(values, 50)} p99 {_pct(values, 99)}", file=sys.stderr)
+            print(
+                f"gap {i}: p50 {percentile(values, 50)} p99 {percentile(values, 99)}",
+                file=sys.stderr,
+            )
     return {
         "platform": case.platform,
         "database": case.database,
@@ -261,8 +281,8 @@ async def run_case(case: Case) -> dict[str, Any]:
         "rooms_complete": len(run.finished),
         "failed_commands": run.failed,
         "persona_turns": turns,
-        "lateness_p50_s": _pct(gaps, 50),
-        "lateness_p99_s": _pct(gaps, 99),
+        "lateness_p50_s": percentile(gaps, 50),
+        "lateness_p99_s": percentile(gaps, 99),
         "cpu_ms_per_turn": round(cpu_s * 1000 / max(turns, 1), 2),
         "memory_backlog_max": backlog_max,
         "backlog_drain_s": drain_s,
@@ -281,7 +301,7 @@ async def _profiler(case: Case, serve: Serve) -> asyncio.subprocess.Process | No
     return await asyncio.create_subprocess_exec(spy, *args, "-r", "97", "--nonblocking", *extra)
 
 
-def _pct(values: list[float], q: int) -> float | None:
+def percentile(values: list[float], q: int) -> float | None:
     if not values:
         return None
     if len(values) == 1:
@@ -349,7 +369,7 @@ class Serve:
 
 
 @contextlib.asynccontextmanager
-async def _serve(
+async def serve_process(
     case: Case, data_dir: str, platform_env: dict[str, str], db_url: str | None
 ) -> AsyncIterator[Serve]:
     port = _free_port()
@@ -385,7 +405,7 @@ async def _serve(
 
 
 @contextlib.asynccontextmanager
-async def _database(case: Case) -> AsyncIterator[str | None]:
+async def fresh_database(case: Case) -> AsyncIterator[str | None]:
     if case.database == "sqlite":
         yield None
         return
