@@ -3,6 +3,7 @@
 Usage:
     python bench/cluster.py [--rooms 400] [--pace 4] [--turns 6] [--runs 100]
                             [--kill-rooms 30] [--skip rooms,consortium,kill]
+    CLUSTER_QUEUE_CONCURRENCY=200 python bench/cluster.py ...   # the processes' queue setting
 
 Needs PostgreSQL (127.0.0.1:5432, trust auth) and Redis (127.0.0.1:6379), as the test suite
 does. Every case runs `chimera serve` processes in cluster mode (PostgreSQL, Redis, memory off)
@@ -60,6 +61,7 @@ from bench.load import (  # noqa: E402
 )
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+QUEUE_CONCURRENCY = os.environ.get("CLUSTER_QUEUE_CONCURRENCY", "")  # the serve's default if ""
 
 
 # ---- the consortium engine on 1 and 2 processes ----------------------------------------------
@@ -131,6 +133,8 @@ async def cluster(
 
     prefix = f"bench{os.getpid()}x{time.time_ns() % 10**9}"
     env = platform_env | {"CHIMERA_REDIS_URL": REDIS_URL, "CHIMERA_REDIS_PREFIX": prefix}
+    if QUEUE_CONCURRENCY:
+        env["CHIMERA_QUEUE_CONCURRENCY"] = QUEUE_CONCURRENCY
     with tempfile.TemporaryDirectory() as tmp:
         async with fresh_database(case) as db_url, contextlib.AsyncExitStack() as stack:
             serves = []
@@ -162,7 +166,7 @@ async def rooms_case(
     run = Run()
     held: asyncio.Event | None = None
     async with cluster(processes, case, driver, platform_env) as serves:
-        started = time.monotonic()
+        started, cpu_start = time.monotonic(), sum(serve.cpu_s() for serve in serves)
         await driver.start_rooms(case, [serve.url for serve in serves])
         deadline = started + turns * pace_s * 4 + 120
         while time.monotonic() < deadline and len(run.finished) < rooms:
@@ -177,7 +181,11 @@ async def rooms_case(
             if held is not None and held.is_set() and killed_at is None:
                 serves[0].process.kill()
                 killed_at = time.monotonic()
+        cpu_s = None if kill else sum(serve.cpu_s() for serve in serves) - cpu_start
+    turns_posted = sum(len(p) for p in run.posts.values())
     figures = _lateness(run, pace_s) | {"rooms_complete": len(run.finished)}
+    if cpu_s is not None:
+        figures["cpu_ms_per_turn"] = round(cpu_s * 1000 / max(turns_posted, 1), 2)
     if kill:
         figures |= _after_kill(driver, run, rooms, turns, pace_s, killed_at)
     await driver.close()
@@ -244,6 +252,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the consortium case")
     parser.add_argument("--kill-rooms", type=int, default=30)
     parser.add_argument("--skip", default="", help="comma-separated: rooms, consortium, kill")
+    parser.add_argument("--processes", default="1,2", help="the rooms case's process counts")
     return parser.parse_args()
 
 
@@ -256,7 +265,7 @@ def main() -> None:
         figures |= consortium_figures(args.runs, args.latency, args.repeats)
         print(json.dumps(figures), flush=True)
     if "rooms" not in skip:
-        for processes in (1, 2):
+        for processes in map(int, args.processes.split(",")):
             result = asyncio.run(rooms_case(args.rooms, args.pace, args.turns, processes))
             print(json.dumps({"processes": processes} | result), flush=True)
             figures |= {_named(name, processes): value for name, value in result.items()}

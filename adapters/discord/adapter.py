@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 import discord
 
-from adapters.discord.client import ChimeraClient
+from adapters.discord.client import ChimeraClient, ShardedChimeraClient
 from adapters.discord.commands import Handlers, SlashCommands
 from adapters.discord.endpoints import point_at
 from adapters.discord.events import Audience, Events
@@ -62,8 +62,18 @@ class DiscordAdapter:
         point_at(settings.discord_api_base, settings.discord_gateway_url)
         self._token = settings.discord_token
         telemetry = services.metrics
-        self.client = ChimeraClient(
-            ready_timeout=ready_timeout, http_trace=http_errors(telemetry, self.name)
+        options: dict[str, Any] = {
+            "ready_timeout": ready_timeout,
+            "http_trace": http_errors(telemetry, self.name),
+        }
+        self.client = (
+            ShardedChimeraClient(
+                shard_count=settings.discord_shard_count,
+                shard_ids=settings.discord_shard_ids,
+                **options,
+            )
+            if settings.discord_shard_count
+            else ChimeraClient(**options)
         )
         self.webhooks = Webhooks(self.client, services.store.webhooks, telemetry)
         self.platform = DiscordPlatform(self.client, self.webhooks)

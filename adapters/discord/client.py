@@ -1,4 +1,5 @@
-"""The discord.py client: intents, no pinging by default, commands synced on start."""
+"""The discord.py client: intents, no pinging by default, commands synced on start; sharded
+when several processes share the bot."""
 
 from __future__ import annotations
 
@@ -59,3 +60,8 @@ class ChimeraClient(discord.Client):
         """Forward a withdrawn reaction vote."""
         if self.events is not None:
             await self.events.on_raw_reaction_remove(event)
+
+
+class ShardedChimeraClient(ChimeraClient, discord.AutoShardedClient):
+    """The same client on some of the bot's shards (`shard_ids` of `shard_count`): each guild's
+    events reach the process that runs its shard, and any process posts over REST."""

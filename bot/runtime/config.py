@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     discord_token: str | None = None
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
+    # Sharding over processes: every process gets the same count and its own shards.
+    discord_shard_count: int | None = Field(None, ge=1, le=65536)
+    discord_shards: str | None = None  # this process's shards: "0-3", "4,5", "2"
 
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
@@ -125,6 +128,30 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value.upper()
 
+    @field_validator("discord_shards")
+    @classmethod
+    def _shards(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        shard_ids(value)  # raises ValueError on a bad list
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _shards_counted(self) -> Settings:
+        if self.discord_shards is None:
+            return self
+        if self.discord_shard_count is None:
+            raise ValueError("CHIMERA_DISCORD_SHARDS needs CHIMERA_DISCORD_SHARD_COUNT")
+        if max(shard_ids(self.discord_shards)) >= self.discord_shard_count:
+            count = self.discord_shard_count
+            raise ValueError(f"Discord shards are numbered 0 to {count - 1} (of {count})")
+        return self
+
+    @property
+    def discord_shard_ids(self) -> list[int] | None:
+        """Return this process's Discord shards (None: discord.py's choice, all of them)."""
+        return shard_ids(self.discord_shards) if self.discord_shards else None
+
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
@@ -146,10 +173,11 @@ class Settings(BaseSettings):
             problems.append("the 'cluster' extra: pip install 'chimera-bot[cluster]'")
         if not self.database_url.startswith("postgresql+asyncpg://"):
             problems.append("CHIMERA_DATABASE_URL must be a PostgreSQL URL (shared by all)")
-        if self.discord_token:
-            # Each process would open its own gateway session and hear every event twice.
+        if self.discord_token and self.discord_shards is None:
+            # Each process would open every shard and hear every event twice.
             problems.append(
-                "Discord is not shared by several processes yet: unset CHIMERA_DISCORD_TOKEN"
+                "with Discord, CHIMERA_DISCORD_SHARD_COUNT (the same in every process) and "
+                "CHIMERA_DISCORD_SHARDS (this process's own, e.g. 0-1 here and 2-3 there)"
             )
         if self.memory_enabled and not self.chroma_url:
             problems.append(
@@ -196,6 +224,22 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _describe(err: Any) -> str:
-    field = str(err["loc"][0]) if err["loc"] else "?"
     message = err["msg"].removeprefix("Value error, ")
+    if not err["loc"]:  # a check across settings names them itself
+        return f"  {message}"
+    field = str(err["loc"][0])
     return f"  CHIMERA_{field.upper()}: {message} (got {err.get('input')!r})"
+
+
+def shard_ids(text: str) -> list[int]:
+    """Read a list of shard numbers such as "0-3", "4,5" or "0-1,6" (sorted, no repeats)."""
+    ids: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        low, dash, high = part.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValueError(f"'{part}' is not a shard number or range such as 0-3")
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first:
+            raise ValueError(f"'{part}' runs backwards; write the lower number first")
+        ids.update(range(first, last + 1))
+    return sorted(ids)

@@ -10,11 +10,13 @@ Discord behaviour it keeps because the adapter depends on it: JSON with
 (10015) for a deleted webhook or a wrong token, the 15-webhooks-per-channel limit (30007),
 webhook usernames 1–80 characters without "clyde"/"discord", messages of at most 2000
 characters, webhooks only on parent channels with `thread_id=` for threads, MESSAGE_CREATE
-echoes of every non-ephemeral message (webhook posts included) and of the bot's own reactions.
+echoes of every non-ephemeral message (webhook posts included) and of the bot's own reactions,
+and sharding: a session that identified as shard (id, count) gets READY and GUILD_CREATE for
+its own guilds, and only their events (a guild's shard is `(guild_id >> 22) % count`).
 
 Not modelled: permission maths (an interaction carries whatever permissions the test gave the
 member; `default_member_permissions` is recorded, not enforced), rate-limit buckets and
-headers (only injected 429s), gateway resume/reconnect, compression and sharding, option
+headers (only injected 429s), gateway resume/reconnect, compression, option
 validation Discord does client-side (required, min/max, choices), the 3 s / 15 min interaction
 deadlines, message edit/delete events, member chunking, forum channels, the 1000-per-guild
 webhook limit (inject 30058 to test it), CDN URLs of the files the bot posts. Files a person
@@ -83,9 +85,18 @@ class _Snowflakes:
     def __init__(self) -> None:
         self._counter = itertools.count(1)
 
-    def next(self) -> str:
+    def next(self, shard: tuple[int, int] | None = None) -> str:
+        """Return a new id; with `shard` (id, count), one of a guild on that shard."""
         millis = int(time.time() * 1000) - EPOCH_MS
+        if shard is not None:  # Discord's shard of a guild: (guild_id >> 22) % count
+            wanted, count = shard
+            millis += (wanted - millis) % count
         return str((millis << 22) | (next(self._counter) & 0x3FFFFF))
+
+
+def shard_of(guild_id: str, count: int) -> int:
+    """Return the shard (of `count`) whose gateway session receives a guild's events."""
+    return (int(guild_id) >> 22) % count
 
 
 def user_payload(user_id: str, name: str, *, bot: bool = False) -> dict[str, Any]:
@@ -217,7 +228,8 @@ class FakeDiscord:
         self._holds: dict[str, tuple[int, bool, asyncio.Event]] = {}
         self._hold_counts: dict[str, int] = {}
         self._closing = asyncio.Event()  # releases held requests so the server can stop
-        self._sockets: list[web.WebSocketResponse] = []
+        self._sockets: dict[web.WebSocketResponse, tuple[int, int]] = {}  # ws -> its shard
+        self.shards = 1  # the shard count GET /gateway/bot recommends
         self._seq = 0
         self._unpublished: list[dict[str, Any]] = []
         self._events: list[tuple[str, dict[str, Any]]] = []
@@ -261,9 +273,10 @@ class FakeDiscord:
 
     # ----------------------------------------------------------------- world building
 
-    def add_guild(self, name: str = "Test Guild") -> Guild:
-        """Create a guild with @everyone, an admin role and the bot as a member."""
-        guild = Guild(id=self._ids.next(), name=name, owner_id=self.owner["id"])
+    def add_guild(self, name: str = "Test Guild", *, shard: tuple[int, int] | None = None) -> Guild:
+        """Create a guild with @everyone, an admin role and the bot as a member; `shard`
+        (id, count) gives it an id on that shard."""
+        guild = Guild(id=self._ids.next(shard), name=name, owner_id=self.owner["id"])
         guild.roles.append(role_payload(guild.id, "@everyone", 0x400 | 0x800 | 0x10000, 0))
         guild.roles.append(role_payload(self._ids.next(), "Admins", ALL_PERMISSIONS, 1))
         self.guilds[guild.id] = guild
@@ -448,10 +461,15 @@ class FakeDiscord:
     # ----------------------------------------------------------------- gateway helpers
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a DISPATCH event to every connected gateway client."""
-        for ws in list(self._sockets):
-            self._seq += 1
-            await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
+        """Send a DISPATCH event to the gateway sessions of its guild's shard (all: no guild)."""
+        guild_id = data.get("guild_id") or (data.get("id") if event.startswith("GUILD_") else None)
+        for ws, (shard, count) in list(self._sockets.items()):
+            if guild_id is None or shard_of(str(guild_id), count) == shard:
+                await self._send(ws, event, data)
+
+    async def _send(self, ws: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
+        self._seq += 1
+        await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
 
     async def _publish(self) -> None:
         # Discord echoes every non-ephemeral message it creates as MESSAGE_CREATE.
@@ -555,8 +573,7 @@ class FakeDiscord:
                 if msg.type is WSMsgType.TEXT:
                     await self._on_gateway(ws, json.loads(msg.data))
         finally:
-            if ws in self._sockets:
-                self._sockets.remove(ws)
+            self._sockets.pop(ws, None)
         return ws
 
     async def _on_gateway(self, ws: web.WebSocketResponse, msg: dict[str, Any]) -> None:
@@ -565,26 +582,26 @@ class FakeDiscord:
             await ws.send_json({"op": 11})
         elif op == 2:
             self.identifies.append(msg["d"])
-            self._sockets.append(ws)
-            await self._ready()
+            shard, count = msg["d"].get("shard") or (0, 1)
+            self._sockets[ws] = (shard, count)
+            await self._ready(ws, shard, count)
 
-    async def _ready(self) -> None:
-        await self.dispatch(
-            "READY",
-            {
-                "v": 10,
-                "user": self.bot_user,
-                "guilds": [{"id": gid, "unavailable": True} for gid in self.guilds],
-                "session_id": "fake-session",
-                "resume_gateway_url": self.gateway_url,
-                "shard": [0, 1],
-                "application": {"id": self.app_id, "flags": 0},
-                "private_channels": [],
-                "relationships": [],
-            },
-        )
-        for guild in self.guilds.values():
-            await self.dispatch("GUILD_CREATE", guild.payload())
+    async def _ready(self, ws: web.WebSocketResponse, shard: int, count: int) -> None:
+        guilds = [g for g in self.guilds.values() if shard_of(g.id, count) == shard]
+        ready = {
+            "v": 10,
+            "user": self.bot_user,
+            "guilds": [{"id": guild.id, "unavailable": True} for guild in guilds],
+            "session_id": f"fake-session-{shard}",
+            "resume_gateway_url": self.gateway_url,
+            "shard": [shard, count],
+            "application": {"id": self.app_id, "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+        }
+        await self._send(ws, "READY", ready)
+        for guild in guilds:
+            await self._send(ws, "GUILD_CREATE", guild.payload())
 
     def _command_data(
         self, command: str, options: dict[str, Any], *, focused: str | None
@@ -840,7 +857,7 @@ class FakeDiscord:
         return _json(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,

@@ -56,7 +56,16 @@ def test_cluster_mode_is_off_without_redis_and_needs_shared_servers_with_it() ->
     )
     problems = "\n".join(sqlite.cluster_problems())
     assert "CHIMERA_DATABASE_URL" in problems and "CHIMERA_CHROMA_URL" in problems
-    assert "CHIMERA_DISCORD_TOKEN" in problems
+    assert "CHIMERA_DISCORD_SHARDS" in problems  # one process per shard range
+    sharded = load_settings(
+        redis_url="redis://127.0.0.1:6379/0",
+        database_url="postgresql+asyncpg://chimera@db/chimera",
+        memory_enabled=False,
+        discord_token="x" * 20,
+        discord_shard_count=4,
+        discord_shards="2-3",
+    )
+    assert sharded.cluster_problems() == [] and sharded.discord_shard_ids == [2, 3]
     shared = load_settings(
         redis_url="redis://127.0.0.1:6379/0",
         database_url="postgresql+asyncpg://chimera@db/chimera",
@@ -65,3 +74,30 @@ def test_cluster_mode_is_off_without_redis_and_needs_shared_servers_with_it() ->
     assert shared.clustered and shared.cluster_problems() == []
     with pytest.raises(ConfigError, match="CHIMERA_REDIS_URL"):
         load_settings(redis_url="http://127.0.0.1:6379")
+
+
+@pytest.mark.parametrize(
+    ("shards", "count", "ids"),
+    [("0-3", 4, [0, 1, 2, 3]), ("4,5", 8, [4, 5]), ("0-1, 6", 8, [0, 1, 6]), ("2", 3, [2])],
+)
+def test_discord_shards_are_read_as_numbers_and_ranges(
+    shards: str, count: int, ids: list[int]
+) -> None:
+    settings = load_settings(discord_shards=shards, discord_shard_count=count)
+    assert settings.discord_shard_ids == ids
+
+
+@pytest.mark.parametrize(
+    ("shards", "count", "message"),
+    [
+        ("0-3", None, "CHIMERA_DISCORD_SHARDS needs CHIMERA_DISCORD_SHARD_COUNT"),
+        ("2-4", 4, "numbered 0 to 3 \\(of 4\\)"),
+        ("3-1", 4, "runs backwards"),
+        ("one", 4, "CHIMERA_DISCORD_SHARDS: 'one' is not a shard number"),
+    ],
+)
+def test_bad_discord_shards_are_refused_with_what_to_write(
+    shards: str, count: int | None, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(discord_shards=shards, discord_shard_count=count)
