@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     # PostgreSQL, and a Chroma server when memory is on). Unset: one process, no server.
     redis_url: str | None = None
     redis_prefix: str = Field("chimera", pattern=r"^[A-Za-z0-9_.-]{1,40}$")  # keys, queue name
-    queue_concurrency: int = Field(20, ge=1, le=1000)  # room steps one process runs at once
+    # Room steps one process holds at once: each is handed out up to a second before it is due
+    # and waits for its time, so a process pacing N steps a second needs well over N.
+    queue_concurrency: int = Field(200, ge=1, le=2000)
 
     # People who may not manage the channel: how fast they may send commands, how fast they
     # may ask consortiums, and how many answers (members × iterations) one may ask for.

@@ -65,7 +65,7 @@ class QueueScheduler:
         clock: Clock,
         handler: StepHandler | None = None,
         *,
-        concurrency: int = 20,
+        concurrency: int = 200,
         timers: QueueTimers | None = None,
         finish_s: float = 60.0,
         metrics: Metrics | None = None,
