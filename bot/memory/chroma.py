@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,13 +12,18 @@ import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction
-from chromadb.errors import NotFoundError
+from chromadb.errors import InternalError, NotFoundError
 
 from bot.memory.filters import Scope
 from bot.memory.records import Kind, MetaValue, Record, tenant_key
 
+log = logging.getLogger(__name__)
 PAGE = 1000
 OVERFETCH = 2  # how many more unfiltered neighbours a scoped search looks at
+# Embedded Chroma answers a query that races a new collection's first write with this error
+# (its HNSW segment's folder exists, its index file not yet). It passes within milliseconds.
+UNWRITTEN = "Nothing found on disk"
+UNWRITTEN_TRIES, UNWRITTEN_PAUSE_S = 3, 0.05
 
 
 @dataclass(frozen=True)
@@ -70,12 +77,23 @@ def nearest(collection: Collection, qvec: np.ndarray, n: int, scope: Scope) -> d
 def _query(
     collection: Collection, qvec: np.ndarray, n: int, where: dict[str, Any] | None
 ) -> dict[str, Candidate]:
-    result = collection.query(
-        query_embeddings=[qvec],
-        n_results=n,
-        where=where,
-        include=["documents", "metadatas", "distances"],
-    )
+    """Query the collection (in a worker thread: the pause between tries blocks no loop)."""
+    for attempt in range(1, UNWRITTEN_TRIES + 1):
+        try:
+            result = collection.query(
+                query_embeddings=[qvec],
+                n_results=n,
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
+            break
+        except InternalError as exc:
+            if UNWRITTEN not in str(exc):
+                raise
+            if attempt == UNWRITTEN_TRIES:
+                log.warning("%s: its first vectors are still being written; none found", exc)
+                return {}
+            time.sleep(UNWRITTEN_PAUSE_S)
     ids, texts = result["ids"][0], (result["documents"] or [[]])[0]
     metas, dists = (result["metadatas"] or [[]])[0], (result["distances"] or [[]])[0]
     rows = zip(ids, texts, metas, dists, strict=True)
