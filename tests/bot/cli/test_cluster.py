@@ -1,6 +1,8 @@
 """Two `chimera serve` processes share rooms through PostgreSQL and Redis (cluster mode); one
 is killed with SIGKILL in the middle of posting a turn, and the other finishes every room,
-each turn in its channel exactly once."""
+each turn in its channel exactly once. A consortium run outlives its process the same way,
+and a process starting meanwhile leaves a live run alone. (Three processes, Slack and
+Discord together: test_cluster_mixed.py.)"""
 
 from __future__ import annotations
 
@@ -17,8 +19,7 @@ from bot.base.rooms import RoomKey, RoomState, SpeakerKind
 from bot.core.host import WATCH_S
 from storage.store import Store, open_store
 from tests.adapters.slack.conftest import SECRET, SlackSender
-from tests.bot.cli.test_crash import discord_turns, serving
-from tests.fakes.discord_server import MANAGE_CHANNELS, FakeDiscord
+from tests.bot.cli.test_crash import serving
 from tests.fakes.slack_api import FakeSlack
 from tests.postgres_fixtures import postgres_database
 from tests.redis_fixtures import redis_prefix
@@ -221,61 +222,3 @@ async def _restarts(store: Store, room_id: int) -> int:
 async def _ended(store: Store, room_id: int) -> bool:
     room = await store.rooms.get(room_id)
     return room is not None and room.state is RoomState.FINISHED
-
-
-async def test_discord_shards_split_over_processes_and_either_posts_for_any_guild(
-    tmp_path: Path,
-) -> None:
-    fake = await FakeDiscord().start()
-    fake.shards = 2
-    guilds = [fake.add_guild(f"Guild {n}", shard=(n, 2)) for n in range(2)]
-    channels = [(g, fake.add_channel(g, f"room-{n}")) for g in guilds for n in range(2)]
-    moderator = fake.new_user("mod")
-    for guild in guilds:
-        fake.add_member(guild, moderator, permissions=0x400 | 0x800 | MANAGE_CHANNELS)
-    try:
-        async with postgres_database() as db_url, redis_prefix() as redis:
-            env = {
-                "CHIMERA_DISCORD_TOKEN": fake.token,
-                "CHIMERA_DISCORD_API_BASE": fake.base_url,
-                "CHIMERA_DISCORD_GATEWAY_URL": fake.gateway_url,
-                "CHIMERA_DISCORD_SHARD_COUNT": "2",
-                "CHIMERA_DATABASE_URL": db_url,
-                "CHIMERA_REDIS_URL": redis.url,
-                "CHIMERA_REDIS_PREFIX": redis.prefix,
-                "CHIMERA_VOTE_WINDOW_S": "2",
-            }
-            (tmp_path / "a").mkdir()
-            (tmp_path / "b").mkdir()
-            async with (
-                serving(tmp_path / "a", env | {"CHIMERA_DISCORD_SHARDS": "0"}) as a,
-                serving(tmp_path / "b", env | {"CHIMERA_DISCORD_SHARDS": "1"}) as b,
-            ):
-                await _eventually(lambda: len(fake.identifies) == 2, "both shards", 30)
-                assert sorted(i["shard"] for i in fake.identifies) == [[0, 2], [1, 2]]
-                for guild, channel in channels:  # each command reaches its guild's shard only
-                    await fake.slash(
-                        "chimera start",
-                        guild=guild,
-                        channel=channel,
-                        user=moderator,
-                        topic="Shards",
-                        turns=TURNS,
-                        pace=1,
-                    )
-                await _eventually(
-                    lambda: all(discord_turns(fake, ch) for _, ch in channels), "first turns", 60
-                )
-                a.process.kill()  # shard 0's guild hears nothing now; its rooms go on
-                await a.process.wait()
-                await _eventually(
-                    lambda: all(len(discord_turns(fake, ch)) >= TURNS for _, ch in channels),
-                    "every room's turns, from the process left",
-                    90,
-                )
-                assert b.process.returncode is None
-    finally:
-        await fake.close()
-    for _, channel in channels:
-        turns = discord_turns(fake, channel)
-        assert len(turns) == TURNS and len({t["content"] for t in turns}) == TURNS
