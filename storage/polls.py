@@ -46,9 +46,14 @@ class PollStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.started_at = utcnow()  # polls opened earlier may have missed reaction events
+        self.shared = False  # several processes hear the reactions (cluster mode)
 
-    def opened_before_start(self, poll: Poll) -> bool:
-        """Tell whether a poll was opened before this process started (a restart since)."""
+    def may_have_missed_votes(self, poll: Poll) -> bool:
+        """Tell whether a poll may have missed reaction events: opened before this process
+        started (a restart since), or, when several processes share the polls, any poll
+        (the process that heard its reactions may have died before recording one)."""
+        if self.shared:
+            return True
         return poll.opened_at is not None and poll.opened_at < self.started_at
 
     async def open_on(

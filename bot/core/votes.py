@@ -28,7 +28,7 @@ async def catch_up(
         return 0
     changed = 0
     for poll in polls:
-        if not poll.open or not store.polls.opened_before_start(poll):
+        if not poll.open or not store.polls.may_have_missed_votes(poll):
             continue
         ref = await store.polls.bound_message(poll.id)
         if ref is None or ref.platform != room.key.platform:

@@ -138,6 +138,7 @@ async def build_services(
     db = Database(settings.db_url)
     await db.migrate()
     store = Store.on(db)
+    store.polls.shared = settings.clustered  # every poll is caught up from the platform
     if memory is None and settings.memory_enabled:
         memory = await open_memory(settings)
     clock = clock or SystemClock()

@@ -1,4 +1,5 @@
-"""Votes missed while the process was down are caught up from the reactions when polls close."""
+"""Votes missed while the process was down (or, in a cluster, by a process that died) are
+caught up from the reactions when polls close."""
 
 from __future__ import annotations
 
@@ -117,3 +118,16 @@ async def test_an_unreadable_platform_keeps_the_votes_already_counted(
     async with running(settings, clock, platform) as second:
         assert not (await second.commands.run(KEY, ADMIN, "stop", {})).error
         assert platform.reads and dict(await second.store.polls.tally(poll.id)) == {VOTE_DOWN: 1}
+
+
+async def test_in_a_cluster_every_poll_is_read_again_as_it_closes(
+    settings: Settings, clock: FakeClock
+) -> None:
+    platform = ReactingPlatform(name="test")
+    async with running(settings, clock, platform) as services:
+        services.store.polls.shared = True  # as in cluster mode: another process heard ann
+        poll, message_id = await voted_room(services, clock)
+        platform.on_message[message_id] = {VOTE_UP: {"ann"}, VOTE_DOWN: {"bob"}}
+        assert not (await services.commands.run(KEY, ADMIN, "stop", {})).error
+        assert platform.reads == [message_id]
+        assert dict(await services.store.polls.tally(poll.id)) == {VOTE_UP: 1, VOTE_DOWN: 1}
