@@ -7,8 +7,9 @@ Discord together: test_cluster_mixed.py.)"""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,25 @@ CRASHES = {  # where the killed process's post dies: before Slack stored it, or 
 }
 
 
+@contextlib.asynccontextmanager
+async def shared_servers(slack: FakeSlack) -> AsyncIterator[tuple[dict[str, str], Store]]:
+    """Yield the settings every process gets (Slack, a fresh PostgreSQL database, a Redis
+    prefix of its own) and a store on that database."""
+    async with postgres_database() as db_url, redis_prefix() as redis:
+        env = {
+            "CHIMERA_SLACK_BOT_TOKEN": slack.bot_token,
+            "CHIMERA_SLACK_SIGNING_SECRET": SECRET,
+            "CHIMERA_DATABASE_URL": db_url,
+            "CHIMERA_REDIS_URL": redis.url,
+            "CHIMERA_REDIS_PREFIX": redis.prefix,
+        }
+        store = await open_store(db_url)
+        try:
+            yield env, store
+        finally:
+            await store.db.close()
+
+
 @pytest.mark.parametrize("crash", CRASHES)
 async def test_a_room_survives_its_process_being_killed_mid_turn(
     tmp_path: Path, crash: str
@@ -66,20 +86,9 @@ async def test_a_room_survives_its_process_being_killed_mid_turn(
     slack = FakeSlack()
     await slack.start()
     try:
-        async with postgres_database() as db_url, redis_prefix() as redis:
-            env = {
-                "CHIMERA_SLACK_BOT_TOKEN": slack.bot_token,
-                "CHIMERA_SLACK_SIGNING_SECRET": SECRET,
-                "CHIMERA_DATABASE_URL": db_url,
-                "CHIMERA_REDIS_URL": redis.url,
-                "CHIMERA_REDIS_PREFIX": redis.prefix,
-                "CHIMERA_VOTE_WINDOW_S": "2",
-            }
-            store = await open_store(db_url)
-            try:
-                await _run(tmp_path, slack, env, store, after_storing=CRASHES[crash])
-            finally:
-                await store.db.close()
+        async with shared_servers(slack) as (env, store):
+            env["CHIMERA_VOTE_WINDOW_S"] = "2"
+            await _run(tmp_path, slack, env, store, after_storing=CRASHES[crash])
     finally:
         await slack.close()
 
@@ -162,19 +171,8 @@ async def test_a_consortium_run_outlives_its_process_and_a_new_process_leaves_it
     slack = FakeSlack()
     await slack.start()
     try:
-        async with postgres_database() as db_url, redis_prefix() as redis:
-            env = {
-                "CHIMERA_SLACK_BOT_TOKEN": slack.bot_token,
-                "CHIMERA_SLACK_SIGNING_SECRET": SECRET,
-                "CHIMERA_DATABASE_URL": db_url,
-                "CHIMERA_REDIS_URL": redis.url,
-                "CHIMERA_REDIS_PREFIX": redis.prefix,
-            }
-            store = await open_store(db_url)
-            try:
-                await _run_consortium(tmp_path, slack, env, store)
-            finally:
-                await store.db.close()
+        async with shared_servers(slack) as (env, store):
+            await _run_consortium(tmp_path, slack, env, store)
     finally:
         await slack.close()
 

@@ -14,14 +14,12 @@ import aiohttp
 import pytest
 
 from bot.base.rooms import RoomKey, RoomState, SpeakerKind
-from storage.store import Store, open_store
-from tests.adapters.slack.conftest import SECRET, SlackSender
-from tests.bot.cli.test_cluster import TAKEOVER_S, _eventually
+from storage.store import Store
+from tests.adapters.slack.conftest import SlackSender
+from tests.bot.cli.test_cluster import TAKEOVER_S, _eventually, shared_servers
 from tests.bot.cli.test_crash import discord_turns, serving
 from tests.fakes.discord_server import MANAGE_CHANNELS, FakeDiscord, Guild
 from tests.fakes.slack_api import FakeSlack, Message
-from tests.postgres_fixtures import postgres_database
-from tests.redis_fixtures import redis_prefix
 
 pytestmark = pytest.mark.services
 PROCESSES = "abc"
@@ -82,26 +80,17 @@ async def test_three_processes_share_slack_and_discord_rooms_through_a_kill(
     discord = await FakeDiscord().start()
     discord.shards = 3
     try:
-        async with postgres_database() as db_url, redis_prefix() as redis:
-            env = {
-                "CHIMERA_SLACK_BOT_TOKEN": slack.bot_token,
-                "CHIMERA_SLACK_SIGNING_SECRET": SECRET,
+        async with shared_servers(slack) as (env, store):
+            env |= {
                 "CHIMERA_DISCORD_TOKEN": discord.token,
                 "CHIMERA_DISCORD_API_BASE": discord.base_url,
                 "CHIMERA_DISCORD_GATEWAY_URL": discord.gateway_url,
                 "CHIMERA_DISCORD_SHARD_COUNT": "3",
-                "CHIMERA_DATABASE_URL": db_url,
-                "CHIMERA_REDIS_URL": redis.url,
-                "CHIMERA_REDIS_PREFIX": redis.prefix,
                 "CHIMERA_VOTE_WINDOW_S": "3",
             }
-            store = await open_store(db_url)
-            try:
-                rooms = Rooms(slack, discord, store)
-                await _run(tmp_path, env, rooms)
-                await _check(rooms)
-            finally:
-                await store.db.close()
+            rooms = Rooms(slack, discord, store)
+            await _run(tmp_path, env, rooms)
+            await _check(rooms)
     finally:
         await discord.close()
         await slack.close()
