@@ -107,10 +107,15 @@ def _drop_repeated_sentences(text: str) -> str:
     return "".join(kept)
 
 
+# "The Advocate's next message:", as a small model labels a turn.
+_LABEL = r"['’]s\s+(?:next\s+|first\s+|final\s+)?(?:message|reply|turn|response|answer)"
+
+
 def _prefix_pattern(voices: Voices) -> re.Pattern[str]:
     names = "|".join(re.escape(name) for name in voices.all())
     return re.compile(
-        rf"^\s*(?:[*_#>\[(]*\s*)?(?:{names})\s*(?:[\])*_]*\s*)?(?:\([^)\n]{{0,40}}\)\s*)?[:：]\s*",
+        rf"^\s*(?:[*_#>\[(]*\s*)?(?:{names})(?:{_LABEL})?\s*(?:[\])*_]*\s*)?"
+        rf"(?:\([^)\n]{{0,40}}\)\s*)?[:：]\s*",
         re.IGNORECASE,
     )
 

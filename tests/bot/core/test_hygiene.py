@@ -21,6 +21,13 @@ def test_a_chain_of_name_prefixes_is_stripped() -> None:
     assert clean_reply(text, VOICES, limit=1800) == "A hot dog? Not a sandwich."
 
 
+def test_a_turn_label_after_a_name_is_stripped_too() -> None:
+    text = "The Comedian's next message: Buns are bread."
+    assert clean_reply(text, VOICES, limit=1800) == "Buns are bread."
+    text = "Buns are bread.\nThe Skeptic's reply: no."
+    assert clean_reply(text, VOICES, limit=1800) == "Buns are bread."
+
+
 def test_markdown_name_labels_are_stripped_too() -> None:
     assert clean_reply("**Comedian:** Buns are bread.", VOICES, limit=1800) == "Buns are bread."
 
