@@ -4,19 +4,20 @@ Usage: python bench/memory.py [--passages 10000] [--doc-chunks 96] [--queries 30
                               [--embedded 2000]
        python bench/memory.py --passages 100000     # the 100k case, about 10 minutes
 
-What is measured (all with the real int8 MiniLM model, embedded Chroma and SQLite FTS5):
+What is measured (all with the real int8 MiniLM model, embedded Chroma, and the keyword
+index: its rows in SQLite, ranked by BM25 in memory):
 - ingest_chunks_per_s: document chunks (~180 words each) through MemoryStore.ingest
-  (extraction, chunking, embedding, Chroma and FTS5 writes);
+  (extraction, chunking, embedding, Chroma and keyword-row writes);
 - ingest_turns_per_s: chat turns (~20 words) through MemoryStore.remember_turns (the first
   --embedded turns, each really embedded);
 - the tenant is then filled up to --passages with more turns whose vectors are computed
   cheaply: each reuses the vector of one of the really embedded turns plus a little Gaussian
   noise (sigma 0.02 per coordinate, renormalised), and has its own generated text, stored
-  through MemoryStore.store_embedded (the same Chroma and FTS5 writes). Texts mix topic words
+  through MemoryStore.store_embedded (the same Chroma and keyword-row writes). Texts mix topic words
   with Zipf-distributed English words, so the keyword index sees realistic term statistics;
   the vectors cluster like real ones around the topics. Only the filling is cheap: every
-  query below is the real path (its own model run, HNSW over all passages, FTS5 over all);
-- query_*: MemoryStore.search end to end (query embedding, Chroma HNSW, FTS5 BM25, fusion),
+  query below is the real path (its own model run, HNSW over all passages, BM25 over all);
+- query_*: MemoryStore.search end to end (query embedding, Chroma HNSW, BM25, fusion),
   inside one tenant's collection; "filtered" adds metadata filters (kinds + room), and
   "persona" the persona scope the prompt path uses;
 - chroma_* : the raw Chroma query alone with a precomputed vector, in the per-tenant
@@ -51,6 +52,8 @@ from bot.memory.lexical import LexicalIndex
 from bot.memory.model_files import default_tokenizer_path
 from bot.memory.records import turn_record
 from bot.memory.store import MemoryStore
+from storage.db import Database
+from storage.passage_terms import PassageTerms
 
 TENANT = "discord:bench"
 TOPICS = {
@@ -165,14 +168,13 @@ async def time_searches(
         "persona": lambda q: store.search(TENANT, q, k=5, persona_id="speaker-1"),
         "vector": lambda q: store.search(TENANT, q, k=5, mode="vector"),
         "embed": lambda q: embedder.embed([q]),  # uncached: see the loop below
-        "keyword": lambda q: asyncio.to_thread(lexical.search, TENANT, q, 20),
+        "keyword": lambda q: lexical.search(TENANT, q, 20),
     }
     latencies: dict[str, list[float]] = {name: [] for name in variants}
     for q in list(queries):
         for name, search in variants.items():
             if name != "repeated":  # every other variant embeds and keyword-searches afresh
                 embedder.clear_cache()
-                lexical.clear_cache()
             cpu = latencies.setdefault(f"{name}_cpu", [])
             latencies[name].append(await timed(search(q), cpu))
     return latencies
@@ -213,7 +215,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         client = chroma_client(Path(tmp) / "chroma")
         embedder = LocalEmbedder()
-        lexical_index = LexicalIndex(Path(tmp) / "lexical.sqlite3")
+        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'memory.db'}")
+        await db.migrate()
+        lexical_index = LexicalIndex(PassageTerms(db))
         store = MemoryStore(client, lexical_index, embedder)
         await store.search(TENANT, "warm up the model", k=1)
         doc_chunks, chunks_per_s, chunk_cpu_ms = await ingest_documents(store, rng, args.doc_chunks)
@@ -234,6 +238,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         tenant_where = [{"tenant": f"t{i % args.tenants}"} for i in range(len(queries))]
         raw_shared = time_raw_queries(shared, vectors, tenant_where)
         await store.close()
+        await db.close()
     p50, p99 = summary(times["hybrid"])
     f50, f99 = summary(times["filtered"])
     return {

@@ -39,6 +39,7 @@ from bot.memory.factory import open_memory
 from bot.memory.interface import PROMPT_MIN_BEST
 from bot.memory.records import Hit
 from bot.memory.store import MemoryStore, SearchMode
+from storage.db import Database
 
 OLD_THRESHOLD = 0.3  # the fixed per-hit cosine threshold the gate replaced
 
@@ -89,7 +90,9 @@ async def main(set_path: Path, alphas: list[float]) -> dict[str, Any]:
         "tenants": len({p.tenant for p in recall_set.passages}),
     }
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_memory(Path(tmp))
+        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'memory.db'}")
+        await db.migrate()
+        store = open_memory(Path(tmp), db)
         keys = await store_passages(store, recall_set.passages)
         await store.search(recall_set.queries[0].tenant, "warm up", k=1)
         for mode in ("vector", "hybrid"):
@@ -106,6 +109,7 @@ async def main(set_path: Path, alphas: list[float]) -> dict[str, Any]:
             results, ms = await timed_search(store, recall_set, "hybrid")
             out[f"hybrid_alpha_{alpha}"] = figures(score(recall_set, results, keys, "hybrid"))
         await store.close()
+        await db.close()
     return out
 
 

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -304,3 +305,29 @@ class TopicRow(Base):
     text: Mapped[str] = mapped_column(Text)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PassageTermsRow(Base):
+    """The keyword terms of one memory passage: the shared half of hybrid search.
+
+    Every process keeps an in-memory BM25 index built from these rows and catches up on the
+    rows whose `version` is newer than what it has seen. A forgotten passage stays as a
+    tombstone (`deleted`, no terms) so that every process learns of the delete.
+    """
+
+    __tablename__ = "passage_terms"
+    __table_args__ = (
+        UniqueConstraint("tenant", "passage", name="uq_passage_terms"),
+        Index("ix_passage_terms_version", "tenant", "version"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))  # the tenant's memory key (a digest)
+    passage: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(BigInteger)
+    terms: Mapped[str] = mapped_column(Text)  # analysed words, space-separated, in order
+    length: Mapped[int] = mapped_column(Integer)  # words in the passage, stopwords included
+    kind: Mapped[str] = mapped_column(String(16))
+    persona: Mapped[str] = mapped_column(String(120), default="")
+    room: Mapped[str] = mapped_column(String(255), default="")
+    doc: Mapped[str] = mapped_column(String(120), default="")
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)

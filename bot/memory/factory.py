@@ -12,10 +12,13 @@ from chromadb.config import Settings
 from bot.memory.embedding import Embedder, LocalEmbedder, MiniLMEmbedding
 from bot.memory.lexical import LexicalIndex
 from bot.memory.store import MemoryStore
+from storage.db import Database
+from storage.passage_terms import PassageTerms
 
 
 def open_memory(
     data_dir: Path,
+    database: Database,
     chroma_url: str | None = None,
     embedder: Embedder | None = None,
     *,
@@ -23,12 +26,13 @@ def open_memory(
 ) -> MemoryStore:
     """Return a store under `data_dir`, using the Chroma server at `chroma_url` if given.
 
+    The keyword index's rows live in `database` (migrated), shared by every process on it.
     `threads` is how many cores embedding may use (the default leaves one to the event loop).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     client = chroma_client(data_dir / "chroma", chroma_url)
     embedder = embedder or LocalEmbedder(MiniLMEmbedding(threads=threads))
-    return MemoryStore(client, LexicalIndex(data_dir / "lexical.sqlite3"), embedder)
+    return MemoryStore(client, LexicalIndex(PassageTerms(database)), embedder)
 
 
 def chroma_client(path: Path, url: str | None = None) -> ClientAPI:

@@ -1,4 +1,4 @@
-"""Which passages a search may return, as a Chroma `where` and as an SQL condition."""
+"""Which passages a search may return, as a Chroma `where` and as a test on metadata."""
 
 from __future__ import annotations
 
@@ -59,18 +59,3 @@ class Scope:
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else {"$and": parts}
-
-    def sql(self, alias: str) -> tuple[str, list[str]]:
-        """Return an SQL condition over the lexical rows table and its parameters."""
-        clauses, params = [], []
-        if self.kinds != ALL_KINDS:
-            kinds = sorted(k.value for k in self.kinds)
-            clauses.append(f"{alias}.kind IN ({', '.join('?' * len(kinds))})")
-            params += kinds
-        if self.persona_id is not None:
-            clauses.append(f"({alias}.kind != 'position' OR {alias}.persona = ?)")
-            params.append(self.persona_id)
-        if self.room_id is not None:
-            clauses.append(f"({alias}.kind NOT IN ('turn', 'summary') OR {alias}.room = ?)")
-            params.append(self.room_id)
-        return " AND ".join(clauses) or "1", params

@@ -1,44 +1,48 @@
-"""A persisted, per-tenant BM25 keyword index on SQLite FTS5."""
+"""Memory's keyword search: BM25 over an in-memory index per tenant, kept from shared rows.
+
+The rows (each passage's analysed words, `storage.passage_terms`) live in the database, so
+every process of a cluster searches the same passages. Each process ranks them in its own
+memory with numpy: the query's postings are scored at once, where SQLite FTS5 scored every
+row holding a query word through its own cursor. A process catches up on newer rows when it
+has written some itself, or when `REFRESH_S` has passed since it last looked (so a document
+ingested through another process is found within that time).
+
+Words are analysed as FTS5's `porter unicode61 remove_diacritics 2` tokenizer analyses them
+(letters and digits, lower-cased, diacritics removed, Porter stems) and scored with FTS5's
+BM25 (k1 1.2, b 0.75, idf floored just above 0), so rankings match what FTS5 gave.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import math
 import re
-import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import time
+import unicodedata
+from array import array
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
+import numpy as np
+import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from bot.memory.filters import Scope
-from bot.memory.records import Record, tenant_key
+from bot.memory.records import Kind, Record, tenant_key
+from storage.passage_terms import PassageTerms, TermsRow
 
 MAX_QUERY_TERMS = 32
-CACHED_RESULTS = 512  # recent searches kept until the next write to any tenant
+REFRESH_S = 1.0  # how stale another process's writes may be when a search runs
+K1, B = 1.2, 0.75
 # NLTK's English list (as shipped by bm25s) plus question words common in chat.
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {"could", "would", "shall", "may", "might", "us"}
-_SCHEMA = (
-    """CREATE TABLE {t}_rows (
-        rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, text TEXT NOT NULL,
-        kind TEXT NOT NULL, persona TEXT NOT NULL, room TEXT NOT NULL, doc TEXT NOT NULL)""",
-    "CREATE INDEX {t}_doc ON {t}_rows(doc)",
-    "CREATE INDEX {t}_room ON {t}_rows(room)",
-    """CREATE VIRTUAL TABLE {t}_fts USING fts5(
-        text, content='{t}_rows', content_rowid='rowid',
-        tokenize='porter unicode61 remove_diacritics 2')""",
-    """CREATE TRIGGER {t}_ai AFTER INSERT ON {t}_rows BEGIN
-        INSERT INTO {t}_fts(rowid, text) VALUES (new.rowid, new.text); END""",
-    """CREATE TRIGGER {t}_ad AFTER DELETE ON {t}_rows BEGIN
-        INSERT INTO {t}_fts({t}_fts, rowid, text) VALUES ('delete', old.rowid, old.text); END""",
-    """CREATE TRIGGER {t}_au AFTER UPDATE ON {t}_rows BEGIN
-        INSERT INTO {t}_fts({t}_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-        INSERT INTO {t}_fts(rowid, text) VALUES (new.rowid, new.text); END""",
-)
-_FIELDS = {"doc": "doc", "room": "room"}  # the only columns delete_by may name
-_DROP = ("DROP TABLE IF EXISTS {t}_fts", "DROP TABLE IF EXISTS {t}_rows")
+_WORD = re.compile(r"[^\W_]+")  # runs of letters and digits
+_STEMMER = Stemmer.Stemmer("porter")
+_KINDS = {kind.value: code for code, kind in enumerate(Kind)}
+_ROOM_KINDS = [_KINDS[Kind.TURN.value], _KINDS[Kind.SUMMARY.value]]
 
 
 @dataclass(frozen=True)
@@ -65,170 +69,257 @@ class LexicalRow:
             doc=str(meta.get("doc_id", "")),
         )
 
+    def analysed(self) -> TermsRow:
+        """Return the row as stored: its stemmed words instead of its text."""
+        found = words(self.text)
+        kept = _STEMMER.stemWords([w for w in found if w not in _STOPWORDS])
+        terms = " ".join(kept)
+        return TermsRow(self.id, terms, len(found), self.kind, self.persona, self.room, self.doc)
+
+
+class TermIndex:
+    """One tenant's BM25 index in memory, built from its rows in version order."""
+
+    def __init__(self) -> None:
+        self.version = 0  # the newest row version applied
+        self._lock = threading.Lock()
+        self._slots: dict[str, int] = {}  # passage id -> slot of its live row
+        self._ids: list[str] = []  # by slot; dead slots keep their id
+        self._length = array("f")
+        self._kind = array("b")
+        self._persona = array("i")
+        self._room = array("i")
+        self._alive = array("b")
+        self._codes: dict[str, int] = {}  # persona ids and room keys, interned
+        self._postings: dict[str, _Postings] = {}
+        self._total_length = 0.0
+        self._columns: _Columns | None = None
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    @property
+    def wasteful(self) -> bool:
+        """Tell whether forgotten rows outnumber live ones (reloading would shrink it)."""
+        dead = len(self._ids) - len(self._slots)
+        return dead > max(1000, len(self._slots))
+
+    def apply(self, rows: Sequence[TermsRow]) -> None:
+        """Add, replace and remove passages as the rows (oldest first) say."""
+        with self._lock:
+            for row in rows:
+                self._remove(row.passage)
+                if not row.deleted:
+                    self._add(row)
+                self.version = max(self.version, row.version)
+            self._columns = None
+
+    def search(self, terms: Sequence[str], limit: int, scope: Scope) -> list[tuple[str, float]]:
+        """Return (passage id, BM25 score) of the best `limit` passages for stemmed terms."""
+        with self._lock:
+            live = len(self._slots)
+            if not live or limit <= 0:
+                return []
+            cols = self._arrays()
+            avgdl = self._total_length / live
+            slots, weights = [], []
+            for term in dict.fromkeys(terms):
+                postings = self._postings.get(term)
+                if postings is None:
+                    continue
+                where, tf = postings.arrays()
+                alive = cols.alive[where]
+                df = int(np.count_nonzero(alive))
+                if not df:
+                    continue
+                idf = max(math.log((live - df + 0.5) / (df + 0.5)), 1e-6)
+                where, tf = where[alive], tf[alive]
+                norm = K1 * (1 - B + B * cols.length[where] / avgdl)
+                slots.append(where)
+                weights.append(idf * tf * (K1 + 1) / (tf + norm))
+            if not slots:
+                return []
+            scores = np.bincount(np.concatenate(slots), np.concatenate(weights), len(self._ids))
+            found = np.flatnonzero(scores)
+            if not scope.is_everything:
+                found = found[self._in_scope(found, scope, cols)]
+            if len(found) > limit:
+                found = found[np.argpartition(-scores[found], limit - 1)[:limit]]
+            best = found[np.lexsort((found, -scores[found]))]  # best first, then oldest
+            return [(self._ids[s], float(scores[s])) for s in best]
+
+    def _add(self, row: TermsRow) -> None:
+        slot = len(self._ids)
+        self._ids.append(row.passage)
+        self._slots[row.passage] = slot
+        self._length.append(row.length)
+        self._kind.append(_KINDS.get(row.kind, -1))
+        self._persona.append(self._codes.setdefault(row.persona, len(self._codes)))
+        self._room.append(self._codes.setdefault(row.room, len(self._codes)))
+        self._alive.append(1)
+        self._total_length += row.length
+        for term, tf in Counter(row.terms.split()).items():
+            postings = self._postings.get(term)
+            if postings is None:
+                postings = self._postings[term] = _Postings()
+            postings.add(slot, tf)
+
+    def _remove(self, passage: str) -> None:
+        slot = self._slots.pop(passage, None)
+        if slot is not None:
+            self._alive[slot] = 0
+            self._total_length -= self._length[slot]
+
+    def _arrays(self) -> _Columns:
+        if self._columns is None:
+            self._columns = _Columns(
+                np.array(self._length, dtype=np.float32),
+                np.array(self._kind, dtype=np.int8),
+                np.array(self._persona, dtype=np.int32),
+                np.array(self._room, dtype=np.int32),
+                np.array(self._alive, dtype=np.bool_),
+            )
+        return self._columns
+
+    def _in_scope(self, slots: np.ndarray, scope: Scope, cols: _Columns) -> np.ndarray:
+        """Return which slots the scope lets through (as `Scope.accepts` decides)."""
+        kind = cols.kind[slots]
+        keep = np.isin(kind, [_KINDS[k.value] for k in scope.kinds])
+        if scope.persona_id is not None:
+            own = cols.persona[slots] == self._codes.get(scope.persona_id, -1)
+            keep &= (kind != _KINDS[Kind.POSITION.value]) | own
+        if scope.room_id is not None:
+            here = cols.room[slots] == self._codes.get(scope.room_id, -1)
+            keep &= ~np.isin(kind, _ROOM_KINDS) | here
+        return keep
+
 
 class LexicalIndex:
-    """BM25 ranking by SQLite FTS5, one pair of tables per tenant (own term statistics)."""
+    """Keyword search over every tenant's rows in the database, ranked in this process."""
 
-    def __init__(self, path: Path | str) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._lock = threading.RLock()
-        self._depth = 0
-        self._known: set[str] = set()
-        self._results: dict[tuple[object, ...], list[tuple[str, float]]] = {}
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+    def __init__(
+        self,
+        rows: PassageTerms,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        refresh_s: float = REFRESH_S,
+    ) -> None:
+        self._rows = rows
+        self._clock = clock
+        self._refresh_s = refresh_s
+        self._indexes: dict[str, TermIndex] = {}
+        self._checked: dict[str, float] = {}  # when each tenant's index last caught up
+        self._stale: set[str] = set()  # tenants this process wrote since then
+        self._locks: dict[str, asyncio.Lock] = {}
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Group writes; nested uses join the outer transaction; an error rolls back."""
-        with self._lock:
-            if self._depth:
-                yield
-                return
-            self._db.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                self._results.clear()  # nothing read inside the transaction outlives it
-                raise
-            else:
-                self._db.execute("COMMIT")
-            finally:
-                self._depth = 0
+    async def upsert(self, tenant: str, rows: Sequence[TermsRow]) -> None:
+        """Store analysed rows, replacing any with the same passage id."""
+        key = tenant_key(tenant)
+        await self._rows.write(key, rows)
+        self._stale.add(key)
 
-    def upsert(self, tenant: str, rows: Sequence[LexicalRow]) -> None:
-        """Add rows, replacing any with the same id."""
-        t = self._tables(tenant, create=True)
-        sql = (
-            f"INSERT INTO {t}_rows (id, text, kind, persona, room, doc) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET text=excluded.text, kind=excluded.kind, "
-            "persona=excluded.persona, room=excluded.room, doc=excluded.doc"
-        )
-        values = [(r.id, r.text, r.kind, r.persona, r.room, r.doc) for r in rows]
-        with self.transaction():
-            self._results.clear()
-            self._db.executemany(sql, values)
+    async def delete_by(self, tenant: str, field: Literal["doc", "room"], value: str) -> int:
+        """Forget the rows of one document or one room; return how many there were."""
+        key = tenant_key(tenant)
+        forgotten = await self._rows.forget(key, field, value)
+        self._stale.add(key)
+        return forgotten
 
-    def create(self, tenant: str) -> None:
-        """Create a tenant's (empty) index if it has none."""
-        self._tables(tenant, create=True)
+    async def drop(self, tenant: str) -> None:
+        """Forget all of a tenant's rows."""
+        key = tenant_key(tenant)
+        await self._rows.forget(key)
+        self._stale.add(key)
 
-    def delete_by(self, tenant: str, field: Literal["doc", "room"], value: str) -> None:
-        """Remove the rows of one document or one room."""
-        t = self._tables(tenant, create=False)
-        if t is not None:
-            with self.transaction():
-                self._results.clear()
-                self._db.execute(f"DELETE FROM {t}_rows WHERE {_FIELDS[field]} = ?", (value,))
-
-    def search(
+    async def search(
         self, tenant: str, query: str, limit: int, scope: Scope | None = None
     ) -> list[tuple[str, float]]:
         """Return (id, BM25 score) of the best matches for the query's terms, best first."""
-        t = self._tables(tenant, create=False)
-        match = match_expression(query)
-        if t is None or not match:
+        terms = search_terms(query)
+        if not terms or limit <= 0:
             return []
-        condition, params = (scope or Scope()).sql("r")
-        key = (t, match, condition, tuple(params), limit)
-        with self._lock:
-            if (cached := self._results.get(key)) is not None:
-                return list(cached)
-            found = [
-                (i, float(s))
-                for i, s in self._db.execute(_search_sql(t, condition), [match, *params, limit])
-            ]
-            self._results[key] = found
-            if len(self._results) > CACHED_RESULTS:
-                self._results.pop(next(iter(self._results)))
-            return found
+        index = await self._current(tenant_key(tenant))
+        return await asyncio.to_thread(index.search, terms, limit, scope or Scope())
 
-    def clear_cache(self) -> None:
-        """Forget the kept search results."""
-        with self._lock:
-            self._results.clear()
+    async def count(self, tenant: str) -> int:
+        """Return how many passages a tenant's index holds."""
+        return len(await self._current(tenant_key(tenant)))
 
-    def count(self, tenant: str) -> int:
-        """Return how many rows a tenant has."""
-        t = self._tables(tenant, create=False)
-        if t is None:
-            return 0
-        with self._lock:
-            return int(self._db.execute(f"SELECT count(*) FROM {t}_rows").fetchone()[0])
-
-    def exists(self, tenant: str) -> bool:
-        """Tell whether a tenant has an index (possibly empty)."""
-        return self._tables(tenant, create=False) is not None
-
-    def drop(self, tenant: str) -> None:
-        """Delete a tenant's whole index."""
-        t = _table_prefix(tenant)
-        self._run(_DROP, t)
-        self._known.discard(t)
-
-    def close(self) -> None:
-        """Close the database."""
-        with self._lock:
-            self._db.close()
-
-    def _run(self, statements: Sequence[str], t: str) -> None:
-        with self.transaction():
-            self._results.clear()
-            for statement in statements:
-                self._db.execute(statement.format(t=t))
-
-    def _tables(self, tenant: str, create: bool) -> str | None:
-        t = _table_prefix(tenant)
-        if t in self._known:
-            return t
-        with self._lock:
-            if self._table_exists(f"{t}_rows"):
-                self._known.add(t)
-            elif create:
-                self._run(_SCHEMA, t)
-                self._known.add(t)
-        return t if t in self._known else None
-
-    def _table_exists(self, name: str) -> bool:
-        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-        return self._db.execute(sql, (name,)).fetchone() is not None
+    async def _current(self, key: str) -> TermIndex:
+        """Return the tenant's index, caught up if it may have fallen behind."""
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            index = self._indexes.get(key)
+            now = self._clock()
+            if (
+                index is not None
+                and key not in self._stale
+                and now - self._checked[key] < self._refresh_s
+            ):
+                return index
+            if index is None or index.wasteful:
+                index = TermIndex()
+            self._stale.discard(key)  # a write finishing during the read marks it again
+            rows = await self._rows.since(key, index.version)
+            if rows:
+                await asyncio.to_thread(index.apply, rows)
+            self._indexes[key], self._checked[key] = index, now
+            return index
 
 
-def _search_sql(t: str, condition: str) -> str:
-    """Return the BM25 query; unscoped, it ranks in FTS5 alone and joins only the top rows."""
-    if condition == "1":
-        return (
-            f"SELECT r.id, m.score FROM (SELECT rowid, -bm25({t}_fts) AS score FROM {t}_fts "
-            f"WHERE {t}_fts MATCH ? ORDER BY bm25({t}_fts) LIMIT ?) m "
-            f"JOIN {t}_rows r ON r.rowid = m.rowid ORDER BY m.score DESC"
-        )
-    return (
-        f"SELECT r.id, -bm25({t}_fts) FROM {t}_fts JOIN {t}_rows r ON r.rowid = {t}_fts.rowid "
-        f"WHERE {t}_fts MATCH ? AND {condition} ORDER BY bm25({t}_fts) LIMIT ?"
-    )
+@dataclass(frozen=True)
+class _Columns:
+    length: np.ndarray
+    kind: np.ndarray
+    persona: np.ndarray
+    room: np.ndarray
+    alive: np.ndarray
+
+
+class _Postings:
+    """The slots holding one term and how often each holds it (compact, growable)."""
+
+    __slots__ = ("_arrays", "slots", "tfs")
+
+    def __init__(self) -> None:
+        self.slots = array("i")
+        self.tfs = array("f")
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+
+    def add(self, slot: int, tf: int) -> None:
+        self.slots.append(slot)
+        self.tfs.append(tf)
+        self._arrays = None
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._arrays is None:
+            self._arrays = (np.array(self.slots, dtype=np.intp), np.array(self.tfs, np.float32))
+        return self._arrays
+
+
+def words(text: str) -> list[str]:
+    """Return a text's words: letters and digits, lower-cased, without diacritics."""
+    lowered = text.lower()
+    if not lowered.isascii():
+        decomposed = unicodedata.normalize("NFKD", lowered)
+        lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _WORD.findall(lowered)
 
 
 def query_terms(query: str) -> list[str]:
     """Return the query's distinctive words: lower-cased, without stopwords, deduplicated."""
     terms: list[str] = []
-    for word in re.findall(r"\w+", query.lower()):
+    for word in words(query):
         if len(word) > 1 and word not in _STOPWORDS and word not in terms:
             terms.append(word)
     return terms[:MAX_QUERY_TERMS]
 
 
-def match_expression(query: str) -> str:
-    """Return an FTS5 query that ORs the query's distinctive words (quoted, so never syntax)."""
-    return " OR ".join(f'"{t}"' for t in query_terms(query))
+def search_terms(query: str) -> list[str]:
+    """Return the stems the keyword index is searched for."""
+    return list(dict.fromkeys(_STEMMER.stemWords(query_terms(query))))
 
 
 def mentions_all(text: str, terms: list[str]) -> bool:
     """Tell whether a text contains every term as a whole word (an exact keyword hit)."""
-    lowered = text.lower()
-    return bool(terms) and all(re.search(rf"\b{re.escape(t)}\b", lowered) for t in terms)
-
-
-def _table_prefix(tenant: str) -> str:
-    return f"t{tenant_key(tenant)}"
+    found = set(words(text))
+    return bool(terms) and all(t in found for t in terms)

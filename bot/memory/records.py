@@ -116,6 +116,21 @@ def source_of(kind: Kind, meta: Mapping[str, MetaValue]) -> str:
     return f"summary of {meta['room']}"
 
 
+def chunk_record(info: DocumentInfo, index: int, text: str, page: int | None) -> Record:
+    """Return the record of one chunk of an ingested document."""
+    meta: dict[str, MetaValue] = {
+        "doc_id": info.doc_id,
+        "name": info.name,
+        "format": info.format,
+        "source": info.source,
+        "chunk": index,
+        "chunks": info.chunks,
+    }
+    if page is not None:
+        meta["page"] = page
+    return Record(f"{info.doc_id}:{index}", text, Kind.DOCUMENT, meta)
+
+
 def turn_record(
     room_key: str, speaker: str, seq: int, text: str, *, room_id: int | None = None
 ) -> Record:

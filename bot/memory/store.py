@@ -1,6 +1,6 @@
 """MemoryStore: per-tenant Chroma collections plus a BM25 index, searched together.
 
-Isolation: each tenant gets its own Chroma collection (and its own FTS5 tables), named by
+Isolation: each tenant gets its own Chroma collection (and its own keyword index), named by
 a hash of the tenant id. A query runs inside one tenant's collection, so it cannot return
 another tenant's passages whatever filter a caller passes (or forgets); forgetting a tenant
 drops its collection; and the vector index and BM25 term statistics of one tenant are not
@@ -40,8 +40,8 @@ from bot.memory.records import (
     Hit,
     Kind,
     MemoryStats,
-    MetaValue,
     Record,
+    chunk_record,
     digest,
     position_record,
     source_of,
@@ -50,6 +50,7 @@ from bot.memory.records import (
     turn_record,
 )
 from bot.memory.tokens import WordPieceSpans
+from storage.passage_terms import TermsRow
 
 
 class MemoryStore:
@@ -78,6 +79,7 @@ class MemoryStore:
         self._collections: dict[str, Collection] = {}
         self._lock = threading.Lock()
         self._alpha = alpha
+        self._restored: set[str] = set()  # tenants whose keyword rows were checked here
 
     # -- writing ----------------------------------------------------------------------
 
@@ -114,8 +116,7 @@ class MemoryStore:
         self, tenant: str, records: Sequence[Record], vectors: np.ndarray
     ) -> None:
         """Store records whose vectors the caller already has (a writer that batches)."""
-        stamped = self._stamped(tenant, records)
-        await asyncio.to_thread(self._write, tenant, stamped, vectors)
+        await self._write(tenant, self._stamped(tenant, records), vectors)
 
     async def ingest(
         self,
@@ -134,7 +135,7 @@ class MemoryStore:
             raise docs.DocumentError(f"no text found in {name}")
         raw = data.encode() if isinstance(data, str) else data
         info = DocumentInfo(f"doc-{digest(name, raw)}", name, fmt, len(chunks), source or name)
-        records = [self._chunk_record(info, c.index, c.text, c.page) for c in chunks]
+        records = [chunk_record(info, c.index, c.text, c.page) for c in chunks]
         await _report(progress, 0, len(records))
         for start in range(0, len(records), self._batch_size):
             batch = records[start : start + self._batch_size]
@@ -185,25 +186,24 @@ class MemoryStore:
 
     async def stats(self, tenant: str) -> MemoryStats:
         """Return how much the tenant's memory holds."""
-        return await asyncio.to_thread(self._stats, tenant)
+        return await self._stats(tenant)
 
     # -- forgetting -------------------------------------------------------------------
 
     async def forget_document(self, tenant: str, doc_id: str) -> int:
         """Delete a document's chunks; return how many passages were removed."""
-        return await asyncio.to_thread(self._forget, tenant, {"doc_id": doc_id}, "doc", doc_id)
+        return await self._forget(tenant, {"doc_id": doc_id}, "doc", doc_id)
 
     async def forget_room(self, tenant: str, room_id: str) -> int:
         """Delete a room's turns and summaries; return how many passages were removed."""
-        return await asyncio.to_thread(self._forget, tenant, {"room": room_id}, "room", room_id)
+        return await self._forget(tenant, {"room": room_id}, "room", room_id)
 
     async def forget_tenant(self, tenant: str) -> int:
         """Delete everything the tenant's memory holds; return how many passages it had."""
-        return await asyncio.to_thread(self._forget_tenant, tenant)
+        return await self._forget_tenant(tenant)
 
     async def close(self) -> None:
-        """Release the lexical index and the embedding threads (Chroma needs no closing)."""
-        await asyncio.to_thread(self._lexical.close)
+        """Release the embedding threads (Chroma and the database are closed by their owners)."""
         self._embedder.close()
 
     # -- internals (the sync ones run in worker threads) --------------------------------
@@ -227,49 +227,51 @@ class MemoryStore:
     async def _store(self, tenant: str, records: Sequence[Record]) -> None:
         stamped = self._stamped(tenant, records)
         vectors = await self._embedder.embed([r.text for r in stamped])
-        await asyncio.to_thread(self._write, tenant, stamped, vectors)
+        await self._write(tenant, stamped, vectors)
 
-    def _write(self, tenant: str, records: Sequence[Record], vectors: np.ndarray) -> None:
+    async def _write(self, tenant: str, records: Sequence[Record], vectors: np.ndarray) -> None:
+        """Write to Chroma, then the keyword rows: a keyword hit always has its passage."""
+        rows = await asyncio.to_thread(self._write_vectors, tenant, records, vectors)
+        await self._lexical.upsert(tenant, rows)
+
+    def _write_vectors(
+        self, tenant: str, records: Sequence[Record], vectors: np.ndarray
+    ) -> list[TermsRow]:
         collection = self._collection(tenant, create=True)
         assert collection is not None
-        with self._lexical.transaction():  # a failed Chroma write rolls the lexical rows back
-            self._lexical.upsert(tenant, [LexicalRow.of(r) for r in records])
-            collection.upsert(
-                ids=[r.id for r in records],
-                embeddings=list(vectors),
-                documents=[r.text for r in records],
-                metadatas=[r.metadata() for r in records],
-            )
+        collection.upsert(
+            ids=[r.id for r in records],
+            embeddings=list(vectors),
+            documents=[r.text for r in records],
+            metadatas=[r.metadata() for r in records],
+        )
+        return [LexicalRow.of(r).analysed() for r in records]
 
     def _chunk(self, data: str | bytes, fmt: str) -> list[Any]:
         pages = docs.extract_pages(data, fmt)
         sentences = split_sentences(pages, numbered=fmt == "pdf", spans=self._spans)
         return chunk_sentences(sentences, *self._chunking)
 
-    def _chunk_record(self, info: DocumentInfo, index: int, text: str, page: int | None) -> Record:
-        meta: dict[str, MetaValue] = {
-            "doc_id": info.doc_id,
-            "name": info.name,
-            "format": info.format,
-            "source": info.source,
-            "chunk": index,
-            "chunks": info.chunks,
-        }
-        if page is not None:
-            meta["page"] = page
-        return Record(f"{info.doc_id}:{index}", text, Kind.DOCUMENT, meta)
-
     async def _keyword_search(
         self, tenant: str, query: str, k: int, scope: Scope, mode: SearchMode
     ) -> dict[str, float]:
         if mode == "vector":
             return {}
-        return await asyncio.to_thread(self._keywords, tenant, query, _depth(k), scope)
+        if tenant not in self._restored:
+            await self._restore_keywords(tenant)
+        return dict(await self._lexical.search(tenant, query, _depth(k), scope))
 
-    def _keywords(self, tenant: str, query: str, depth: int, scope: Scope) -> dict[str, float]:
-        if self._collection(tenant, create=False) is None:  # also rebuilds a lost index
-            return {}
-        return dict(self._lexical.search(tenant, query, depth, scope))
+    async def _restore_keywords(self, tenant: str) -> None:
+        """Re-index a tenant's passages if it has vectors but no keyword rows.
+
+        That is a store written before keyword rows lived in the database, or a database
+        that was replaced under an existing Chroma.
+        """
+        collection = await asyncio.to_thread(self._collection, tenant, False)
+        if collection is not None and not await self._lexical.count(tenant):
+            for page in await asyncio.to_thread(lambda: list(chroma.all_records(collection))):
+                await self._lexical.upsert(tenant, [LexicalRow.of(r).analysed() for r in page])
+        self._restored.add(tenant)
 
     async def _vector_search(
         self,
@@ -323,37 +325,45 @@ class MemoryStore:
         infos = [DocumentInfo.of_meta(m) for m in chroma.metadatas_where(collection, where)]
         return sorted(infos, key=lambda d: (d.name, d.doc_id))
 
-    def _stats(self, tenant: str) -> MemoryStats:
+    async def _stats(self, tenant: str) -> MemoryStats:
+        counts, documents = await asyncio.to_thread(self._counts, tenant)
+        return MemoryStats(tenant, counts, documents, await self._lexical.count(tenant))
+
+    def _counts(self, tenant: str) -> tuple[dict[Kind, int], int]:
         collection = self._collection(tenant, create=False)
-        counts = {kind: self._count(collection, kind) for kind in Kind}
-        documents = len(self._documents(tenant))
-        return MemoryStats(tenant, counts, documents, self._lexical.count(tenant))
+        counts = {
+            kind: len(chroma.ids_where(collection, {"kind": kind.value})) if collection else 0
+            for kind in Kind
+        }
+        return counts, len(self._documents(tenant))
 
-    @staticmethod
-    def _count(collection: Collection | None, kind: Kind) -> int:
-        return len(chroma.ids_where(collection, {"kind": kind.value})) if collection else 0
-
-    def _forget(
+    async def _forget(
         self, tenant: str, where: dict[str, str], field: Literal["doc", "room"], value: str
     ) -> int:
+        """Forget the keyword rows first: a keyword hit never outlives its passage."""
+        await self._lexical.delete_by(tenant, field, value)
+        return await asyncio.to_thread(self._forget_vectors, tenant, where)
+
+    def _forget_vectors(self, tenant: str, where: dict[str, str]) -> int:
         collection = self._collection(tenant, create=False)
         if collection is None:
             return 0
         ids = chroma.ids_where(collection, where)
-        with self._lexical.transaction():
-            self._lexical.delete_by(tenant, field, value)
-            if ids:
-                collection.delete(ids=ids)
+        if ids:
+            collection.delete(ids=ids)
         return len(ids)
 
-    def _forget_tenant(self, tenant: str) -> int:
+    async def _forget_tenant(self, tenant: str) -> int:
+        await self._lexical.drop(tenant)
+        return await asyncio.to_thread(self._drop_collection, tenant)
+
+    def _drop_collection(self, tenant: str) -> int:
         collection = self._collection(tenant, create=False)
         count = collection.count() if collection is not None else 0
         with self._lock:
             self._collections.pop(tenant, None)
             if collection is not None:
                 self._client.delete_collection(collection.name)
-        self._lexical.drop(tenant)
         return count
 
     def _collection(self, tenant: str, create: bool) -> Collection | None:
@@ -364,19 +374,10 @@ class MemoryStore:
             collection = self._open_collection(tenant, create)
             if collection is not None:
                 self._collections[tenant] = collection
-        if collection is not None and not self._lexical.exists(tenant):
-            self._rebuild_lexical(tenant, collection)
         return collection
 
     def _open_collection(self, tenant: str, create: bool) -> Collection | None:
         return chroma.open_collection(self._client, tenant, self._embedder.function(), create)
-
-    def _rebuild_lexical(self, tenant: str, collection: Collection) -> None:
-        """Re-index a tenant's passages when its lexical index is missing (new disk, lost file)."""
-        with self._lexical.transaction():
-            self._lexical.create(tenant)
-            for page in chroma.all_records(collection):
-                self._lexical.upsert(tenant, [LexicalRow.of(r) for r in page])
 
 
 def _depth(k: int) -> int:

@@ -140,7 +140,7 @@ async def build_services(
     store = Store.on(db)
     store.polls.shared = settings.clustered  # every poll is caught up from the platform
     if memory is None and settings.memory_enabled:
-        memory = await open_memory(settings)
+        memory = await open_memory(settings, db)
     clock = clock or SystemClock()
     metrics = Metrics()
     cluster = open_cluster(settings) if settings.clustered else None
@@ -233,15 +233,22 @@ def cluster_scheduler(
     )
 
 
-async def open_memory(settings: Settings) -> Memory:
-    """Open the Chroma-backed memory (embedded, or the server at CHIMERA_CHROMA_URL)."""
+async def open_memory(settings: Settings, db: Database) -> Memory:
+    """Open the Chroma-backed memory (embedded, or the server at CHIMERA_CHROMA_URL).
+
+    Its keyword rows live in the process's database, so a cluster shares them.
+    """
     import asyncio
 
     from bot.memory.factory import open_memory as open_store
 
     # Loading Chroma and the embedding model takes a moment: keep the event loop free.
     return await asyncio.to_thread(
-        open_store, settings.memory_dir, settings.chroma_url, threads=settings.embedding_threads
+        open_store,
+        settings.memory_dir,
+        db,
+        settings.chroma_url,
+        threads=settings.embedding_threads,
     )
 
 

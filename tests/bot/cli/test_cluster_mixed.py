@@ -89,8 +89,12 @@ async def test_three_processes_share_slack_and_discord_rooms_through_a_kill(
                 "CHIMERA_VOTE_WINDOW_S": "3",
             }
             rooms = Rooms(slack, discord, store)
-            await _run(tmp_path, env, rooms)
-            await _check(rooms)
+            try:
+                await _run(tmp_path, env, rooms)
+                await _check(rooms)
+            except AssertionError:
+                _print_logs(tmp_path)  # pytest shows them with the failure
+                raise
     finally:
         await discord.close()
         await slack.close()
@@ -148,6 +152,12 @@ async def _run(tmp_path: Path, env: dict[str, str], rooms: Rooms) -> None:
     channel = str(held.params["channel"])
     after = [c.at for c in slack.calls if c.at > killed_at and c.params.get("channel") == channel]
     assert after and after[0] - killed_at < TAKEOVER_S, "the killed process's room was late"
+
+
+def _print_logs(tmp_path: Path) -> None:
+    for name in PROCESSES:
+        lines = (tmp_path / name / "serve.log").read_text(errors="replace").splitlines()
+        print(f"--- {name}/serve.log, last 40 lines", *lines[-40:], sep="\n")
 
 
 def _a_turn(params: dict[str, Any]) -> bool:

@@ -16,6 +16,7 @@ import pytest
 
 from bot.memory.embedding import LocalEmbedder
 from bot.memory.factory import open_memory
+from storage.db import Database
 
 
 def _free_port() -> int:
@@ -58,9 +59,9 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
 
 
 async def test_store_works_against_a_chroma_server(
-    chroma_url: str, tmp_path: Path, embedder: LocalEmbedder
+    chroma_url: str, tmp_path: Path, embedder: LocalEmbedder, memory_db: Database
 ) -> None:
-    memory = open_memory(tmp_path / "local", chroma_url=chroma_url, embedder=embedder)
+    memory = open_memory(tmp_path / "local", memory_db, chroma_url, embedder=embedder)
     info = await memory.ingest("slack:T1", "plan.md", "Billing moves to PostgreSQL in Q3.")
     [hit] = await memory.search("slack:T1", "when does billing move to postgres?")
     assert hit.meta["doc_id"] == info.doc_id and hit.source == "plan.md, part 1/1"

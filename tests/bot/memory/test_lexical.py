@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
 from bot.memory.filters import Scope
-from bot.memory.lexical import LexicalIndex, LexicalRow, match_expression
+from bot.memory.lexical import REFRESH_S, LexicalIndex, LexicalRow, search_terms
 from bot.memory.records import Kind
+from storage.db import Database
+from storage.passage_terms import PassageTerms
+from tests.doubles import FakeClock
+from tests.memory_fixtures import migrated
+from tests.postgres_fixtures import postgres_database
 
 ROWS = [
     LexicalRow("d1", "We are migrating the billing database to Postgres.", "document", doc="D"),
@@ -14,90 +24,137 @@ ROWS = [
 ]
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database of either kind: the keyword rows are stored the same on both."""
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "postgres":
+            database = Database(await stack.enter_async_context(postgres_database()))
+            await database.migrate()
+        else:
+            database = await migrated(tmp_path / "lexical.db")
+        yield database
+        await database.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def _index(db: Database, clock: FakeClock) -> LexicalIndex:
+    return LexicalIndex(PassageTerms(db), clock=lambda: clock.now().timestamp())
+
+
+async def _add(index: LexicalIndex, tenant: str, rows: list[LexicalRow]) -> None:
+    await index.upsert(tenant, [r.analysed() for r in rows])
+
+
 def _ids(results: list[tuple[str, float]]) -> list[str]:
     return [i for i, _ in results]
 
 
-def test_query_terms_are_quoted_and_stopwords_dropped() -> None:
-    assert match_expression('What is "the" plan for DR-17?') == '"plan" OR "dr" OR "17"'
-    assert match_expression("the of and") == ""
+def test_query_words_are_stemmed_and_stopwords_dropped() -> None:
+    assert search_terms('What is "the" plan for DR-17, migrating backups?') == [
+        "plan",
+        "dr",
+        "17",
+        "migrat",
+        "backup",
+    ]
+    assert search_terms("the of and") == []
+    assert search_terms("Café NAÏVE") == ["cafe", "naiv"]
 
 
-def test_stemmed_match_and_positive_scores(tmp_path: Path) -> None:
-    index = LexicalIndex(tmp_path / "lex.sqlite3")
-    index.upsert("a", ROWS)
-    results = index.search("a", "how do we migrate billing?", 5)
+async def test_stemmed_match_and_positive_scores(db: Database, clock: FakeClock) -> None:
+    index = _index(db, clock)
+    await _add(index, "a", ROWS)
+    results = await index.search("a", "how do we migrate billing?", 5)
     assert _ids(results) == ["d1"] and results[0][1] > 0
 
 
-def test_tenants_do_not_share_rows(tmp_path: Path) -> None:
-    index = LexicalIndex(tmp_path / "lex.sqlite3")
-    index.upsert("a", ROWS)
-    assert index.search("b", "postgres", 5) == [] and index.count("b") == 0
-    assert not index.exists("b")
+async def test_bm25_ranks_rarer_and_denser_matches_first(db: Database, clock: FakeClock) -> None:
+    index = _index(db, clock)
+    rows = [LexicalRow(f"r{n}", f"kettle water cup number {n}", "turn") for n in range(20)]
+    rows.append(LexicalRow("tea", "kettle tea tea", "turn"))
+    await _add(index, "a", rows)
+    results = await index.search("a", "kettle tea", 3)
+    assert _ids(results)[0] == "tea" and results[0][1] > 2 * results[1][1]
 
 
-def test_scope_filters_kinds_personas_and_rooms(tmp_path: Path) -> None:
-    index = LexicalIndex(tmp_path / "lex.sqlite3")
-    index.upsert("a", ROWS)
-    assert sorted(_ids(index.search("a", "postgres", 9, Scope.of(None, "fan", None)))) == [
-        "d1",
-        "p2",
-        "t1",
-    ]
-    assert _ids(index.search("a", "postgres", 9, Scope.of([Kind.TURN], None, "r2"))) == []
-    assert _ids(index.search("a", "postgres", 9, Scope.of(["turn"], None, "r1"))) == ["t1"]
+async def test_tenants_do_not_share_rows(db: Database, clock: FakeClock) -> None:
+    index = _index(db, clock)
+    await _add(index, "a", ROWS)
+    assert await index.search("b", "postgres", 5) == [] and await index.count("b") == 0
 
 
-def test_upsert_replaces_and_delete_by_removes(tmp_path: Path) -> None:
-    index = LexicalIndex(tmp_path / "lex.sqlite3")
-    index.upsert("a", ROWS)
-    index.upsert("a", [LexicalRow("d1", "Nothing about databases.", "document", doc="D")])
-    assert "d1" not in _ids(index.search("a", "postgres", 9))
-    index.delete_by("a", "doc", "D")
-    index.delete_by("a", "room", "r1")
-    assert index.count("a") == 2 and _ids(index.search("a", "databases", 9)) == []
+async def test_scope_filters_kinds_personas_and_rooms(db: Database, clock: FakeClock) -> None:
+    index = _index(db, clock)
+    await _add(index, "a", ROWS)
+    fan = await index.search("a", "postgres", 9, Scope.of(None, "fan", None))
+    assert sorted(_ids(fan)) == ["d1", "p2", "t1"]
+    assert await index.search("a", "postgres", 9, Scope.of([Kind.TURN], None, "r2")) == []
+    assert _ids(await index.search("a", "postgres", 9, Scope.of(["turn"], None, "r1"))) == ["t1"]
 
 
-def test_index_survives_reopening_and_drop_forgets(tmp_path: Path) -> None:
-    first = LexicalIndex(tmp_path / "lex.sqlite3")
-    first.upsert("a", ROWS)
-    first.close()
-    second = LexicalIndex(tmp_path / "lex.sqlite3")
-    assert second.count("a") == 4 and "d1" in _ids(second.search("a", "billing", 5))
-    second.drop("a")
-    assert not second.exists("a") and second.search("a", "billing", 5) == []
+async def test_upsert_replaces_and_forgetting_removes(db: Database, clock: FakeClock) -> None:
+    index = _index(db, clock)
+    await _add(index, "a", ROWS)
+    await _add(index, "a", [LexicalRow("d1", "Nothing about databases.", "document", doc="D")])
+    assert "d1" not in _ids(await index.search("a", "postgres", 9))
+    assert await index.delete_by("a", "doc", "D") == 1
+    assert await index.delete_by("a", "room", "r1") == 1
+    assert await index.count("a") == 2 and await index.search("a", "databases", 9) == []
+    await index.drop("a")
+    assert await index.count("a") == 0 and await index.search("a", "postgres", 9) == []
 
 
-def test_failed_transaction_rolls_back(tmp_path: Path) -> None:
-    index = LexicalIndex(tmp_path / "lex.sqlite3")
-    index.create("a")
-    try:
-        with index.transaction():
-            index.upsert("a", ROWS)
-            raise RuntimeError("chroma write failed")
-    except RuntimeError:
-        pass
-    assert index.count("a") == 0
+async def test_a_second_process_finds_what_the_first_wrote(db: Database, clock: FakeClock) -> None:
+    first, second = _index(db, clock), _index(db, clock)
+    await _add(first, "a", ROWS[:1])
+    assert _ids(await second.search("a", "billing", 5)) == ["d1"]  # its first look loads all
+    await _add(first, "a", [LexicalRow("d2", "Billing invoices go out monthly.", "document")])
+    await first.delete_by("a", "doc", "D")
+    assert _ids(await first.search("a", "billing", 5)) == ["d2"]  # its own write: at once
+    assert _ids(await second.search("a", "billing", 5)) == ["d1"]  # not yet looked again
+    clock.advance(REFRESH_S)
+    assert _ids(await second.search("a", "billing", 5)) == ["d2"]
+    assert await second.count("a") == 1
 
 
-def test_a_cached_search_sees_the_next_write(tmp_path: Path) -> None:
-    index = LexicalIndex(tmp_path / "lexical.sqlite3")
-    index.upsert("t1", [LexicalRow("a", "the kettle is broken", "turn")])
-    assert [i for i, _ in index.search("t1", "kettle", 5)] == ["a"]
-    assert [i for i, _ in index.search("t1", "kettle", 5)] == ["a"]  # from the cache
-    index.upsert("t1", [LexicalRow("b", "a new kettle kettle arrived", "turn")])
-    assert sorted(i for i, _ in index.search("t1", "kettle", 5)) == ["a", "b"]
-    index.delete_by("t1", "doc", "")
-    assert index.search("t1", "kettle", 5) == []
-    index.close()
+async def test_the_index_survives_a_restart(db: Database, clock: FakeClock) -> None:
+    await _add(_index(db, clock), "a", ROWS)
+    restarted = _index(db, clock)
+    assert await restarted.count("a") == 4
+    assert _ids(await restarted.search("a", "billing", 5)) == ["d1"]
 
 
-def test_unscoped_and_scoped_searches_rank_alike(tmp_path: Path) -> None:
-    index = LexicalIndex(tmp_path / "lexical.sqlite3")
-    rows = [LexicalRow(f"r{n}", f"kettle {'tea ' * (n % 4)}water {n}", "turn") for n in range(40)]
-    index.upsert("t1", rows)
-    unscoped = index.search("t1", "kettle tea", 10)
-    scoped = index.search("t1", "kettle tea", 10, Scope.of(["turn"], None, None))
-    assert unscoped == scoped and len(unscoped) == 10
-    index.close()
+async def test_an_index_full_of_forgotten_rows_is_reloaded_smaller(
+    db: Database, clock: FakeClock
+) -> None:
+    index = _index(db, clock)
+    for batch in range(3):
+        rows = [LexicalRow(f"x{n}", f"kettle {n}", "turn", room=f"r{batch}") for n in range(600)]
+        await _add(index, "a", rows)
+        assert await index.count("a") == 600
+        await index.delete_by("a", "room", f"r{batch}")
+    await _add(index, "a", [LexicalRow("kept", "kettle", "turn")])
+    assert _ids(await index.search("a", "kettle", 5)) == ["kept"]
+    assert len(index._indexes[next(iter(index._indexes))]._ids) < 1000  # reloaded, not kept
+
+
+async def test_many_terms_and_many_rows_rank_like_fts5(tmp_path: Path, clock: FakeClock) -> None:
+    """The scores are FTS5's bm25() (same tokenizer, same formula), row for row."""
+    texts = [f"kettle {'tea ' * (n % 4)}water {n} boiling {'cups ' * (n % 3)}" for n in range(60)]
+    fts = sqlite3.connect(":memory:")
+    fts.execute("CREATE VIRTUAL TABLE f USING fts5(text, tokenize='porter unicode61')")
+    fts.executemany("INSERT INTO f(rowid, text) VALUES (?, ?)", enumerate(texts))
+    sql = "SELECT rowid, -bm25(f) FROM f WHERE f MATCH ? ORDER BY bm25(f), rowid LIMIT 10"
+    expected = [(f"r{i}", s) for i, s in fts.execute(sql, ['"kettle" OR "tea" OR "cups"'])]
+    db = await migrated(tmp_path / "lexical.db")
+    index = _index(db, clock)
+    await _add(index, "a", [LexicalRow(f"r{n}", t, "turn") for n, t in enumerate(texts)])
+    got = await index.search("a", "kettle tea cups", 10)
+    assert _ids(got) == _ids(expected)
+    assert [round(s, 4) for _, s in got] == [round(s, 4) for _, s in expected]
+    await db.close()

@@ -14,7 +14,10 @@ from bot.memory.embedding import LocalEmbedder
 from bot.memory.factory import open_memory
 from bot.memory.records import Kind
 from bot.memory.store import MemoryStore
+from storage.db import Database
 from tests.bot.memory.pdf import minimal_pdf
+from tests.memory_fixtures import migrated
+from tests.postgres_fixtures import postgres_database
 
 A, B = "discord:111", "slack:T222"
 HANDBOOK = (
@@ -24,8 +27,8 @@ HANDBOOK = (
 )
 
 
-def _lexical_count(store: MemoryStore, tenant: str) -> int:
-    return store._lexical.count(tenant)
+async def _lexical_count(store: MemoryStore, tenant: str) -> int:
+    return await store._lexical.count(tenant)
 
 
 def _vector_count(store: MemoryStore, tenant: str) -> int:
@@ -68,14 +71,14 @@ async def test_long_document_is_chunked_with_async_progress(store: MemoryStore) 
 
     info = await store.ingest(A, "long.txt", text, progress=progress)
     assert info.chunks > 5 and seen[0] == 0 and seen[-1] == info.chunks
-    assert _vector_count(store, A) == _lexical_count(store, A) == info.chunks
+    assert _vector_count(store, A) == await _lexical_count(store, A) == info.chunks
 
 
 async def test_reingesting_the_same_document_is_idempotent(store: MemoryStore) -> None:
     first = await store.ingest(A, "handbook.md", HANDBOOK)
     again = await store.ingest(A, "handbook.md", HANDBOOK)
     assert first == again and len(await store.documents(A)) == 1
-    assert _vector_count(store, A) == _lexical_count(store, A) == 1
+    assert _vector_count(store, A) == await _lexical_count(store, A) == 1
     assert await store.search(A, "handbook", kinds=[]) == []
 
 
@@ -133,7 +136,7 @@ async def test_forget_document_deletes_vectors_and_keywords(store: MemoryStore) 
     hits = await store.search(A, "PostgreSQL billing database rollback", k=10)
     assert [h.kind for h in hits] == [Kind.TURN]
     assert await store.search(A, "MySQL read-only", k=10, kinds=["document"], mode="lexical") == []
-    assert _vector_count(store, A) == _lexical_count(store, A) == 1
+    assert _vector_count(store, A) == await _lexical_count(store, A) == 1
     assert await store.documents(A) == []
 
 
@@ -152,19 +155,21 @@ async def test_forget_tenant_drops_everything_of_that_tenant_only(store: MemoryS
     await store.ingest(A, "handbook.md", HANDBOOK)
     await store.remember_turn(B, "room-b", "Bo", 1, "PostgreSQL talk in B.")
     assert await store.forget_tenant(A) == 1
-    assert await store.search(A, "PostgreSQL") == [] and _lexical_count(store, A) == 0
+    assert await store.search(A, "PostgreSQL") == [] and await _lexical_count(store, A) == 0
     names = [c.name for c in store._client.list_collections()]
     assert collection_name(A) not in names and collection_name(B) in names
     assert len(await store.search(B, "PostgreSQL")) == 1
 
 
-async def test_memory_persists_across_instances(tmp_path: Path, embedder: LocalEmbedder) -> None:
-    first = open_memory(tmp_path / "m", embedder=embedder)
+async def test_memory_persists_across_instances(
+    tmp_path: Path, embedder: LocalEmbedder, memory_db: Database
+) -> None:
+    first = open_memory(tmp_path / "m", memory_db, embedder=embedder)
     info = await first.ingest(A, "handbook.md", HANDBOOK)
     await first.remember_turn(A, "room-1", "Ana", 7, "Remember the blue whale.")
     await first.close()
     SharedSystemClient.clear_system_cache()  # the next client must read from disk
-    second = open_memory(tmp_path / "m", embedder=embedder)
+    second = open_memory(tmp_path / "m", memory_db, embedder=embedder)
     assert [d.doc_id for d in await second.documents(A)] == [info.doc_id]
     [hit] = await second.search(A, "blue whale", k=1, kinds=["turn"], mode="lexical")
     assert hit.source == "Ana in room-1 (#7)"
@@ -173,18 +178,19 @@ async def test_memory_persists_across_instances(tmp_path: Path, embedder: LocalE
 
 
 async def test_lost_keyword_index_is_rebuilt_from_chroma(
-    tmp_path: Path, embedder: LocalEmbedder
+    tmp_path: Path, embedder: LocalEmbedder, memory_db: Database
 ) -> None:
-    first = open_memory(tmp_path / "m", embedder=embedder)
+    first = open_memory(tmp_path / "m", memory_db, embedder=embedder)
     await first.ingest(A, "handbook.md", HANDBOOK)
     await first.close()
     SharedSystemClient.clear_system_cache()
-    for file in (tmp_path / "m").glob("lexical.sqlite3*"):
-        file.unlink()
-    second = open_memory(tmp_path / "m", embedder=embedder)
+    fresh = await migrated(tmp_path / "replaced.db")  # e.g. a store kept before keyword rows
+    second = open_memory(tmp_path / "m", fresh, embedder=embedder)
     [hit] = await second.search(A, "MySQL read-only rollback", k=1, mode="lexical")
     assert "Rollback" in hit.text
+    assert await _lexical_count(second, A) == _vector_count(second, A) > 0
     await second.close()
+    await fresh.close()
     SharedSystemClient.clear_system_cache()
 
 
@@ -219,3 +225,22 @@ async def test_a_tenant_is_required(store: MemoryStore) -> None:
         await store.remember_turn("", "room", "Ana", 1, "hello")
     with pytest.raises(ValueError, match="tenant"):
         await store.search(" ", "hello")
+
+
+async def test_a_document_ingested_through_one_process_is_found_by_keyword_in_another(
+    tmp_path: Path, embedder: LocalEmbedder
+) -> None:
+    """Two processes on one PostgreSQL database and one Chroma: the keyword rows are shared."""
+    async with postgres_database() as url:
+        first_db, second_db = Database(url), Database(url)
+        await first_db.migrate()
+        first = open_memory(tmp_path / "m", first_db, embedder=embedder)
+        second = open_memory(tmp_path / "m", second_db, embedder=embedder)
+        await first.ingest(A, "handbook.md", HANDBOOK)
+        [hit] = await second.search(A, "MySQL read-only rollback", k=1, mode="lexical")
+        assert "Rollback" in hit.text
+        assert (await second.stats(A)).lexical_rows == _vector_count(second, A)
+        for memory, db in ((first, first_db), (second, second_db)):
+            await memory.close()
+            await db.close()
+    SharedSystemClient.clear_system_cache()
