@@ -17,6 +17,10 @@ index: its rows in SQLite, ranked by BM25 in memory):
   with Zipf-distributed English words, so the keyword index sees realistic term statistics;
   the vectors cluster like real ones around the topics. Only the filling is cheap: every
   query below is the real path (its own model run, HNSW over all passages, BM25 over all);
+- keyword_catch_up_after_fill_ms: the first search after the fill, which brings this
+  process's keyword index up to date with every row written (in a running bot each search
+  catches up on the few rows written since the last); keyword_index_load_ms: what a process
+  that has just started pays to load the tenant's index on its first search;
 - query_*: MemoryStore.search end to end (query embedding, Chroma HNSW, BM25, fusion),
   inside one tenant's collection; "filtered" adds metadata filters (kinds + room), and
   "persona" the persona scope the prompt path uses;
@@ -46,7 +50,7 @@ import chromadb
 import numpy as np
 
 from bot.memory.chroma import collection_name
-from bot.memory.embedding import LocalEmbedder
+from bot.memory.embedding import LocalEmbedder, MiniLMEmbedding
 from bot.memory.factory import chroma_client
 from bot.memory.lexical import LexicalIndex
 from bot.memory.model_files import default_tokenizer_path
@@ -214,7 +218,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         client = chroma_client(Path(tmp) / "chroma")
-        embedder = LocalEmbedder()
+        embedder = LocalEmbedder(MiniLMEmbedding(threads=args.threads))
         db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'memory.db'}")
         await db.migrate()
         lexical_index = LexicalIndex(PassageTerms(db))
@@ -229,6 +233,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         await fill_cheaply(store, rng, embedded, args.passages - doc_chunks)
         collection = client.get_collection(collection_name(TENANT))
         assert collection.count() == args.passages
+        catch_up_ms = await timed(lexical_index.search(TENANT, "catch up", 1))
+        load_ms = await timed(LexicalIndex(PassageTerms(db)).count(TENANT))
         topics = sorted(TOPICS)
         queries = [sentence(rng, topics[i % 6], rng.randint(5, 10)) for i in range(args.queries)]
         times = await time_searches(store, embedder, lexical_index, queries)
@@ -262,8 +268,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "vector_query_p50_ms": summary(times["vector"])[0],
         "embed_query_p50_ms": summary(times["embed"])[0],
         "keyword_search_p50_ms": summary(times["keyword"])[0],
+        "keyword_catch_up_after_fill_ms": round(catch_up_ms, 1),
+        "keyword_index_load_ms": round(load_ms, 1),
         "chroma_tenant_collection_p50_ms": summary(raw)[0],
         "chroma_shared_collection_tenant_where_p50_ms": summary(raw_shared)[0],
+        "embedding_threads": args.threads,
         "cpu_count": os.cpu_count(),
         "load_average_before": round(load_before, 2),
         "load_average_after": round(os.getloadavg()[0], 2),
@@ -278,6 +287,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--tenants", type=int, default=10)
     parser.add_argument("--embedded", type=int, default=2000, help="turns really embedded")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="embedding threads (CHIMERA_EMBEDDING_THREADS)"
+    )
     args = parser.parse_args()
     print(json.dumps(asyncio.run(run(args))))
 

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from datetime import timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from sqlalchemy import text
 
@@ -16,6 +16,9 @@ from bot.runtime.config import ConfigError, Settings
 from bot.runtime.dashboard import Pages, Views, mount
 from bot.runtime.metrics import metrics_route
 from bot.runtime.web import WebServer
+
+if TYPE_CHECKING:
+    from bot.runtime.cluster.shards import ShardClaims
 
 log = logging.getLogger(__name__)
 
@@ -78,17 +81,40 @@ async def serve(settings: Settings) -> int:
         if not settings.public_url:  # links point where the server really listens (port 0)
             services.links.base_url = web.url
         services.tasks.spawn("prune-events", prune_events(services))
+        claims, started = shard_claims(services), []
         try:
+            if claims is not None:
+                await claims.claim()
             for adapter in adapters:
+                started.append(adapter)  # closed at the end even if its start fails
                 await adapter.start()
             await start_scheduling(services)  # now a due turn has somewhere to be posted
-            await _until_stopped()
+            keeper = None
+            if claims is not None:
+                keeper = services.tasks.spawn("shard-claims", claims.keep(), awaited=True)
+            await _until_stopped(keeper)
+        except ConfigError as exc:  # another process holds one of its shards
+            log.error("%s", exc)
+            return 2
         finally:
             await services.scheduler.shutdown()  # running turns finish while they can post
-            for adapter in reversed(adapters):
+            for adapter in reversed(started):
                 await adapter.close()
+            if claims is not None:
+                await claims.release()
             await web.close()
     return 0
+
+
+def shard_claims(services: Services) -> ShardClaims | None:
+    """Return this process's Discord shard claims in cluster mode (None otherwise)."""
+    settings, cluster = services.settings, services.cluster
+    ids, count = settings.discord_shard_ids, settings.discord_shard_count
+    if cluster is None or not settings.discord_token or not ids or count is None:
+        return None
+    from bot.runtime.cluster.shards import ShardClaims
+
+    return ShardClaims(cluster.redis, settings.redis_prefix, count, ids)
 
 
 def build_web(services: Services) -> WebServer:
@@ -155,10 +181,17 @@ async def _memory_ok(services: Services) -> bool:
     return services.writer.running
 
 
-async def _until_stopped() -> None:
+async def _until_stopped(watched: asyncio.Task[Any] | None = None) -> None:
+    """Wait for SIGINT/SIGTERM, or for `watched` to fail (its error is raised here)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    stopped = loop.create_task(stop.wait())
+    try:
+        await asyncio.wait([t for t in (stopped, watched) if t], return_when="FIRST_COMPLETED")
+    finally:
+        stopped.cancel()
+    if watched is not None and watched.done():
+        watched.result()

@@ -100,14 +100,27 @@ def _query(
     return {i: Candidate(t, _meta(m), 1.0 - d) for i, t, m, d in rows}
 
 
-def fetch(collection: Collection, ids: list[str], qvec: np.ndarray) -> dict[str, Candidate]:
-    """Return passages by id, scored by cosine similarity to the query vector."""
+@dataclass(frozen=True)
+class Stored:
+    """A passage read by id, with its vector (to score once the query's vector is known)."""
+
+    text: str
+    meta: dict[str, MetaValue]
+    vector: np.ndarray
+
+    def scored(self, qvec: np.ndarray) -> Candidate:
+        """Return the passage as a candidate scored by cosine similarity to the query."""
+        return Candidate(self.text, self.meta, float(np.dot(qvec, self.vector)))
+
+
+def fetch(collection: Collection, ids: list[str]) -> dict[str, Stored]:
+    """Return passages by id, with their vectors."""
     if not ids:
         return {}
     got = collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
     embeddings: Any = got["embeddings"] if got["embeddings"] is not None else []
     rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], embeddings, strict=True)
-    return {i: Candidate(t, _meta(m), float(np.dot(qvec, e))) for i, t, m, e in rows}
+    return {i: Stored(t, _meta(m), np.asarray(e)) for i, t, m, e in rows}
 
 
 def ids_where(collection: Collection, where: dict[str, Any]) -> list[str]:

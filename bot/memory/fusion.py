@@ -27,25 +27,6 @@ def convex_fusion(
     }
 
 
-def worth_fetching(
-    cosine: Mapping[str, float], bm25: Mapping[str, float], k: int, alpha: float = ALPHA
-) -> list[str]:
-    """Return the lexical-only candidates that could still enter the fused top k.
-
-    A passage the vector search did not return is no more similar to the query than the
-    least similar one it did return; that bounds its fused score from above.
-    """
-    others = [i for i in bm25 if i not in cosine]
-    if not cosine or not others:
-        return others
-    fused = convex_fusion(cosine, bm25, alpha)
-    kth = sorted(fused.values(), reverse=True)[min(k, len(fused)) - 1] if len(fused) >= k else 0.0
-    floor = max(min(cosine.values()), 0.0)
-    top_cos = max(max(cosine.values()), 0.0) or 1.0
-    top_bm25 = max(bm25.values(), default=0.0) or 1.0
-    return [i for i in others if alpha * floor / top_cos + (1 - alpha) * bm25[i] / top_bm25 >= kth]
-
-
 def fuse(
     cosine: Mapping[str, float],
     bm25: Mapping[str, float],

@@ -115,31 +115,36 @@ class TermIndex:
             self._columns = None
 
     def search(self, terms: Sequence[str], limit: int, scope: Scope) -> list[tuple[str, float]]:
-        """Return (passage id, BM25 score) of the best `limit` passages for stemmed terms."""
+        """Return (passage id, keyword share) of the best `limit` passages for stemmed terms.
+
+        The share is the passage's BM25 score divided by the query's weight (the sum of its
+        terms' idf, a term no passage holds counting as the rarest): about 1 for a passage of
+        average length holding each query term once, whatever the size of the index.
+        """
         with self._lock:
             live = len(self._slots)
             if not live or limit <= 0:
                 return []
             cols = self._arrays()
             avgdl = self._total_length / live
-            slots, weights = [], []
+            slots, weights, query_weight = [], [], 0.0
             for term in dict.fromkeys(terms):
                 postings = self._postings.get(term)
-                if postings is None:
-                    continue
-                where, tf = postings.arrays()
+                where, tf = postings.arrays() if postings else (_NO_SLOTS, _NO_TFS)
                 alive = cols.alive[where]
                 df = int(np.count_nonzero(alive))
+                idf = max(math.log((live - df + 0.5) / (df + 0.5)), 1e-6)
+                query_weight += idf
                 if not df:
                     continue
-                idf = max(math.log((live - df + 0.5) / (df + 0.5)), 1e-6)
                 where, tf = where[alive], tf[alive]
                 norm = K1 * (1 - B + B * cols.length[where] / avgdl)
                 slots.append(where)
                 weights.append(idf * tf * (K1 + 1) / (tf + norm))
             if not slots:
                 return []
-            scores = np.bincount(np.concatenate(slots), np.concatenate(weights), len(self._ids))
+            slot_of, weight = np.concatenate(slots), np.concatenate(weights) / query_weight
+            scores = np.bincount(slot_of, weight, len(self._ids))
             found = np.flatnonzero(scores)
             if not scope.is_everything:
                 found = found[self._in_scope(found, scope, cols)]
@@ -234,19 +239,23 @@ class LexicalIndex:
     async def search(
         self, tenant: str, query: str, limit: int, scope: Scope | None = None
     ) -> list[tuple[str, float]]:
-        """Return (id, BM25 score) of the best matches for the query's terms, best first."""
+        """Return (id, keyword share) of the best matches for the query's terms, best first.
+
+        The share is BM25 scaled by the query's weight (`TermIndex.search`).
+        """
         terms = search_terms(query)
         if not terms or limit <= 0:
             return []
-        index = await self._current(tenant_key(tenant))
+        index = await self.index(tenant)
         return await asyncio.to_thread(index.search, terms, limit, scope or Scope())
 
     async def count(self, tenant: str) -> int:
         """Return how many passages a tenant's index holds."""
-        return len(await self._current(tenant_key(tenant)))
+        return len(await self.index(tenant))
 
-    async def _current(self, key: str) -> TermIndex:
+    async def index(self, tenant: str) -> TermIndex:
         """Return the tenant's index, caught up if it may have fallen behind."""
+        key = tenant_key(tenant)
         async with self._locks.setdefault(key, asyncio.Lock()):
             index = self._indexes.get(key)
             now = self._clock()
@@ -264,6 +273,9 @@ class LexicalIndex:
                 await asyncio.to_thread(index.apply, rows)
             self._indexes[key], self._checked[key] = index, now
             return index
+
+
+_NO_SLOTS, _NO_TFS = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,10 @@ from bot.memory.chunking import (
 )
 from bot.memory.embedding import Embedder, LocalEmbedder
 from bot.memory.filters import Scope
-from bot.memory.fusion import ALPHA, fuse, worth_fetching
+from bot.memory.fusion import ALPHA, fuse
 from bot.memory.gate import gate
 from bot.memory.interface import ChunkProgress, SearchMode
-from bot.memory.lexical import LexicalIndex, LexicalRow, query_terms
+from bot.memory.lexical import LexicalIndex, LexicalRow, query_terms, search_terms
 from bot.memory.records import (
     DocumentInfo,
     Hit,
@@ -173,11 +173,11 @@ class MemoryStore:
         scope = Scope.of(kinds, persona_id, room_id)
         if not scope.kinds:
             return []
-        (qvec, found), lexical = await asyncio.gather(  # both rankings at once, in threads
+        (qvec, found), (lexical, stored) = await asyncio.gather(  # both at once, in threads
             self._vector_search(tenant, query, vector, k, scope, mode),
             self._keyword_search(tenant, query, k, scope, mode),
         )
-        hits = await self._merge(tenant, qvec, found, lexical, k, mode)
+        hits = self._merge(qvec, found, lexical, stored, mode)
         return gate(hits, query_terms(query), min_best, min_score)[:k]
 
     async def documents(self, tenant: str) -> list[DocumentInfo]:
@@ -254,12 +254,20 @@ class MemoryStore:
 
     async def _keyword_search(
         self, tenant: str, query: str, k: int, scope: Scope, mode: SearchMode
-    ) -> dict[str, float]:
+    ) -> tuple[dict[str, float], dict[str, chroma.Stored]]:
+        """Rank by keywords, then fetch those passages (while the query is being embedded)."""
         if mode == "vector":
-            return {}
+            return {}, {}
         if tenant not in self._restored:
             await self._restore_keywords(tenant)
-        return dict(await self._lexical.search(tenant, query, _depth(k), scope))
+        terms = search_terms(query)
+        index = await self._lexical.index(tenant)
+
+        def rank_and_fetch() -> tuple[dict[str, float], dict[str, chroma.Stored]]:
+            lexical = dict(index.search(terms, _depth(k), scope))
+            return lexical, self._fetch(tenant, list(lexical))
+
+        return await asyncio.to_thread(rank_and_fetch)  # one trip to a worker thread
 
     async def _restore_keywords(self, tenant: str) -> None:
         """Re-index a tenant's passages if it has vectors but no keyword rows.
@@ -294,24 +302,20 @@ class MemoryStore:
         collection = self._collection(tenant, create=False)
         return chroma.nearest(collection, qvec, n, scope) if collection is not None else {}
 
-    def _fetch(self, tenant: str, ids: list[str], qvec: np.ndarray) -> dict[str, chroma.Candidate]:
+    def _fetch(self, tenant: str, ids: list[str]) -> dict[str, chroma.Stored]:
         collection = self._collection(tenant, create=False)
-        return chroma.fetch(collection, ids, qvec) if collection is not None else {}
+        return chroma.fetch(collection, ids) if collection is not None else {}
 
-    async def _merge(
+    def _merge(
         self,
-        tenant: str,
         qvec: np.ndarray,
         found: dict[str, chroma.Candidate],
         lexical: dict[str, float],
-        k: int,
+        stored: dict[str, chroma.Stored],
         mode: SearchMode,
     ) -> list[Hit]:
-        """Fuse the two rankings, fetching the keyword-only passages that could still win."""
-        cosine = {i: c.score for i, c in found.items()}
-        missing = worth_fetching(cosine, lexical, k, self._alpha)
-        if missing:
-            found = found | await asyncio.to_thread(self._fetch, tenant, missing, qvec)
+        """Fuse the two rankings; the keyword hits' cosines come from their stored vectors."""
+        found = {i: s.scored(qvec) for i, s in stored.items()} | found
         cosine = {i: c.score for i, c in found.items()} if mode != "lexical" else {}
         fused = fuse(cosine, lexical, found, self._alpha)
         order = sorted(fused, key=lambda i: (-fused[i], -found[i].score))
@@ -387,9 +391,8 @@ def _depth(k: int) -> int:
 
 def _hit(record_id: str, found: chroma.Candidate, fused: float) -> Hit:
     kind = Kind(str(found.meta["kind"]))
-    return Hit(
-        record_id, found.text, source_of(kind, found.meta), found.score, kind, found.meta, fused
-    )
+    source = source_of(kind, found.meta)
+    return Hit(record_id, found.text, source, found.score, kind, found.meta, fused)
 
 
 async def _report(progress: ChunkProgress | None, done: int, total: int) -> None:

@@ -221,3 +221,43 @@ async def _slash(
     }
     async with http.post(f"{base}/slack/events", data=body, headers=headers) as response:
         assert response.status == 200
+
+
+async def test_serve_refuses_a_discord_shard_another_process_holds(
+    tmp_path: Path,
+    caplog,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Two processes given overlapping CHIMERA_DISCORD_SHARDS: the second never connects."""
+    from redis.asyncio import Redis
+
+    from bot.runtime.cluster import shards
+    from tests.fakes.discord_server import FakeDiscord
+    from tests.postgres_fixtures import postgres_database
+    from tests.redis_fixtures import redis_prefix
+
+    monkeypatch.setattr(shards, "TTL_S", 0.2)  # how long it waits for a dead holder's claim
+    discord = await FakeDiscord().start()
+    async with postgres_database() as url, redis_prefix() as space:
+        redis = Redis.from_url(space.url)
+        await redis.set(f"{space.prefix}:discord-shard:2:1", "other-host:7:abc123", ex=60)
+        settings = Settings(  # type: ignore[call-arg]
+            data_dir=tmp_path,
+            _env_file=None,
+            database_url=url,
+            redis_url=space.url,
+            redis_prefix=space.prefix,
+            memory_enabled=False,
+            discord_token=discord.token,
+            discord_api_base=discord.base_url,
+            discord_gateway_url=discord.gateway_url,
+            discord_shard_count=2,
+            discord_shards="0-1",
+            http_port=_free_port(),
+        )
+        assert await serve(settings) == 2
+        assert "shard 1 (by other-host:7:abc123) of 2 is already connected" in caplog.text
+        assert discord.identifies == []  # it never connected a shard
+        assert await redis.get(f"{space.prefix}:discord-shard:2:0") is None  # 0 let go
+        await redis.aclose()
+    await discord.close()

@@ -82,6 +82,18 @@ async def test_bm25_ranks_rarer_and_denser_matches_first(db: Database, clock: Fa
     assert _ids(results)[0] == "tea" and results[0][1] > 2 * results[1][1]
 
 
+async def test_the_keyword_share_tells_a_full_match_from_a_partial_one(
+    db: Database, clock: FakeClock
+) -> None:
+    index = _index(db, clock)
+    rows = [LexicalRow(f"r{n}", f"filler words number {n} here", "turn") for n in range(30)]
+    rows.append(LexicalRow("hit", "copper tape keeps slugs off the beds", "document"))
+    await _add(index, "a", rows)
+    [(_, full)] = await index.search("a", "copper tape", 1)
+    [(_, partial)] = await index.search("a", "copper wire", 1)  # nobody holds "wire"
+    assert 0.7 < full < 1.2 and partial < 0.6 * full  # longer than most: a little under 1
+
+
 async def test_tenants_do_not_share_rows(db: Database, clock: FakeClock) -> None:
     index = _index(db, clock)
     await _add(index, "a", ROWS)
@@ -144,7 +156,8 @@ async def test_an_index_full_of_forgotten_rows_is_reloaded_smaller(
 
 
 async def test_many_terms_and_many_rows_rank_like_fts5(tmp_path: Path, clock: FakeClock) -> None:
-    """The scores are FTS5's bm25() (same tokenizer, same formula), row for row."""
+    """The ranking is FTS5's bm25() (same tokenizer, same formula), row for row; scores are
+    scaled by the query's weight, so their ratios are FTS5's."""
     texts = [f"kettle {'tea ' * (n % 4)}water {n} boiling {'cups ' * (n % 3)}" for n in range(60)]
     fts = sqlite3.connect(":memory:")
     fts.execute("CREATE VIRTUAL TABLE f USING fts5(text, tokenize='porter unicode61')")
@@ -156,5 +169,7 @@ async def test_many_terms_and_many_rows_rank_like_fts5(tmp_path: Path, clock: Fa
     await _add(index, "a", [LexicalRow(f"r{n}", t, "turn") for n, t in enumerate(texts)])
     got = await index.search("a", "kettle tea cups", 10)
     assert _ids(got) == _ids(expected)
-    assert [round(s, 4) for _, s in got] == [round(s, 4) for _, s in expected]
+    assert [round(s / got[0][1], 4) for _, s in got] == [
+        round(s / expected[0][1], 4) for _, s in expected
+    ]
     await db.close()
