@@ -75,16 +75,22 @@ def nearest(collection: Collection, qvec: np.ndarray, n: int, scope: Scope) -> d
 
 
 def _query(
-    collection: Collection, qvec: np.ndarray, n: int, where: dict[str, Any] | None
+    collection: Collection,
+    qvec: np.ndarray,
+    n: int,
+    where: dict[str, Any] | None,
+    *,
+    texts: bool = True,
 ) -> dict[str, Candidate]:
-    """Query the collection (in a worker thread: the pause between tries blocks no loop)."""
+    """Query the collection (in a worker thread: the pause between tries blocks no loop).
+
+    Without `texts` the candidates' texts and metadata are left empty (a cheaper query).
+    """
+    include: Any = ["documents", "metadatas", "distances"] if texts else ["distances"]
     for attempt in range(1, UNWRITTEN_TRIES + 1):
         try:
             result = collection.query(
-                query_embeddings=[qvec],
-                n_results=n,
-                where=where,
-                include=["documents", "metadatas", "distances"],
+                query_embeddings=[qvec], n_results=n, where=where, include=include
             )
             break
         except InternalError as exc:
@@ -94,33 +100,36 @@ def _query(
                 log.warning("%s: its first vectors are still being written; none found", exc)
                 return {}
             time.sleep(UNWRITTEN_PAUSE_S)
-    ids, texts = result["ids"][0], (result["documents"] or [[]])[0]
-    metas, dists = (result["metadatas"] or [[]])[0], (result["distances"] or [[]])[0]
-    rows = zip(ids, texts, metas, dists, strict=True)
+    ids, dists = result["ids"][0], (result["distances"] or [[]])[0]
+    if not texts:
+        return {i: Candidate("", {}, 1.0 - d) for i, d in zip(ids, dists, strict=True)}
+    found, metas = (result["documents"] or [[]])[0], (result["metadatas"] or [[]])[0]
+    rows = zip(ids, found, metas, dists, strict=True)
     return {i: Candidate(t, _meta(m), 1.0 - d) for i, t, m, d in rows}
 
 
-@dataclass(frozen=True)
-class Stored:
-    """A passage read by id, with its vector (to score once the query's vector is known)."""
-
-    text: str
-    meta: dict[str, MetaValue]
-    vector: np.ndarray
-
-    def scored(self, qvec: np.ndarray) -> Candidate:
-        """Return the passage as a candidate scored by cosine similarity to the query."""
-        return Candidate(self.text, self.meta, float(np.dot(qvec, self.vector)))
+def nearest_scores(collection: Collection, qvec: np.ndarray, n: int) -> dict[str, float]:
+    """Return the cosines of the `n` passages nearest to a query vector (ids only: the
+    texts of the few that win are read afterwards, `passages`)."""
+    return {i: c.score for i, c in _query(collection, qvec, n, None, texts=False).items()}
 
 
-def fetch(collection: Collection, ids: list[str]) -> dict[str, Stored]:
-    """Return passages by id, with their vectors."""
+def vectors(collection: Collection, ids: list[str]) -> dict[str, np.ndarray]:
+    """Return the stored vectors of passages by id."""
     if not ids:
         return {}
-    got = collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+    got = collection.get(ids=ids, include=["embeddings"])
     embeddings: Any = got["embeddings"] if got["embeddings"] is not None else []
-    rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], embeddings, strict=True)
-    return {i: Stored(t, _meta(m), np.asarray(e)) for i, t, m, e in rows}
+    return {i: np.asarray(e) for i, e in zip(got["ids"], embeddings, strict=True)}
+
+
+def passages(collection: Collection, ids: list[str]) -> dict[str, tuple[str, dict[str, MetaValue]]]:
+    """Return the text and metadata of passages by id."""
+    if not ids:
+        return {}
+    got = collection.get(ids=ids, include=["documents", "metadatas"])
+    rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+    return {i: (t, _meta(m)) for i, t, m in rows}
 
 
 def ids_where(collection: Collection, where: dict[str, Any]) -> list[str]:

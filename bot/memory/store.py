@@ -40,6 +40,7 @@ from bot.memory.records import (
     Hit,
     Kind,
     MemoryStats,
+    MetaValue,
     Record,
     chunk_record,
     digest,
@@ -173,11 +174,18 @@ class MemoryStore:
         scope = Scope.of(kinds, persona_id, room_id)
         if not scope.kinds:
             return []
-        (qvec, found), (lexical, stored) = await asyncio.gather(  # both at once, in threads
+        (qvec, near, known), (lexical, vectors) = await asyncio.gather(  # both at once
             self._vector_search(tenant, query, vector, k, scope, mode),
             self._keyword_search(tenant, query, k, scope, mode),
         )
-        hits = self._merge(qvec, found, lexical, stored, mode)
+        cosines = {i: float(np.dot(qvec, v)) for i, v in vectors.items()} | near
+        fused = fuse(cosines if mode != "lexical" else {}, lexical, cosines, self._alpha)
+        order = sorted(fused, key=lambda i: (-fused[i], -cosines[i]))
+        # Ungated, only the top k are shown; a gate may look further down for their texts.
+        wanted = order[:k] if min_best <= 0 and min_score <= 0 else order
+        if missing := [i for i in wanted if i not in known]:
+            known = known | await asyncio.to_thread(self._passages, tenant, missing)
+        hits = [_hit(i, known[i], cosines[i], fused[i]) for i in wanted if i in known]
         return gate(hits, query_terms(query), min_best, min_score)[:k]
 
     async def documents(self, tenant: str) -> list[DocumentInfo]:
@@ -248,14 +256,13 @@ class MemoryStore:
         return [LexicalRow.of(r).analysed() for r in records]
 
     def _chunk(self, data: str | bytes, fmt: str) -> list[Any]:
-        pages = docs.extract_pages(data, fmt)
-        sentences = split_sentences(pages, numbered=fmt == "pdf", spans=self._spans)
+        sentences = split_sentences(docs.extract_pages(data, fmt), fmt == "pdf", self._spans)
         return chunk_sentences(sentences, *self._chunking)
 
     async def _keyword_search(
         self, tenant: str, query: str, k: int, scope: Scope, mode: SearchMode
-    ) -> tuple[dict[str, float], dict[str, chroma.Stored]]:
-        """Rank by keywords, then fetch those passages (while the query is being embedded)."""
+    ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        """Rank by keywords, then read those passages' vectors (while the query is embedded)."""
         if mode == "vector":
             return {}, {}
         if tenant not in self._restored:
@@ -263,18 +270,16 @@ class MemoryStore:
         terms = search_terms(query)
         index = await self._lexical.index(tenant)
 
-        def rank_and_fetch() -> tuple[dict[str, float], dict[str, chroma.Stored]]:
+        def rank_and_fetch() -> tuple[dict[str, float], dict[str, np.ndarray]]:
             lexical = dict(index.search(terms, _depth(k), scope))
-            return lexical, self._fetch(tenant, list(lexical))
+            collection = self._collection(tenant, create=False)
+            return lexical, chroma.vectors(collection, list(lexical)) if collection else {}
 
         return await asyncio.to_thread(rank_and_fetch)  # one trip to a worker thread
 
     async def _restore_keywords(self, tenant: str) -> None:
-        """Re-index a tenant's passages if it has vectors but no keyword rows.
-
-        That is a store written before keyword rows lived in the database, or a database
-        that was replaced under an existing Chroma.
-        """
+        """Re-index a tenant's passages if it has vectors but no keyword rows (a store kept
+        before keyword rows lived in the database, or a new database beside an old Chroma)."""
         collection = await asyncio.to_thread(self._collection, tenant, False)
         if collection is not None and not await self._lexical.count(tenant):
             for page in await asyncio.to_thread(lambda: list(chroma.all_records(collection))):
@@ -289,37 +294,29 @@ class MemoryStore:
         k: int,
         scope: Scope,
         mode: SearchMode,
-    ) -> tuple[np.ndarray, dict[str, chroma.Candidate]]:
-        """Embed the query, then ask Chroma for its neighbours (while keywords are searched)."""
+    ) -> tuple[np.ndarray, dict[str, float], dict[str, Passage]]:
+        """Embed the query, then find its neighbours: (vector, their cosines, texts read)."""
         qvec = await self._query_vector(query, given)
         if mode == "lexical":  # the vector still scores the keyword hits' cosines
-            return qvec, {}
-        return qvec, await asyncio.to_thread(self._nearest, tenant, qvec, _depth(k), scope)
+            return qvec, {}, {}
+        return (qvec, *await asyncio.to_thread(self._nearest, tenant, qvec, _depth(k), scope))
 
     def _nearest(
         self, tenant: str, qvec: np.ndarray, n: int, scope: Scope
-    ) -> dict[str, chroma.Candidate]:
+    ) -> tuple[dict[str, float], dict[str, Passage]]:
         collection = self._collection(tenant, create=False)
-        return chroma.nearest(collection, qvec, n, scope) if collection is not None else {}
+        if collection is None:
+            return {}, {}
+        if scope.is_everything:  # ids only: the few that win are read afterwards
+            return chroma.nearest_scores(collection, qvec, n), {}
+        found = chroma.nearest(collection, qvec, n, scope)  # filtered on their metadata
+        return {i: c.score for i, c in found.items()}, {
+            i: (c.text, c.meta) for i, c in found.items()
+        }
 
-    def _fetch(self, tenant: str, ids: list[str]) -> dict[str, chroma.Stored]:
+    def _passages(self, tenant: str, ids: list[str]) -> dict[str, Passage]:
         collection = self._collection(tenant, create=False)
-        return chroma.fetch(collection, ids) if collection is not None else {}
-
-    def _merge(
-        self,
-        qvec: np.ndarray,
-        found: dict[str, chroma.Candidate],
-        lexical: dict[str, float],
-        stored: dict[str, chroma.Stored],
-        mode: SearchMode,
-    ) -> list[Hit]:
-        """Fuse the two rankings; the keyword hits' cosines come from their stored vectors."""
-        found = {i: s.scored(qvec) for i, s in stored.items()} | found
-        cosine = {i: c.score for i, c in found.items()} if mode != "lexical" else {}
-        fused = fuse(cosine, lexical, found, self._alpha)
-        order = sorted(fused, key=lambda i: (-fused[i], -found[i].score))
-        return [_hit(i, found[i], fused[i]) for i in order]
+        return chroma.passages(collection, ids) if collection is not None else {}
 
     def _documents(self, tenant: str) -> list[DocumentInfo]:
         collection = self._collection(tenant, create=False)
@@ -375,13 +372,14 @@ class MemoryStore:
         with self._lock:
             if tenant in self._collections:
                 return self._collections[tenant]
-            collection = self._open_collection(tenant, create)
+            function = self._embedder.function()
+            collection = chroma.open_collection(self._client, tenant, function, create)
             if collection is not None:
                 self._collections[tenant] = collection
         return collection
 
-    def _open_collection(self, tenant: str, create: bool) -> Collection | None:
-        return chroma.open_collection(self._client, tenant, self._embedder.function(), create)
+
+Passage = tuple[str, dict[str, MetaValue]]  # a stored passage's text and metadata
 
 
 def _depth(k: int) -> int:
@@ -389,15 +387,12 @@ def _depth(k: int) -> int:
     return max(4 * k, 20)
 
 
-def _hit(record_id: str, found: chroma.Candidate, fused: float) -> Hit:
-    kind = Kind(str(found.meta["kind"]))
-    source = source_of(kind, found.meta)
-    return Hit(record_id, found.text, source, found.score, kind, found.meta, fused)
+def _hit(record_id: str, passage: Passage, cosine: float, fused: float) -> Hit:
+    text, meta = passage
+    kind = Kind(str(meta["kind"]))
+    return Hit(record_id, text, source_of(kind, meta), cosine, kind, meta, fused)
 
 
 async def _report(progress: ChunkProgress | None, done: int, total: int) -> None:
-    if progress is None:
-        return
-    result = progress(done, total)
-    if inspect.isawaitable(result):
+    if progress is not None and inspect.isawaitable(result := progress(done, total)):
         await result
