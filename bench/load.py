@@ -389,7 +389,7 @@ async def serve_process(
     if other := os.environ.get("LOAD_SERVE_TREE"):  # measure another checkout's serve
         env["PYTHONPATH"] = other
     log = open(Path(data_dir) / "serve.log", "wb")  # noqa: SIM115, ASYNC230 - closed below
-    command = [sys.executable, "-m", "bot.cli"] if "PYTHONPATH" in env else [CHIMERA]
+    command = [sys.executable, "-m", "bot.cli.main"] if "PYTHONPATH" in env else [CHIMERA]
     process = await asyncio.create_subprocess_exec(
         *command, "serve", env=env, stdout=log, stderr=log, cwd=data_dir
     )
