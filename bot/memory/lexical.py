@@ -45,36 +45,27 @@ _KINDS = {kind.value: code for code, kind in enumerate(Kind)}
 _ROOM_KINDS = [_KINDS[Kind.TURN.value], _KINDS[Kind.SUMMARY.value]]
 
 
-@dataclass(frozen=True)
-class LexicalRow:
-    """The searchable text of one stored passage and the fields a Scope filters on."""
+def analysed(
+    passage: str, text: str, kind: str, *, persona: str = "", room: str = "", doc: str = ""
+) -> TermsRow:
+    """Return a passage's keyword row: its stemmed words (no stopwords), its length, and
+    the fields a Scope filters on."""
+    found = words(text)
+    kept = _STEMMER.stemWords([w for w in found if w not in _STOPWORDS])
+    return TermsRow(passage, " ".join(kept), len(found), kind, persona, room, doc)
 
-    id: str
-    text: str
-    kind: str
-    persona: str = ""
-    room: str = ""
-    doc: str = ""
 
-    @classmethod
-    def of(cls, record: Record) -> LexicalRow:
-        """Return a stored passage's searchable row."""
-        meta = record.meta
-        return cls(
-            id=record.id,
-            text=record.text,
-            kind=record.kind.value,
-            persona=str(meta.get("persona", "")),
-            room=str(meta.get("room", "")),
-            doc=str(meta.get("doc_id", "")),
-        )
-
-    def analysed(self) -> TermsRow:
-        """Return the row as stored: its stemmed words instead of its text."""
-        found = words(self.text)
-        kept = _STEMMER.stemWords([w for w in found if w not in _STOPWORDS])
-        terms = " ".join(kept)
-        return TermsRow(self.id, terms, len(found), self.kind, self.persona, self.room, self.doc)
+def row_of(record: Record) -> TermsRow:
+    """Return a stored record's keyword row."""
+    meta = record.meta
+    return analysed(
+        record.id,
+        record.text,
+        record.kind.value,
+        persona=str(meta.get("persona", "")),
+        room=str(meta.get("room", "")),
+        doc=str(meta.get("doc_id", "")),
+    )
 
 
 class TermIndex:

@@ -34,7 +34,7 @@ from bot.memory.filters import Scope
 from bot.memory.fusion import ALPHA, fuse
 from bot.memory.gate import gate
 from bot.memory.interface import ChunkProgress, SearchMode
-from bot.memory.lexical import LexicalIndex, LexicalRow, query_terms, search_terms
+from bot.memory.lexical import LexicalIndex, query_terms, row_of, search_terms
 from bot.memory.records import (
     DocumentInfo,
     Hit,
@@ -253,7 +253,7 @@ class MemoryStore:
             documents=[r.text for r in records],
             metadatas=[r.metadata() for r in records],
         )
-        return [LexicalRow.of(r).analysed() for r in records]
+        return [row_of(r) for r in records]
 
     def _chunk(self, data: str | bytes, fmt: str) -> list[Any]:
         sentences = split_sentences(docs.extract_pages(data, fmt), fmt == "pdf", self._spans)
@@ -283,7 +283,7 @@ class MemoryStore:
         collection = await asyncio.to_thread(self._collection, tenant, False)
         if collection is not None and not await self._lexical.count(tenant):
             for page in await asyncio.to_thread(lambda: list(chroma.all_records(collection))):
-                await self._lexical.upsert(tenant, [LexicalRow.of(r).analysed() for r in page])
+                await self._lexical.upsert(tenant, [row_of(r) for r in page])
         self._restored.add(tenant)
 
     async def _vector_search(

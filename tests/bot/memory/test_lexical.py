@@ -8,19 +8,19 @@ from pathlib import Path
 import pytest
 
 from bot.memory.filters import Scope
-from bot.memory.lexical import REFRESH_S, LexicalIndex, LexicalRow, search_terms
+from bot.memory.lexical import REFRESH_S, LexicalIndex, analysed, search_terms
 from bot.memory.records import Kind
 from storage.db import Database
-from storage.passage_terms import PassageTerms
+from storage.passage_terms import PassageTerms, TermsRow
 from tests.doubles import FakeClock
 from tests.memory_fixtures import migrated
 from tests.postgres_fixtures import postgres_database
 
 ROWS = [
-    LexicalRow("d1", "We are migrating the billing database to Postgres.", "document", doc="D"),
-    LexicalRow("t1", "Postgres jokes are the best jokes.", "turn", room="r1"),
-    LexicalRow("p1", "Postgres is overrated.", "position", persona="skeptic"),
-    LexicalRow("p2", "Postgres is underrated.", "position", persona="fan"),
+    analysed("d1", "We are migrating the billing database to Postgres.", "document", doc="D"),
+    analysed("t1", "Postgres jokes are the best jokes.", "turn", room="r1"),
+    analysed("p1", "Postgres is overrated.", "position", persona="skeptic"),
+    analysed("p2", "Postgres is underrated.", "position", persona="fan"),
 ]
 
 
@@ -46,8 +46,8 @@ def _index(db: Database, clock: FakeClock) -> LexicalIndex:
     return LexicalIndex(PassageTerms(db), clock=lambda: clock.now().timestamp())
 
 
-async def _add(index: LexicalIndex, tenant: str, rows: list[LexicalRow]) -> None:
-    await index.upsert(tenant, [r.analysed() for r in rows])
+async def _add(index: LexicalIndex, tenant: str, rows: list[TermsRow]) -> None:
+    await index.upsert(tenant, rows)
 
 
 def _ids(results: list[tuple[str, float]]) -> list[str]:
@@ -75,8 +75,8 @@ async def test_stemmed_match_and_positive_scores(db: Database, clock: FakeClock)
 
 async def test_bm25_ranks_rarer_and_denser_matches_first(db: Database, clock: FakeClock) -> None:
     index = _index(db, clock)
-    rows = [LexicalRow(f"r{n}", f"kettle water cup number {n}", "turn") for n in range(20)]
-    rows.append(LexicalRow("tea", "kettle tea tea", "turn"))
+    rows = [analysed(f"r{n}", f"kettle water cup number {n}", "turn") for n in range(20)]
+    rows.append(analysed("tea", "kettle tea tea", "turn"))
     await _add(index, "a", rows)
     results = await index.search("a", "kettle tea", 3)
     assert _ids(results)[0] == "tea" and results[0][1] > 2 * results[1][1]
@@ -86,8 +86,8 @@ async def test_the_keyword_share_tells_a_full_match_from_a_partial_one(
     db: Database, clock: FakeClock
 ) -> None:
     index = _index(db, clock)
-    rows = [LexicalRow(f"r{n}", f"filler words number {n} here", "turn") for n in range(30)]
-    rows.append(LexicalRow("hit", "copper tape keeps slugs off the beds", "document"))
+    rows = [analysed(f"r{n}", f"filler words number {n} here", "turn") for n in range(30)]
+    rows.append(analysed("hit", "copper tape keeps slugs off the beds", "document"))
     await _add(index, "a", rows)
     [(_, full)] = await index.search("a", "copper tape", 1)
     [(_, partial)] = await index.search("a", "copper wire", 1)  # nobody holds "wire"
@@ -112,7 +112,7 @@ async def test_scope_filters_kinds_personas_and_rooms(db: Database, clock: FakeC
 async def test_upsert_replaces_and_forgetting_removes(db: Database, clock: FakeClock) -> None:
     index = _index(db, clock)
     await _add(index, "a", ROWS)
-    await _add(index, "a", [LexicalRow("d1", "Nothing about databases.", "document", doc="D")])
+    await _add(index, "a", [analysed("d1", "Nothing about databases.", "document", doc="D")])
     assert "d1" not in _ids(await index.search("a", "postgres", 9))
     assert await index.delete_by("a", "doc", "D") == 1
     assert await index.delete_by("a", "room", "r1") == 1
@@ -125,7 +125,7 @@ async def test_a_second_process_finds_what_the_first_wrote(db: Database, clock: 
     first, second = _index(db, clock), _index(db, clock)
     await _add(first, "a", ROWS[:1])
     assert _ids(await second.search("a", "billing", 5)) == ["d1"]  # its first look loads all
-    await _add(first, "a", [LexicalRow("d2", "Billing invoices go out monthly.", "document")])
+    await _add(first, "a", [analysed("d2", "Billing invoices go out monthly.", "document")])
     await first.delete_by("a", "doc", "D")
     assert _ids(await first.search("a", "billing", 5)) == ["d2"]  # its own write: at once
     assert _ids(await second.search("a", "billing", 5)) == ["d1"]  # not yet looked again
@@ -146,11 +146,11 @@ async def test_an_index_full_of_forgotten_rows_is_reloaded_smaller(
 ) -> None:
     index = _index(db, clock)
     for batch in range(3):
-        rows = [LexicalRow(f"x{n}", f"kettle {n}", "turn", room=f"r{batch}") for n in range(600)]
+        rows = [analysed(f"x{n}", f"kettle {n}", "turn", room=f"r{batch}") for n in range(600)]
         await _add(index, "a", rows)
         assert await index.count("a") == 600
         await index.delete_by("a", "room", f"r{batch}")
-    await _add(index, "a", [LexicalRow("kept", "kettle", "turn")])
+    await _add(index, "a", [analysed("kept", "kettle", "turn")])
     assert _ids(await index.search("a", "kettle", 5)) == ["kept"]
     assert len(index._indexes[next(iter(index._indexes))]._ids) < 1000  # reloaded, not kept
 
@@ -166,7 +166,7 @@ async def test_many_terms_and_many_rows_rank_like_fts5(tmp_path: Path, clock: Fa
     expected = [(f"r{i}", s) for i, s in fts.execute(sql, ['"kettle" OR "tea" OR "cups"'])]
     db = await migrated(tmp_path / "lexical.db")
     index = _index(db, clock)
-    await _add(index, "a", [LexicalRow(f"r{n}", t, "turn") for n, t in enumerate(texts)])
+    await _add(index, "a", [analysed(f"r{n}", t, "turn") for n, t in enumerate(texts)])
     got = await index.search("a", "kettle tea cups", 10)
     assert _ids(got) == _ids(expected)
     assert [round(s / got[0][1], 4) for _, s in got] == [
