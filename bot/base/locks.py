@@ -7,7 +7,7 @@ One process uses these; several processes sharing rooms use Redis locks of the s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Generic, Protocol, TypeVar
 
@@ -28,6 +28,13 @@ class Leases(Locks[K_contra], Protocol[K_contra]):
 
     shared: bool  # seen by every process (a held lease may be another process's run)
 
+    def hold(
+        self, key: K_contra, on_lost: Callable[[], None] | None = None
+    ) -> AbstractAsyncContextManager[None]:
+        """Hold the key's lock for the block; `on_lost` is called if it lapses meanwhile
+        (its holder stalled past the lock's lifetime and another may have taken it)."""
+        ...
+
     async def held(self, key: K_contra) -> bool:
         """Tell whether anyone holds the key's lock now."""
         ...
@@ -43,8 +50,8 @@ class KeyedLocks(Generic[K]):
         self._users: dict[K, int] = {}
 
     @asynccontextmanager
-    async def hold(self, key: K) -> AsyncIterator[None]:
-        """Hold the key's lock for the duration of the block."""
+    async def hold(self, key: K, on_lost: Callable[[], None] | None = None) -> AsyncIterator[None]:
+        """Hold the key's lock for the duration of the block (a local lock is never lost)."""
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:

@@ -286,9 +286,16 @@ class RoomHost:
     ) -> asyncio.Task[None]:
         """Start a room's background run (a consortium, a compare round), holding the room's
         run lease until it ends: every process can see that the run is alive, and another
-        takes it over only once the lease has lapsed (its process died)."""
-        lease = AsyncExitStack()
-        await lease.enter_async_context(self.runs.hold(room_id))
+        takes it over only once the lease has lapsed (its process died). A process that
+        stalls until its lease lapses stops its run: the run is another process's now."""
+        lease, run = AsyncExitStack(), list[asyncio.Task[None]]()
+
+        def lost() -> None:  # this process stalled; another may have taken the run over
+            log.warning("room %s: its run's lease lapsed; this process stops the run", room_id)
+            for task in run:
+                task.cancel()
+
+        await lease.enter_async_context(self.runs.hold(room_id, on_lost=lost))
         began = False
 
         async def leased() -> None:
@@ -304,6 +311,7 @@ class RoomHost:
 
         task = self.tasks.spawn(name, leased())
         task.add_done_callback(unstarted)
+        run.append(task)
         return task
 
     async def watch_run(self, room: Room) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
@@ -58,15 +58,21 @@ class RedisLocks:
         return bool(await self._redis.exists(self.name(key)))
 
     @asynccontextmanager
-    async def hold(self, key: int) -> AsyncIterator[None]:
-        """Hold the room's lock in every process for the duration of the block."""
+    async def hold(
+        self, key: int, on_lost: Callable[[], None] | None = None
+    ) -> AsyncIterator[None]:
+        """Hold the room's lock in every process for the duration of the block.
+
+        If the lock lapses while held (this process stalled past its TTL), `on_lost` is
+        called: another process may hold it now.
+        """
         async with self._local.hold(key):
             lock = self._redis.lock(
                 self.name(key), timeout=self._ttl_s, sleep=self._poll_s, thread_local=False
             )
             await lock.acquire()
             keeper = asyncio.get_running_loop().create_task(
-                self._keep(lock, key), name=f"chimera:room-lock-{key}"
+                self._keep(lock, key, on_lost), name=f"chimera:{self._kind}-lock-{key}"
             )
             try:
                 yield
@@ -75,14 +81,16 @@ class RedisLocks:
                 await asyncio.gather(keeper, return_exceptions=True)
                 await _release(lock, key)
 
-    async def _keep(self, lock: Lock, key: int) -> None:
+    async def _keep(self, lock: Lock, key: int, on_lost: Callable[[], None] | None) -> None:
         while True:
             # Wall-clock time on purpose: Redis counts the lock's TTL in real seconds.
             await asyncio.sleep(self._renew_s)
             try:
                 await lock.reacquire()
             except LockNotOwnedError:
-                log.warning("room %s: its lock expired while held (a stall?)", key)
+                log.warning("room %s: its %s lock expired while held (a stall?)", key, self._kind)
+                if on_lost is not None:
+                    on_lost()
                 return
             except (RedisError, OSError) as exc:  # try again; the TTL leaves a margin
                 log.warning("room %s: renewing its lock failed: %s", key, exc)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from bot.base.locks import KeyedLocks
 from bot.base.rooms import Mode, Room, RoomSettings, RoomState, SpeakerKind, Turn
@@ -242,6 +244,45 @@ class ClusterLeases(KeyedLocks[int]):
     """Run leases every test 'process' sees, as cluster mode's Redis ones are."""
 
     shared = True
+
+
+class LapsingLeases(ClusterLeases):
+    """Leases a test can make lapse, as Redis does when their holder stalls past the TTL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.losers: dict[int, Callable[[], None]] = {}
+
+    @asynccontextmanager
+    async def hold(
+        self, key: int, on_lost: Callable[[], None] | None = None
+    ) -> AsyncIterator[None]:
+        async with super().hold(key):
+            if on_lost is not None:
+                self.losers[key] = on_lost
+            yield
+
+    def lapse(self, key: int) -> None:
+        self.losers.pop(key)()
+
+
+async def test_a_run_whose_lease_lapsed_stops_posting(services: Services, llm: ScriptedLLM) -> None:
+    """A process that stalled until its run's lease lapsed leaves the run to the process
+    that took it over: nothing more is asked or posted here."""
+    leases = LapsingLeases()
+    services.orchestrator.host.runs = leases
+    llm.script = jury
+    answers = hold_answers(llm)
+    platform = attach_logging(services)
+    await say(services, "ask Which cache?")
+    room = await services.store.rooms.latest(KEY)
+    assert room is not None
+    asked = len(llm.requests)
+    leases.lapse(room.id)
+    answers.set()
+    await services.tasks.drain()
+    assert platform.log == ["notice:Chimera consortium"]  # no answer, synthesis or result
+    assert len(llm.requests) == asked and not platform.turns
 
 
 async def test_pause_holds_a_consortium_until_resume(services: Services, llm: ScriptedLLM) -> None:

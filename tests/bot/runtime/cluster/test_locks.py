@@ -92,3 +92,19 @@ async def test_a_run_lease_shows_whether_its_holder_lives(
     assert await dead.acquire(blocking=False) and await runs.held(6)
     await asyncio.sleep(0.5)
     assert not await runs.held(6)
+
+
+async def test_a_lease_that_lapses_while_held_says_so(
+    redis: object, test_redis: RedisSpace
+) -> None:
+    from bot.runtime.cluster.locks import RedisLocks
+
+    runs = RedisLocks(redis, test_redis.prefix, kind="run", ttl_s=0.3, renew_s=0.05)  # type: ignore[arg-type]
+    lost = asyncio.Event()
+    async with runs.hold(8, on_lost=lost.set):
+        await asyncio.sleep(0.1)
+        assert not lost.is_set()  # renewed while this process keeps up
+        # It stalled past the TTL and another process took the lease meanwhile.
+        await redis.set(runs.name(8), "another-process")  # type: ignore[attr-defined]
+        await asyncio.wait_for(lost.wait(), 1)
+    assert await redis.get(runs.name(8)) == b"another-process"  # type: ignore[attr-defined]
