@@ -210,11 +210,14 @@ async def run_rooms(data_dir: Path, port: int, args: argparse.Namespace) -> dict
 
 
 async def _finished(services: Any, key: Any) -> Any:
+    """Wait for the room to end, or to stay paused (its turns failed twice in a row)."""
     from bot.base.rooms import RoomState
 
     while True:
         room = await services.store.rooms.latest(key)
         if room is not None and room.state is RoomState.FINISHED:
+            return room
+        if room is not None and room.state is RoomState.PAUSED and room.failure_pauses >= 2:
             return room
         await asyncio.sleep(1)
 
@@ -314,6 +317,7 @@ def measure(result: dict[str, Any], seconds: float) -> dict[str, Any]:
     return figures | {
         "regenerations": usage.get("retry", 0),
         "skipped_turns": sum(room.skipped_turns for room in rooms.values()),
+        "rooms_paused_for_failures": sum(room.failure_pauses > 0 for room in rooms.values()),
         "verdict_parsed": f"{sum(v != 'undecided' for v in judged)}/{len(judged)}",
         "pick_parsed": f"{sum(result['picks'])}/{len(result['picks'])}",
         "arbiter_parsed": f"{arbiter_ok}/{len(arbiter)}"

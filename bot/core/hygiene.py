@@ -188,13 +188,20 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
 
-def unusable(text: str, recent: Iterable[str]) -> str | None:
-    """Say why a cleaned reply should not be posted, or None when it is fine."""
+def unusable(text: str, recent: Iterable[str], instruction: str = "") -> str | None:
+    """Say why a cleaned reply should not be posted, or None when it is fine.
+
+    `instruction` is what the speaker was asked to do: a small model may write it back.
+    """
     if not _CONFIDENCE_LINE.sub("", text).strip(" \n*_-.…"):
         return "empty" if not text.strip() else "only a confidence line"
-    if len(_words(text)) < DUPLICATE_MIN_WORDS:
-        return None
-    if _repeats(text, list(recent)[-RECENT_FOR_DUPLICATES:]):
+    if instruction and similarity(text, instruction) >= NEAR_DUPLICATE:
+        return "its instruction written back"
+    earlier = list(recent)[-RECENT_FOR_DUPLICATES:]
+    words = _words(text)
+    if len(words) < DUPLICATE_MIN_WORDS:  # "Agreed." may come twice; the very same line not
+        return "a repeat of an earlier turn" if any(_words(e) == words for e in earlier) else None
+    if _repeats(text, earlier):
         return "a repeat of an earlier turn"
     return None
 

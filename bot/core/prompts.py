@@ -131,8 +131,10 @@ def _room_rules(persona: Persona, others: Sequence[str], words: int) -> str:
     return (
         f"\n\nYou are {persona.name}, in a group chat with {company}. "
         f"Write only {persona.name}'s next message: at most {words} words, plain text, "
-        "complete sentences. Do not start with your name or anyone's name and a colon, "
-        "do not write lines for anyone else, and do not repeat what was already said."
+        "complete sentences, in the first person, speaking to the others about the topic "
+        "(not describing the conversation). Do not start with your name or anyone's name "
+        "and a colon, do not write lines for anyone else, and do not repeat what was "
+        "already said."
     )
 
 
@@ -140,9 +142,10 @@ def _script(persona: Persona, step: Step, recent: Sequence[Turn]) -> str:
     if recent:
         lines = "\n".join(f"{t.speaker_name}: {_one_line(t.content)}" for t in recent)
         head = f"The conversation so far:\n{lines}\n\n"
+        task = step.instruction or "Reply to the conversation in character."
     else:
-        head = "Nobody has spoken yet.\n\n"
-    task = step.instruction or "Reply to the conversation in character."
+        head = ""
+        task = step.instruction or "Open the conversation on the topic, in character."
     return f"{head}{task} Write {persona.name}'s next message only, without the name."
 
 
@@ -152,7 +155,7 @@ def _one_line(text: str) -> str:
 
 
 def _side(side: str) -> str:
-    return {"for": "for the motion", "against": "against the motion"}.get(side, "freely")
+    return {"for": "for the motion", "against": "against the motion"}.get(side, "your own view")
 
 
 def _summary_block(summary: str) -> str:

@@ -64,7 +64,8 @@ class ChatRunner(TurnRunner):
         speaker = choose_speaker(
             room.settings.selection, speakers, recent, rng, requested=requested
         )
-        return Step(speaker, instruction="Reply to the conversation in character, briefly.")
+        task = "Reply to the conversation" if recent else "Open the conversation on the topic"
+        return Step(speaker, instruction=f"{task} in character, briefly.")
 
     async def before_turn(
         self, room: Room, cast: dict[str, Persona], recent: Sequence[Turn]

@@ -275,7 +275,9 @@ class TurnRunner:
         for attempt in range(2):
             completion = await self.host.llm.complete(request if attempt == 0 else again(request))
             text = written_turn(completion.text, step, voices, room.key.platform)
-            reason = unusable(text, earlier) or _unfit(step, text, last_try=attempt == 1)
+            reason = unusable(text, earlier, step.instruction) or _unfit(
+                step, text, last_try=attempt == 1
+            )
             if not reason:
                 if step.task == "verdict" and parse_judgement(text)[0] == "undecided":
                     self.host.telemetry.parse_failed("verdict")  # posted; the record is undecided

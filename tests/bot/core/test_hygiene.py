@@ -74,8 +74,18 @@ def test_length_and_stops_follow_the_card_and_the_platform() -> None:
     assert stop_sequences(VOICES) == ("\nThe Skeptic:", "\nGrace:", "\nThe Comedian:")
 
 
-def test_short_replies_are_not_held_to_the_duplicate_rule() -> None:
-    assert unusable("The Poet speaks.", ["The Poet speaks."]) is None
+def test_an_instruction_written_back_is_not_a_turn() -> None:
+    asked = "Open the conversation on the topic in character, briefly."
+    reason = unusable("Open the conversation on the topic in character.", [], asked)
+    assert reason == "its instruction written back"
+    assert unusable("Hot dogs are tacos, obviously.", [], asked) is None
+
+
+def test_short_replies_are_held_only_to_not_saying_the_very_same() -> None:
+    assert unusable("I don't know.", ["I don't know."]) == "a repeat of an earlier turn"
+    assert unusable("No one has spoken yet", ["No one has spoken yet."]) is not None
+    assert unusable("I don't know either.", ["I don't know."]) is None  # alike is fine
+    assert unusable("Agreed.", ["Agreed."] + ["something else"] * 6) is None  # long ago
 
 
 def test_a_sentence_the_model_loops_on_is_kept_once() -> None:

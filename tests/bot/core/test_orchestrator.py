@@ -245,7 +245,7 @@ async def test_moderator_selection_lets_the_moderator_name_the_next_speaker(
     def script(request):  # type: ignore[no-untyped-def]
         if request.hints.get("task") == "pick_speaker":
             return next(picks)
-        return f"{request.hints['persona']['name']} speaks."
+        return f"{request.hints['persona']['name']} speaks (turn {request.seed})."
 
     llm.script = script
     await start(

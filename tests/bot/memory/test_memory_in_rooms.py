@@ -28,7 +28,9 @@ ADMIN = Caller("u1", "Ada", True)
 
 def _cite_first_passage(request) -> str:  # type: ignore[no-untyped-def]
     memory = request.hints.get("memory") or []
-    return f"As the handbook says [1], {memory[0]['text'][:40]}" if memory else "No sources."
+    if not memory:
+        return f"No sources, says {request.hints['persona']['name']}."
+    return f"As the handbook says [1], {memory[0]['text'][:40]}"
 
 
 @pytest.fixture
@@ -56,7 +58,7 @@ async def test_an_ingested_document_is_cited_in_its_tenant_only(
     team_a_post, team_b_post = platform.turns
     assert "Sources: [1] handbook.md" in team_a_post.footer
     assert "Tuesdays" in llm.requests[0].messages[0].content
-    assert team_b_post.text == "No sources."
+    assert team_b_post.text.startswith("No sources, says ")
     assert all("Tuesdays" not in m.content for m in llm.requests[1].messages)
 
 
