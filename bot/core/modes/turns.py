@@ -275,9 +275,7 @@ class TurnRunner:
         for attempt in range(2):
             completion = await self.host.llm.complete(request if attempt == 0 else again(request))
             text = written_turn(completion.text, step, voices, room.key.platform)
-            reason = unusable(text, earlier, step.instruction) or _unfit(
-                step, text, last_try=attempt == 1
-            )
+            reason = unusable(text, earlier, step.instruction) or _unfit(step, text, attempt)
             if not reason:
                 if step.task == "verdict" and parse_judgement(text)[0] == "undecided":
                     self.host.telemetry.parse_failed("verdict")  # posted; the record is undecided
@@ -395,8 +393,8 @@ class TurnRunner:
         await self.host.move(room, RoomState.FINISHED)
 
 
-def _unfit(step: Step, text: str, *, last_try: bool) -> str:
+def _unfit(step: Step, text: str, attempt: int) -> str:
     """Say why a judge's reply needs another try: it named no side (kept on the last try)."""
-    if step.task == "verdict" and not last_try and parse_judgement(text)[0] == "undecided":
+    if step.task == "verdict" and attempt == 0 and parse_judgement(text)[0] == "undecided":
         return "a verdict that names no side"
     return ""
