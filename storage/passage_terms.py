@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.db import AsyncSession, Database
 from storage.models import PassageTermsRow
+from storage.upsert import upsert
 
 _TABLE = cast(Table, PassageTermsRow.__table__)
+ROWS_PER_STATEMENT = 500  # 10 parameters a row: SQLite and asyncpg cap a statement's at 32766
 _UPDATED = ("version", "terms", "length", "kind", "persona", "room", "doc", "deleted")
 
 
@@ -52,12 +52,6 @@ class PassageTerms:
             return 0
         async with self.db.sessions.begin() as session:
             version = await self._next_version(session, tenant)
-            insert = pg_insert if self._postgres else sqlite_insert
-            statement = insert(_TABLE)
-            statement = statement.on_conflict_do_update(
-                index_elements=["tenant", "passage"],
-                set_={column: statement.excluded[column] for column in _UPDATED},
-            )
             values = [
                 {
                     "tenant": tenant,
@@ -73,7 +67,10 @@ class PassageTerms:
                 }
                 for row in {row.passage: row for row in rows}.values()  # the last of each id
             ]
-            await session.execute(statement, values)
+            keys = ("tenant", "passage")
+            for start in range(0, len(values), ROWS_PER_STATEMENT):  # under bound-parameter caps
+                batch = values[start : start + ROWS_PER_STATEMENT]
+                await session.execute(upsert(session, _TABLE, batch, keys=keys, update=_UPDATED))
         return version
 
     async def forget(

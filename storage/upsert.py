@@ -6,7 +6,7 @@ row, both insert, one fails on the unique key). These statements let the databas
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -16,14 +16,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 def upsert(
     session: Any,
     model: Any,
-    values: Mapping[str, Any],
+    values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     *,
     keys: Iterable[str],
     update: Iterable[str] = (),
 ) -> Any:
-    """Return an INSERT of `values` that, on a clash of `keys`, updates `update` or skips."""
+    """Return an INSERT of `values` (one row, or several) that, on a clash of `keys`,
+    updates `update` or skips."""
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(model).values(**values)
+    statement = insert(model).values(values)
     columns = list(update)
     if not columns:
         return statement.on_conflict_do_nothing(index_elements=list(keys))

@@ -25,11 +25,12 @@ from bot.runtime.config import ConfigError
 log = logging.getLogger(__name__)
 TTL_S = 15.0  # how long a claim outlives a process that stopped renewing it
 POLL_S = 0.5
-# Extend a claim only if this process still holds it (compare and renew, atomically).
+# Renew or delete a claim only if this process still holds it (compare and act, atomically).
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0
 """
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
 class ShardTaken(ConfigError):
@@ -56,6 +57,7 @@ class ShardClaims:
         self._sleep = sleep
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._renew = redis.register_script(_RENEW)
+        self._release = redis.register_script(_RELEASE)
 
     async def claim(self, wait_s: float | None = None) -> None:
         """Claim every shard, waiting up to `wait_s` for claims held elsewhere to lapse
@@ -96,8 +98,7 @@ class ShardClaims:
     async def release(self) -> None:
         """Let go of the claims this process holds."""
         for key in self._keys.values():
-            if await self._redis.get(key) == self.owner.encode():
-                await self._redis.delete(key)
+            await self._release(keys=[key], args=[self.owner])
 
     async def _try_all(self) -> dict[int, str]:
         """Claim what is free; return the shards held by others, with their holders."""
