@@ -128,13 +128,17 @@ def _strip_prefixes(text: str, voices: Voices) -> str:
 
 
 def _cut_at_other_speaker(text: str, voices: Voices) -> str:
-    """Cut where a line starts as somebody's `Name:` (the model writing the next turn)."""
+    """Cut where a line, or a sentence, starts as somebody's `Name:` (the model writing
+    the next turn, on a new line or straight after the speaker's last sentence)."""
     pattern = _prefix_pattern(voices)
     lines = text.split("\n")
     for index, line in enumerate(lines[1:], start=1):
         if pattern.match(line):
-            return "\n".join(lines[:index]).rstrip()
-    return text
+            text = "\n".join(lines[:index]).rstrip()
+            break
+    names = "|".join(re.escape(name) for name in voices.all())
+    inline = re.search(rf"(?<=[.!?…])\s+(?:{names})\s*[:：]", text, re.IGNORECASE)
+    return text[: inline.start()] if inline else text
 
 
 def trim_to_sentence(text: str, limit: int) -> str:

@@ -74,6 +74,13 @@ def test_length_and_stops_follow_the_card_and_the_platform() -> None:
     assert stop_sequences(VOICES) == ("\nThe Skeptic:", "\nGrace:", "\nThe Comedian:")
 
 
+def test_a_line_for_another_speaker_inside_the_reply_is_cut() -> None:
+    text = "Hot dogs are tacos. The Skeptic: That's right. Grace: Agreed."
+    assert clean_reply(text, VOICES, limit=1800) == "Hot dogs are tacos."
+    addressed = "I hear you, The Skeptic: buns are bread."  # not after a sentence: kept
+    assert clean_reply(addressed, VOICES, limit=1800) == addressed
+
+
 def test_an_instruction_written_back_is_not_a_turn() -> None:
     asked = "Open the conversation on the topic in character, briefly."
     reason = unusable("Open the conversation on the topic in character.", [], asked)
