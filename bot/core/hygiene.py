@@ -160,16 +160,8 @@ def _ends_sentence(text: str) -> bool:
     return bool(re.search(r"[.!?…][\"'”’)\]*]*$|[)\]`]$|\[\d+\]$", text))
 
 
-def similarity(a: str, b: str) -> float:
-    """Return how alike two turns are, 0-1, over their lower-cased words."""
-    wa, wb = _words(a), _words(b)
-    if not wa or not wb:
-        return 0.0
-    return difflib.SequenceMatcher(None, wa, wb, autojunk=False).ratio()
-
-
 def _repeats(text: str, earlier: Iterable[str], threshold: float = NEAR_DUPLICATE) -> bool:
-    """Tell whether `text` is at least `threshold` alike (as `similarity`) any earlier turn.
+    """Tell whether `text` is at least `threshold` alike any earlier text, over lower-cased words.
 
     The matcher indexes the new text once, and its cheap upper bounds rule most turns out
     before the full comparison, which costs the most of all the checks on a turn.
@@ -199,7 +191,7 @@ def unusable(text: str, recent: Iterable[str], instruction: str = "") -> str | N
     """
     if not _CONFIDENCE_LINE.sub("", text).strip(" \n*_-.…"):
         return "empty" if not text.strip() else "only a confidence line"
-    if instruction and similarity(text, instruction) >= NEAR_DUPLICATE:
+    if instruction and _repeats(text, [instruction]):
         return "its instruction written back"
     earlier = list(recent)[-RECENT_FOR_DUPLICATES:]
     words = _words(text)

@@ -12,6 +12,7 @@ the same Router path as a real model, streaming or not.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
 from collections.abc import AsyncIterator, Callable
@@ -109,7 +110,10 @@ class LiteLLMGateway:
             raise LLMError(model, reason_for(exc, timeout_s)) from exc
         text = response.choices[0].message.content or ""
         used = _used_model(response, model)
-        return Completion(text, self._usage(used, call["messages"], response.usage, text, start))
+        usage = self._usage(
+            used, call["messages"], response.usage, text, start, _priced_by(response)
+        )
+        return Completion(text, usage)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[str | Completion]:
         """Yield text deltas as they arrive, then one final Completion with the usage."""
@@ -172,7 +176,7 @@ class LiteLLMGateway:
             litellm = litellm_module()
             from litellm.types.router import AllowedFailsPolicy
 
-            self._router = litellm.Router(
+            self._router = _router_class(litellm)(
                 model_list=[],
                 # A model answering "rate limited" more often than this in a minute (in all
                 # processes, in a cluster) rests for litellm's cooldown; calls go to its
@@ -221,9 +225,19 @@ class LiteLLMGateway:
         )
 
     def _usage(
-        self, model: str, messages: list[dict[str, str]], reported: Any, text: str, start: float
+        self,
+        model: str,
+        messages: list[dict[str, str]],
+        reported: Any,
+        text: str,
+        start: float,
+        reported_cost: float | None = None,
     ) -> Usage:
-        """Take token counts from the provider, counting them with litellm when it gave none."""
+        """Take token counts from the provider, counting them with litellm when it gave none.
+
+        `reported_cost` is the price litellm already put on a whole response from the
+        provider's counts; a stream's final counts are priced here.
+        """
         latency_ms = (self._clock() - start) * 1000
         litellm = litellm_module()
         prompt = getattr(reported, "prompt_tokens", 0) or litellm.token_counter(
@@ -234,8 +248,50 @@ class LiteLLMGateway:
         )
         if (priced := self._priced.get(model)) is None:
             priced = self._priced[model] = _has_price(litellm, model)
-        cost = _cost(litellm, model, prompt, completion) if priced else None
+        if not priced:
+            cost = None
+        elif reported_cost is not None and getattr(reported, "prompt_tokens", None):
+            cost = reported_cost
+        else:
+            cost = _cost(litellm, model, prompt, completion)
         return Usage(model, prompt, completion, cost, latency_ms)
+
+
+@functools.cache
+def _router_class(litellm: Any) -> type[Router]:
+    """Build litellm's Router with its per-deployment model info worked out once.
+
+    The Router looks a deployment's model info up (a deep copy of litellm's price map entry,
+    about a tenth of a call's CPU) after every call, only to find the rate limits it tracks
+    usage against. A deployment's info changes only when deployments are added, which clears
+    the memo.
+    """
+
+    class MemoRouter(litellm.Router):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.model_infos: dict[tuple[str, str, str | None], Any] = {}
+            super().__init__(*args, **kwargs)
+
+        def get_router_model_info(
+            self, deployment: Any, received_model_name: str, id: str | None = None
+        ) -> Any:
+            named = (deployment.get("model_info") or {}) if deployment is not None else {}
+            deployment_id = named.get("id")
+            if deployment_id is None and id is None:
+                return super().get_router_model_info(deployment, received_model_name, id)
+            key = (str(deployment_id), received_model_name, id)
+            if key not in self.model_infos:
+                self.model_infos[key] = super().get_router_model_info(
+                    deployment, received_model_name, id
+                )
+            info = self.model_infos[key]
+            return dict(info) if info is not None else None
+
+        def add_deployment(self, *args: Any, **kwargs: Any) -> Any:
+            self.model_infos.clear()
+            return super().add_deployment(*args, **kwargs)
+
+    return MemoRouter
 
 
 def _delta(chunk: Any) -> str:
@@ -247,6 +303,12 @@ def _used_model(response: Any, requested: str) -> str:
     """Name the deployment that answered, which is a fallback's when one was used."""
     hidden = getattr(response, "_hidden_params", None) or {}
     return str(hidden.get("litellm_model_name") or requested)
+
+
+def _priced_by(response: Any) -> float | None:
+    """Return the cost litellm computed for a response while logging it, if it did."""
+    cost = (getattr(response, "_hidden_params", None) or {}).get("response_cost")
+    return float(cost) if isinstance(cost, int | float) else None
 
 
 def _cost(litellm: Any, model: str, prompt: int, completion: int) -> float | None:

@@ -15,6 +15,7 @@ BM25 (k1 1.2, b 0.75, idf floored just above 0), so rankings match what FTS5 gav
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import re
 import threading
@@ -303,9 +304,14 @@ def words(text: str) -> list[str]:
     """Return a text's words: letters and digits, lower-cased, without diacritics."""
     lowered = text.lower()
     if not lowered.isascii():
-        decomposed = unicodedata.normalize("NFKD", lowered)
-        lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
+        lowered = unicodedata.normalize("NFKD", lowered).translate(_combining_marks())
     return _WORD.findall(lowered)
+
+
+@functools.cache
+def _combining_marks() -> dict[int, None]:
+    """Return a `str.translate` table that deletes Unicode's combining marks (all below U+20000)."""
+    return {cp: None for cp in range(0x20000) if unicodedata.combining(chr(cp))}
 
 
 def query_terms(query: str) -> list[str]:

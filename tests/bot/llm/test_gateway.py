@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import litellm
 import pytest
 
 from bot.llm.gateway import RATE_LIMITS_ALLOWED, LiteLLMGateway, SharedRouterState
@@ -117,6 +118,13 @@ async def test_unpriced_model_costs_none_and_priced_model_costs_money(
 
     assert unpriced.usage.cost_usd is None
     assert priced.usage.cost_usd is not None and priced.usage.cost_usd > 0
+    price = litellm.model_cost["gpt-4o-mini"]
+    usage = priced.usage
+    expected = (
+        usage.prompt_tokens * price["input_cost_per_token"]
+        + usage.completion_tokens * price["output_cost_per_token"]
+    )
+    assert usage.cost_usd == pytest.approx(expected)
 
 
 async def test_per_request_api_base(openai_server: FakeOpenAI) -> None:
